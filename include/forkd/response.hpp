@@ -1,0 +1,64 @@
+// forkd's embedding API: the response a handler produces.
+//
+// A body is one of three kinds: bytes held in memory, a range of an open file (sent with
+// sendfile, never read into memory), or a stream that the handler writes in pieces (sent
+// with chunked coding to HTTP/1.1 clients, or delimited by close for HTTP/1.0). The server
+// adds Date, Server, Content-Length / Transfer-Encoding and Connection itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "forkd/request.hpp"
+
+namespace forkd {
+
+// An open file descriptor owned by the response; closed when the body is destroyed.
+struct FileBody {
+    int fd = -1;
+    off_t offset = 0;
+    off_t length = 0;
+
+    FileBody() = default;
+    FileBody(int fd_, off_t offset_, off_t length_) : fd(fd_), offset(offset_), length(length_) {}
+    FileBody(FileBody&& other) noexcept;
+    FileBody& operator=(FileBody&& other) noexcept;
+    FileBody(const FileBody&) = delete;
+    FileBody& operator=(const FileBody&) = delete;
+    ~FileBody();
+};
+
+// Handed to a stream body: write() sends one piece; it returns false once the client is gone
+// (the stream should then stop).
+class BodyWriter {
+public:
+    virtual ~BodyWriter() = default;
+    virtual bool write(std::string_view piece) = 0;
+};
+
+struct StreamBody {
+    std::function<void(BodyWriter&)> produce;
+};
+
+using Body = std::variant<std::string, FileBody, StreamBody>;
+
+struct Response {
+    int status = 200;
+    Headers headers;
+    Body body;
+    // Ask the server to close the connection after this response.
+    bool close = false;
+
+    static Response text(int status, std::string body,
+                         std::string content_type = "text/plain; charset=utf-8");
+};
+
+// The reason phrase for a status code ("Not Found"), or "" when unknown.
+std::string_view reason_phrase(int status);
+
+}  // namespace forkd

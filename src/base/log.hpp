@@ -1,0 +1,27 @@
+// The error log: spdlog with one synchronous logger per process (no threads in a process
+// that forks). Every line is written with one write(2) to a file opened O_APPEND, so the
+// master and its children can share the file. Bad client bytes are never logged above debug.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace forkd::log {
+
+enum class Level { debug, info, warn, error };
+
+// Sends the log to `path` (appending), or to stderr when `path` is empty. Throws
+// std::runtime_error naming the path when it cannot be opened.
+void open(const std::string& path, Level level);
+// Reopens the same path (after logrotate moved the file away).
+void reopen();
+// Adds "[role pid]" to every line; called by each child after fork.
+void set_role(const std::string& role);
+
+using spdlog::debug;
+using spdlog::error;
+using spdlog::info;
+using spdlog::warn;
+
+}  // namespace forkd::log

@@ -1,0 +1,76 @@
+// The configuration every role reads: plain structs, no parsing, no toml++.
+//
+// Filled by load_config() (config_loader.hpp) from defaults, an optional TOML file and the
+// command-line flags, in that order of precedence (flags win). Server-wide settings are
+// top-level keys; a TOML table only for a named component ([demo]). The flag of a top-level
+// key `a_b` is `--a-b`; of a key `a_b` in table `t`, `--t-a-b`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forkd::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class Mode { single, fork, prefork };
+enum class LogLevel { debug, info, warn, error };
+
+// One `listen` entry: "127.0.0.1:9933", "[::1]:8080", "*:80", "unix:/run/forkd.sock".
+struct ListenAddress {
+    enum class Kind { tcp, unix_socket };
+    Kind kind = Kind::tcp;
+    std::string host;  // numeric address for tcp, without brackets; "0.0.0.0" for "*"
+    uint16_t port = 0;
+    std::string path;  // for unix sockets
+    std::string text;  // as the user wrote it, for messages
+
+    friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+// [demo]: the tutorial's application, served when no other application is configured.
+struct DemoConfig {
+    Duration sleep_seconds = std::chrono::seconds(10);  // `?sleep` without a number
+    int max_sleep_seconds = 60;                         // largest accepted `?sleep=N`
+};
+
+struct Config {
+    Mode mode = Mode::fork;
+    std::vector<ListenAddress> listen;  // default: 127.0.0.1:9933
+    int backlog = 511;
+
+    // Process models.
+    int max_children = 256;  // fork: connection children at most
+    int workers = 8;         // prefork: pool size
+
+    // HTTP limits and timeouts.
+    Duration client_header_timeout = std::chrono::seconds(10);
+    Duration client_body_timeout = std::chrono::seconds(10);
+    Duration keepalive_timeout = std::chrono::seconds(5);
+    int keepalive_requests = 1000;
+    Duration send_timeout = std::chrono::seconds(60);
+    Duration lingering_timeout = std::chrono::seconds(5);
+    Duration graceful_timeout = std::chrono::seconds(30);
+    std::size_t max_request_line = 8 * 1024;
+    std::size_t max_header_size = 32 * 1024;
+    std::size_t max_body_size = 1024 * 1024;
+
+    // Logs and identity.
+    std::string error_log;   // empty: stderr
+    LogLevel log_level = LogLevel::info;
+    std::string access_log;  // empty: off
+    bool server_tokens = true;
+    std::string pid_file;    // empty: none
+    std::string user;        // privilege drop: a later issue; warned about when root
+
+    DemoConfig demo;
+
+    // Set by the loader: which keys the user gave (file or flag), so that settings that do
+    // not apply to the chosen mode can be warned about by name.
+    std::vector<std::string> keys_set;
+};
+
+}  // namespace forkd::config

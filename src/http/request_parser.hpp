@@ -1,0 +1,73 @@
+// The HTTP/1.1 request parser: a pure function over the caller's bytes, no I/O.
+//
+// Boost.Beast's parser tokenises; this adapter enforces what Beast 1.74 does not (RFC 9112
+// framing: Transfer-Encoding whose final coding is not chunked, TE with Content-Length,
+// unknown codings, obs-fold, differing duplicate Content-Length, versions other than 1.0 and
+// 1.1, separate limits for the request line and the header section, Host rules) and skips
+// empty lines before a request line (RFC 9112 §2.2). One parser reads one request; call
+// reset() before the next one on the same connection.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "forkd/request.hpp"
+
+namespace forkd::http {
+
+struct Limits {
+    std::size_t max_request_line = 8 * 1024;
+    std::size_t max_header_size = 32 * 1024;  // all header fields, request line excluded
+    std::size_t max_body_size = 1024 * 1024;
+};
+
+enum class Progress {
+    need_more,     // everything offered was consumed or kept; offer more bytes
+    headers_done,  // the header section is complete, the body is not (yet)
+    complete,      // one whole request is parsed: take_request()
+    error,         // a malformed or oversized request: answer error_status, then close
+};
+
+struct ParseStep {
+    Progress progress = Progress::need_more;
+    std::size_t consumed = 0;  // bytes of the offered input that belong to this request
+    int error_status = 0;      // 400, 413, 414, 431, 501 or 505 when progress == error
+    std::string error_reason;  // for the error page and the debug log, e.g. "obs-fold"
+};
+
+class RequestParser {
+public:
+    explicit RequestParser(const Limits& limits);
+    ~RequestParser();
+    RequestParser(const RequestParser&) = delete;
+    RequestParser& operator=(const RequestParser&) = delete;
+
+    // Offers the bytes received and not yet consumed (the caller erases `consumed` bytes
+    // from its buffer after every call and offers the rest again, plus any new bytes).
+    // Never consumes bytes past the end of the current request, so pipelined requests stay
+    // in the caller's buffer.
+    ParseStep feed(std::string_view bytes);
+
+    // Valid once feed() returned headers_done or complete.
+    bool headers_done() const;
+    // The client sent `Expect: 100-continue` and a body is still to come.
+    bool expects_continue() const;
+
+    // Valid once feed() returned complete; moves the request out.
+    Request take_request();
+
+    // Ready for the next request on the same connection.
+    void reset();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// Whether the connection may stay open after answering `request` (RFC 9112 §9.3):
+// HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive".
+bool wants_keep_alive(const Request& request);
+
+}  // namespace forkd::http

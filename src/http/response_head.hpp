@@ -1,0 +1,45 @@
+// Serialises a response's status line and header section; pure, no I/O.
+//
+// The server's own fields (Date, Server, Content-Length or Transfer-Encoding, Connection) are
+// added here, so handlers cannot get the framing wrong: a Content-Length or
+// Transfer-Encoding a handler set is replaced.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "forkd/response.hpp"
+
+namespace forkd::http {
+
+enum class Framing {
+    content_length,  // bytes and file bodies, and stream bodies of known length
+    chunked,         // stream bodies to HTTP/1.1 clients
+    close_delimited, // stream bodies to HTTP/1.0 clients: the end of the body is the close
+    none,            // 1xx, 204, 304: no body and no length
+};
+
+struct HeadOptions {
+    int version = 11;             // the request's version: a 1.0 client gets an HTTP/1.0 reply
+    bool keep_alive = true;       // adds "Connection: close" when false
+    bool server_tokens = true;    // "Server: forkd/0.1.0" or "Server: forkd"
+    std::time_t now = 0;          // for the Date field
+};
+
+// How `response` will be framed for a client of `version`.
+Framing framing_for(const Response& response, int version);
+
+// The length of a bytes or file body; 0 for streams.
+std::size_t body_length(const Response& response);
+
+// "HTTP/1.1 200 OK\r\n...\r\n\r\n".
+std::string serialize_head(const Response& response, const HeadOptions& options);
+
+// IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string http_date(std::time_t when);
+
+// A small HTML error page: status line text and one sentence of detail.
+Response error_response(int status, std::string_view detail);
+
+}  // namespace forkd::http
