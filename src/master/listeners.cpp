@@ -1,0 +1,37 @@
+#include "master/listeners.hpp"
+
+#include <unistd.h>
+
+#include "base/log.hpp"
+#include "os/socket.hpp"
+
+namespace forkd::master {
+
+std::vector<Listener> open_listeners(const config::Config& config) {
+    std::vector<Listener> listeners;
+    for (const config::ListenAddress& address : config.listen) {
+        Fd fd = address.kind == config::ListenAddress::Kind::unix_socket
+                    ? os::listen_unix(address.path, config.backlog, address.text)
+                    : os::listen_tcp(address.host, address.port, config.backlog, address.text);
+        std::string bound = os::local_address(fd.get());
+        log::info("listening on {}", bound);
+        listeners.push_back({std::move(fd), std::move(bound)});
+    }
+    return listeners;
+}
+
+std::vector<int> listener_fds(const std::vector<Listener>& listeners) {
+    std::vector<int> fds;
+    for (const Listener& listener : listeners) fds.push_back(listener.fd.get());
+    return fds;
+}
+
+void remove_unix_socket_files(const config::Config& config) {
+    for (const config::ListenAddress& address : config.listen) {
+        if (address.kind == config::ListenAddress::Kind::unix_socket) {
+            ::unlink(address.path.c_str());
+        }
+    }
+}
+
+}  // namespace forkd::master

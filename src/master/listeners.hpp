@@ -1,0 +1,24 @@
+// The listening sockets of a server, opened once by the process that starts it and
+// inherited by every child that accepts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "config/config.hpp"
+
+namespace forkd::master {
+
+struct Listener {
+    Fd fd;
+    std::string address;  // what it is bound to: "127.0.0.1:41234" even for port 0
+};
+
+// Opens every `listen` address; throws std::runtime_error naming the first that fails.
+std::vector<Listener> open_listeners(const config::Config& config);
+std::vector<int> listener_fds(const std::vector<Listener>& listeners);
+// Removes the socket files of unix listeners (at exit).
+void remove_unix_socket_files(const config::Config& config);
+
+}  // namespace forkd::master

@@ -1,0 +1,124 @@
+#include "os/io.hpp"
+
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "os/signals.hpp"
+
+namespace forkd::os {
+namespace {
+
+timespec remaining(Deadline deadline) {
+    auto left = deadline - Clock::now();
+    if (left < Clock::duration::zero()) left = Clock::duration::zero();
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(left - seconds);
+    return timespec{static_cast<time_t>(seconds.count()), static_cast<long>(nanos.count())};
+}
+
+// Waits for writability, ignoring stop signals: a response in progress is finished.
+bool wait_writable(int fd, Deadline deadline) {
+    for (;;) {
+        Wait wait = wait_for(fd, POLLOUT, deadline);
+        if (wait == Wait::ready) return true;
+        if (wait == Wait::timeout) return false;
+    }
+}
+
+}  // namespace
+
+Wait wait_for(int fd, short events, Deadline deadline) {
+    pollfd entry{fd, events, 0};
+    timespec timeout = remaining(deadline);
+    int ready = ::ppoll(&entry, 1, &timeout, wait_mask());
+    if (ready > 0) return Wait::ready;
+    if (ready == 0) return Wait::timeout;
+    return errno == EINTR ? Wait::interrupted : Wait::ready;  // let the next call see the error
+}
+
+ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline) {
+    for (;;) {
+        ssize_t got = ::recv(fd, buffer.data(), buffer.size(), 0);
+        if (got > 0) return {ReadResult::data, static_cast<std::size_t>(got)};
+        if (got == 0) return {ReadResult::closed};
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) return {ReadResult::error};
+        switch (wait_for(fd, POLLIN, deadline)) {
+            case Wait::ready: break;
+            case Wait::timeout: return {ReadResult::timeout};
+            case Wait::interrupted: return {ReadResult::interrupted};
+        }
+    }
+}
+
+WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline) {
+    std::vector<iovec> vectors;
+    vectors.reserve(pieces.size());
+    for (std::string_view piece : pieces) {
+        if (!piece.empty()) {
+            vectors.push_back({const_cast<char*>(piece.data()), piece.size()});
+        }
+    }
+    std::size_t first = 0;
+    while (first < vectors.size()) {
+        msghdr message{};
+        message.msg_iov = &vectors[first];
+        message.msg_iovlen = vectors.size() - first;
+        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) return WriteResult::closed;
+            if (!wait_writable(fd, deadline)) return WriteResult::timeout;
+            continue;
+        }
+        auto left = static_cast<std::size_t>(sent);
+        while (first < vectors.size() && left >= vectors[first].iov_len) {
+            left -= vectors[first].iov_len;
+            ++first;
+        }
+        if (first < vectors.size()) {
+            vectors[first].iov_base = static_cast<char*>(vectors[first].iov_base) + left;
+            vectors[first].iov_len -= left;
+        }
+    }
+    return WriteResult::done;
+}
+
+WriteResult send_file(int fd, int file_fd, off_t offset, off_t length, Deadline deadline) {
+    off_t end = offset + length;
+    while (offset < end) {
+        ssize_t sent = ::sendfile(fd, file_fd, &offset, static_cast<std::size_t>(end - offset));
+        if (sent > 0) continue;
+        if (sent == 0) return WriteResult::closed;  // the file is shorter than it was
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) return WriteResult::closed;
+        if (!wait_writable(fd, deadline)) return WriteResult::timeout;
+    }
+    return WriteResult::done;
+}
+
+}  // namespace forkd::os
+
+namespace forkd::os {
+
+Fd open_for_append(const std::string& path) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!fd) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    return fd;
+}
+
+void append_line(int fd, std::string_view line) {
+    ssize_t written = ::write(fd, line.data(), line.size());
+    static_cast<void>(written);
+}
+
+}  // namespace forkd::os

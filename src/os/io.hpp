@@ -1,0 +1,59 @@
+// Blocking-style I/O on non-blocking fds, bounded by deadlines.
+//
+// The blocking session reads and writes with these: each call waits with ppoll(2) until the
+// fd is ready or the deadline passes. While waiting, the signals of the process's wait mask
+// (signals.hpp) are unblocked, so a stop request wakes an idle wait at once and never
+// interrupts a handler.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/fd.hpp"
+
+namespace forkd::os {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+enum class Wait { ready, timeout, interrupted };
+// Waits until `fd` has any of `events` (POLLIN, POLLOUT; errors and hang-ups count as ready).
+Wait wait_for(int fd, short events, Deadline deadline);
+
+enum class ReadResult { data, closed, timeout, interrupted, error };
+struct ReadOutcome {
+    ReadResult result;
+    std::size_t bytes = 0;
+};
+// Reads what is available (at most buffer.size() bytes), waiting up to `deadline` for it.
+ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline);
+
+enum class WriteResult { done, timeout, closed };
+// Writes every byte of every piece (one sendmsg where the kernel takes it all), retrying
+// partial writes until `deadline`. A stop signal does not cut a write short.
+WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline);
+inline WriteResult write_all(int fd, std::string_view bytes, Deadline deadline) {
+    return write_all(fd, std::span<const std::string_view>(&bytes, 1), deadline);
+}
+// Sends `length` bytes of `file_fd` from `offset` with sendfile(2), never reading them into
+// memory. Reports a file that shrank underneath as `closed`.
+WriteResult send_file(int fd, int file_fd, off_t offset, off_t length, Deadline deadline);
+
+}  // namespace forkd::os
+
+namespace forkd::os {
+
+// Opens `path` for appending (O_APPEND | O_CLOEXEC, created 0640); throws
+// std::runtime_error naming the path.
+Fd open_for_append(const std::string& path);
+// One write(2): with O_APPEND, a line written by one call is never interleaved with another
+// process's line. Errors are ignored (a full disk must not take the server down).
+void append_line(int fd, std::string_view line);
+
+}  // namespace forkd::os

@@ -1,0 +1,40 @@
+// Processes: fork, the child's first steps, reaping and stopping.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace forkd::os {
+
+// Exit code of a child that failed its own start (bad setup only it could detect): the
+// master does not respawn it in a loop. nginx uses 2 for the same purpose.
+inline constexpr int kFatalExitCode = 2;
+
+// fork(2); throws std::runtime_error when the kernel refuses (EAGAIN, ENOMEM).
+pid_t fork_process();
+
+// The child's first steps after fork: its own process group (a terminal's Ctrl-C reaches only
+// the master, and the master can stop the child together with anything it started), and
+// death with the parent (PR_SET_PDEATHSIG; if the parent died before that, exit now).
+void detach_into_own_group_and_die_with(pid_t parent);
+
+// Makes the calling process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER).
+void become_subreaper();
+
+struct ExitedChild {
+    pid_t pid;
+    int status;  // as waitpid(2) reports it
+};
+// Every child that has exited, without waiting (waitpid(-1, WNOHANG) until none is left).
+std::vector<ExitedChild> reap_children();
+
+// "exited with code 0", "killed by SIGSEGV (core dumped)".
+std::string describe_exit(int status);
+bool exited_fatally(int status);  // exit code kFatalExitCode
+
+// Sends `signal` to the child's process group (and so to anything it started).
+void signal_group(pid_t child, int signal);
+
+}  // namespace forkd::os

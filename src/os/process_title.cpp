@@ -1,0 +1,51 @@
+#include "os/process_title.hpp"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+extern char** environ;
+
+namespace forkd::os {
+namespace {
+
+char* g_area = nullptr;
+std::size_t g_area_size = 0;
+
+}  // namespace
+
+void init_process_title(int argc, char** argv) {
+    if (argc == 0 || argv[0] == nullptr) return;
+    // The area is the run of argv and environment strings that lie back to back.
+    char* start = argv[0];
+    char* end = argv[0] + std::strlen(argv[0]) + 1;
+    for (int i = 1; i < argc; ++i) {
+        if (argv[i] == end) end = argv[i] + std::strlen(argv[i]) + 1;
+    }
+    std::size_t env_count = 0;
+    while (environ[env_count] != nullptr) ++env_count;
+    for (std::size_t i = 0; i < env_count; ++i) {
+        if (environ[i] == end) end = environ[i] + std::strlen(environ[i]) + 1;
+    }
+    // Move the environment and argv to the heap before their memory is reused for titles.
+    auto** moved = new char*[env_count + 1];
+    for (std::size_t i = 0; i < env_count; ++i) moved[i] = ::strdup(environ[i]);
+    moved[env_count] = nullptr;
+    environ = moved;
+    for (int i = 0; i < argc; ++i) argv[i] = ::strdup(argv[i]);
+
+    g_area = start;
+    g_area_size = static_cast<std::size_t>(end - start);
+    ::prctl(PR_SET_NAME, "forkd");
+}
+
+void set_process_title(std::string_view title) {
+    if (g_area == nullptr || g_area_size < 2) return;
+    std::size_t length = std::min(title.size(), g_area_size - 1);
+    std::memcpy(g_area, title.data(), length);
+    std::memset(g_area + length, 0, g_area_size - length);
+}
+
+}  // namespace forkd::os

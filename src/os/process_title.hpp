@@ -1,0 +1,16 @@
+// Process titles as `ps` shows them ("forkd: worker 3 busy GET /?sleep").
+//
+// Like nginx and PostgreSQL, forkd writes the title over the memory of argv (and of the
+// environment strings that follow it, after moving them to the heap). init() must run in
+// main() before anything reads argv or the environment through pointers into that memory.
+#pragma once
+
+#include <string_view>
+
+namespace forkd::os {
+
+void init_process_title(int argc, char** argv);
+// Cheap enough to call for every request: one memcpy, no syscall.
+void set_process_title(std::string_view title);
+
+}  // namespace forkd::os

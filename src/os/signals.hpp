@@ -1,0 +1,40 @@
+// Signal state of each kind of process, and the master's signalfd.
+//
+// Handlers only record (a sig_atomic_t flag); the code that waits acts. A serving process
+// (single mode, a prefork worker, a fork-mode connection child) keeps its stop signals
+// blocked except while it waits for a client (ppoll / epoll_pwait with wait_mask()), so a
+// graceful stop never interrupts a handler and never goes unnoticed by an idle wait.
+#pragma once
+
+#include <signal.h>
+
+#include <initializer_list>
+#include <vector>
+
+#include "base/fd.hpp"
+
+namespace forkd::os {
+
+// The mask to wait with (nullptr: the current one). Set by enter_serving_signal_state().
+const sigset_t* wait_mask();
+
+// Serving processes: SIGTERM and SIGQUIT ask for a graceful stop (finish the current
+// request, then exit); SIGINT ends the process at once (default action); SIGPIPE is ignored;
+// SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN and SIGTTOU are ignored (they are the master's); SIGUSR1
+// is recorded (reopen logs). Every other signal gets its default action.
+void enter_serving_signal_state();
+bool stop_requested();
+// True once after each SIGUSR1.
+bool take_reopen_request();
+
+// Default dispositions and an empty mask: what a child undoes first after fork().
+void reset_signal_state();
+
+// Blocks `signals` and returns a signalfd (non-blocking, close-on-exec) that reads them.
+Fd open_signalfd(std::initializer_list<int> signals);
+// Signals waiting in the signalfd, in arrival order; empty when none.
+std::vector<int> read_signals(int signal_fd);
+
+const char* signal_name(int signal);
+
+}  // namespace forkd::os

@@ -1,0 +1,151 @@
+#include "os/socket.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "base/log.hpp"
+
+namespace forkd::os {
+namespace {
+
+[[noreturn]] void fail(const std::string& name, const char* what, int error) {
+    throw std::runtime_error(name + ": " + what + ": " + std::strerror(error));
+}
+
+std::string format_peer(const sockaddr_storage& address) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (address.ss_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+        return std::string(text) + ":" + std::to_string(ntohs(in->sin_port));
+    }
+    if (address.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+        return "[" + std::string(text) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    return "unix";
+}
+
+void bind_and_listen(int fd, const sockaddr* address, socklen_t length, int backlog,
+                     const std::string& name) {
+    if (::bind(fd, address, length) != 0) {
+        int error = errno;
+        if (error == EADDRINUSE) fail(name, "cannot listen", error);
+        if (error == EACCES) fail(name, "not permitted to bind (a port below 1024 needs root)", error);
+        fail(name, "cannot bind", error);
+    }
+    if (::listen(fd, backlog) != 0) fail(name, "cannot listen", errno);
+}
+
+}  // namespace
+
+Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::string& name) {
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    auto* in = reinterpret_cast<sockaddr_in*>(&address);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+    if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        length = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        length = sizeof(sockaddr_in6);
+    } else {
+        throw std::runtime_error(name + ": not a numeric IPv4 or IPv6 address");
+    }
+    Fd fd(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) fail(name, "cannot create socket", errno);
+    int on = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (address.ss_family == AF_INET6) {
+        // "[::]:80" means IPv6 only, as in nginx; "*:80" is the IPv4 wildcard.
+        ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    }
+    bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), length, backlog, name);
+    return fd;
+}
+
+Fd listen_unix(const std::string& path, int backlog, const std::string& name) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) {
+        throw std::runtime_error(name + ": unix socket path is too long");
+    }
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) fail(name, "cannot create socket", errno);
+
+    struct stat status {};
+    if (::lstat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode)) {
+        // A socket file nobody answers on is left over from a server that died: replace it.
+        Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+            fail(name, "cannot listen", EADDRINUSE);
+        }
+        ::unlink(path.c_str());
+    }
+    bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address, backlog,
+                    name);
+    return fd;
+}
+
+std::string local_address(int fd) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "?";
+    if (address.ss_family == AF_UNIX) {
+        const auto* un = reinterpret_cast<const sockaddr_un*>(&address);
+        return std::string("unix:") + un->sun_path;
+    }
+    return format_peer(address);
+}
+
+std::optional<Accepted> accept_connection(int listener) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&address), &length,
+                       SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        int error = errno;
+        if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+            log::warn("accept: {} (connection left in the listen queue)", std::strerror(error));
+        }
+        // EAGAIN: another process took it; ECONNABORTED and the like: the client left.
+        return std::nullopt;
+    }
+    return Accepted{Fd(fd), format_peer(address)};
+}
+
+void set_nonblocking(int fd, bool on) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) return;
+    ::fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
+void set_tcp_nodelay(int fd) {
+    int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on unix
+}
+
+void shutdown_write(int fd) { ::shutdown(fd, SHUT_WR); }
+
+std::size_t pending_input(int fd) {
+    int bytes = 0;
+    if (::ioctl(fd, FIONREAD, &bytes) != 0 || bytes < 0) return 0;
+    return static_cast<std::size_t>(bytes);
+}
+
+}  // namespace forkd::os

@@ -1,0 +1,43 @@
+// Sockets: listening, accepting and the few socket options forkd uses.
+//
+// Every fd made here is close-on-exec; accepted sockets are non-blocking (the blocking
+// session waits with poll and deadlines, the event loops never block). Startup failures throw
+// std::runtime_error with one line naming the address ("127.0.0.1:9933: address already in
+// use").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/fd.hpp"
+
+namespace forkd::os {
+
+// A TCP listener on a numeric IPv4 or IPv6 host (port 0: the kernel picks one).
+Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::string& name);
+// A unix-socket listener; a stale socket file left by a dead server is replaced, a live one
+// is "address already in use".
+Fd listen_unix(const std::string& path, int backlog, const std::string& name);
+
+// "127.0.0.1:9933", "[::1]:8080" or "unix:/run/forkd.sock": what the socket is bound to.
+std::string local_address(int fd);
+
+struct Accepted {
+    Fd fd;
+    std::string peer;  // "127.0.0.1:51234", "[::1]:40000" or "unix"
+};
+
+// Accepts one pending connection, or nothing when none is pending (EAGAIN) or the client
+// gave up before we got to it. Resource exhaustion (EMFILE, ENFILE, ENOBUFS) is logged and
+// reported as nothing, too.
+std::optional<Accepted> accept_connection(int listener);
+
+void set_nonblocking(int fd, bool on);
+void set_tcp_nodelay(int fd);
+// Stops sending (FIN) while still reading: the first half of a lingering close.
+void shutdown_write(int fd);
+// Bytes received and not yet read (FIONREAD).
+std::size_t pending_input(int fd);
+
+}  // namespace forkd::os

@@ -1,0 +1,202 @@
+#include "session/connection.hpp"
+
+#include <array>
+#include <ctime>
+#include <exception>
+#include <optional>
+
+#include "base/log.hpp"
+#include "http/response_head.hpp"
+#include "os/signals.hpp"
+#include "os/socket.hpp"
+#include "session/response_sender.hpp"
+
+namespace forkd::session {
+
+Options Options::from(const config::Config& config) {
+    Options options;
+    options.limits = {config.max_request_line, config.max_header_size, config.max_body_size};
+    options.client_header_timeout = config.client_header_timeout;
+    options.client_body_timeout = config.client_body_timeout;
+    options.keepalive_timeout = config.keepalive_timeout;
+    options.send_timeout = config.send_timeout;
+    options.lingering_timeout = config.lingering_timeout;
+    options.keepalive_requests = config.keepalive_requests;
+    options.server_tokens = config.server_tokens;
+    return options;
+}
+
+namespace {
+
+// How a connection ends when no further request will be read.
+enum class Ending {
+    close,   // the client is gone or the exchange ended cleanly
+    linger,  // we answered without reading everything: drain before closing
+};
+
+class Connection {
+public:
+    Connection(Fd client, const std::string& peer, const Services& services)
+        : fd_(std::move(client)),
+          peer_(peer),
+          services_(services),
+          options_(services.options),
+          parser_(services.options.limits) {}
+
+    void serve();
+
+private:
+    std::optional<Request> read_request(Ending& ending);
+    bool answer_parse_error(int status, const std::string& reason);
+    Response run_handler(const Request& request);
+    void close(Ending ending);
+
+    Fd fd_;
+    const std::string& peer_;
+    const Services& services_;
+    const Options& options_;
+    http::RequestParser parser_;
+    std::string buffer_;  // received, not yet consumed
+    int served_ = 0;
+};
+
+void Connection::serve() {
+    for (;;) {
+        Ending ending = Ending::close;
+        std::optional<Request> request = read_request(ending);
+        if (!request) return close(ending);
+
+        services_.observer.request_started(*request);
+        Response response = run_handler(*request);
+        ++served_;
+        bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
+                          served_ < options_.keepalive_requests && !os::stop_requested();
+        SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
+        services_.access_log.write(peer_, &*request, response.status, sent.body_bytes);
+        services_.observer.request_finished(*request, response.status);
+        if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
+        if (!sent.keep_alive) return close(Ending::linger);
+    }
+}
+
+// Reads and parses the next request. Deadlines: the first request's header must arrive
+// within client_header_timeout of the accept; between requests the connection may idle for
+// keepalive_timeout, then the header must complete within client_header_timeout of its
+// first byte; the body may pause for client_body_timeout between reads.
+std::optional<Request> Connection::read_request(Ending& ending) {
+    parser_.reset();
+    bool idle = served_ > 0 && buffer_.empty();
+    bool continue_sent = false;
+    os::Deadline deadline =
+        os::Clock::now() + (idle ? options_.keepalive_timeout : options_.client_header_timeout);
+    std::array<char, 16 * 1024> chunk{};
+    for (;;) {
+        if (!buffer_.empty()) {
+            http::ParseStep step = parser_.feed(buffer_);
+            buffer_.erase(0, step.consumed);
+            if (step.progress == http::Progress::complete) return parser_.take_request();
+            if (step.progress == http::Progress::error) {
+                ending = answer_parse_error(step.error_status, step.error_reason) ? Ending::linger
+                                                                                 : Ending::close;
+                return std::nullopt;
+            }
+            if (parser_.headers_done() && parser_.expects_continue() && !continue_sent) {
+                continue_sent = true;
+                if (os::write_all(fd_.get(), "HTTP/1.1 100 Continue\r\n\r\n",
+                                  os::Clock::now() + options_.send_timeout) !=
+                    os::WriteResult::done) {
+                    return std::nullopt;
+                }
+            }
+        }
+        os::ReadOutcome got = os::read_some(fd_.get(), chunk, deadline);
+        switch (got.result) {
+            case os::ReadResult::data:
+                buffer_.append(chunk.data(), got.bytes);
+                if (idle) {
+                    idle = false;
+                    deadline = os::Clock::now() + options_.client_header_timeout;
+                } else if (parser_.headers_done()) {
+                    deadline = os::Clock::now() + options_.client_body_timeout;
+                }
+                continue;
+            case os::ReadResult::interrupted:
+                if (os::stop_requested() && idle) return std::nullopt;
+                continue;
+            case os::ReadResult::timeout:
+                // Nothing of a request yet (an idle keep-alive or a speculative browser
+                // connection): close quietly. A partial request gets 408.
+                if (!idle && !buffer_.empty()) {
+                    ending = answer_parse_error(408, "timed out reading the request")
+                                 ? Ending::linger
+                                 : Ending::close;
+                }
+                return std::nullopt;
+            case os::ReadResult::closed:
+            case os::ReadResult::error:
+                return std::nullopt;
+        }
+    }
+}
+
+// Bad client bytes: a status and a close, logged at debug only. Returns whether the answer
+// went out (then the connection lingers so that the client reads it instead of a reset).
+bool Connection::answer_parse_error(int status, const std::string& reason) {
+    log::debug("{}: {} {}", peer_, status, reason);
+    Response response = http::error_response(status, reason);
+    Request request;  // what little is known: a 1.1 client that will be disconnected
+    SendResult sent = send_response(fd_.get(), request, response, false, options_);
+    services_.access_log.write(peer_, nullptr, status, sent.body_bytes);
+    return sent.complete;
+}
+
+Response Connection::run_handler(const Request& request) {
+    if (request.target == "*") {
+        Response response = Response::text(request.method == "OPTIONS" ? 200 : 400, "");
+        response.headers.set("Allow", "GET, HEAD, OPTIONS");
+        return response;
+    }
+    Handler* handler = services_.router.find(request.path);
+    if (handler == nullptr) return http::error_response(404, "Nothing is served at this path.");
+    try {
+        return handler->handle(request);
+    } catch (const std::exception& e) {
+        log::error("{} {}: handler failed: {}", request.method, request.target, e.what());
+    } catch (...) {
+        log::error("{} {}: handler failed with an unknown exception", request.method,
+                   request.target);
+    }
+    Response response = http::error_response(500, "The handler failed; see the error log.");
+    response.close = true;
+    return response;
+}
+
+// A lingering close: stop sending, then read and discard what the client still sends, for
+// at most lingering_timeout, so that the client reads our last response instead of a reset
+// caused by unread data (RFC 9112 §9.6). Skipped when nothing can be unread.
+void Connection::close(Ending ending) {
+    if (ending != Ending::linger) return;
+    if (buffer_.empty() && os::pending_input(fd_.get()) == 0) {
+        os::shutdown_write(fd_.get());
+        return;
+    }
+    os::shutdown_write(fd_.get());
+    os::Deadline deadline = os::Clock::now() + options_.lingering_timeout;
+    std::array<char, 16 * 1024> sink{};
+    for (;;) {
+        os::ReadOutcome got = os::read_some(fd_.get(), sink, deadline);
+        if (got.result != os::ReadResult::data && got.result != os::ReadResult::interrupted) {
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+void serve_connection(Fd client, const std::string& peer, const Services& services) {
+    os::set_tcp_nodelay(client.get());
+    Connection connection(std::move(client), peer, services);
+    connection.serve();
+}
+
+}  // namespace forkd::session

@@ -1,0 +1,53 @@
+// One client connection served blocking, with deadlines: read -> parse -> handle ->
+// write -> keep-alive? (Boost.Beast's sync server is the model). Runs in whichever process
+// owns the connection: the single-mode process, a prefork worker, a fork-mode child.
+//
+// It never throws: bad client bytes become a status and a close, a handler's exception a
+// 500, a vanished client a quiet close. A graceful stop (os::stop_requested) ends the
+// connection at the next request boundary, never in the middle of a request.
+#pragma once
+
+#include <string>
+
+#include "base/fd.hpp"
+#include "config/config.hpp"
+#include "forkd/handler.hpp"
+#include "http/request_parser.hpp"
+#include "os/io.hpp"
+#include "session/access_log.hpp"
+
+namespace forkd::session {
+
+struct Options {
+    http::Limits limits;
+    config::Duration client_header_timeout;
+    config::Duration client_body_timeout;
+    config::Duration keepalive_timeout;
+    config::Duration send_timeout;
+    config::Duration lingering_timeout;
+    int keepalive_requests = 1000;
+    bool server_tokens = true;
+
+    static Options from(const config::Config& config);
+};
+
+// What the serving process wants to know as requests come and go (its process title now,
+// its scoreboard slot later).
+class Observer {
+public:
+    virtual ~Observer() = default;
+    virtual void request_started(const Request&) {}
+    virtual void request_finished(const Request&, int /*status*/) {}
+};
+
+struct Services {
+    const Options& options;
+    const Router& router;
+    AccessLog& access_log;
+    Observer& observer;
+};
+
+// Serves `client` until it closes, times out, asks to close, or a stop is requested.
+void serve_connection(Fd client, const std::string& peer, const Services& services);
+
+}  // namespace forkd::session

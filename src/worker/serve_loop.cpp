@@ -1,0 +1,48 @@
+#include "worker/serve_loop.hpp"
+
+#include <array>
+#include <chrono>
+
+#include "base/log.hpp"
+#include "os/epoll.hpp"
+#include "os/signals.hpp"
+#include "os/socket.hpp"
+
+namespace forkd::worker {
+namespace {
+
+void reopen_logs_if_asked(const session::Services& services) {
+    if (!os::take_reopen_request()) return;
+    log::reopen();
+    services.access_log.reopen();
+}
+
+}  // namespace
+
+void serve_until_stopped(std::span<const int> listeners, const session::Services& services,
+                         TitleObserver& title, int max_connections) {
+    Fd epoll = os::epoll_create();
+    for (int listener : listeners) {
+        os::epoll_add(epoll.get(), listener, EPOLLIN | EPOLLEXCLUSIVE,
+                      static_cast<uint64_t>(listener));
+    }
+    int served = 0;
+    std::array<epoll_event, 8> ready{};
+    title.idle();
+    while (!os::stop_requested()) {
+        reopen_logs_if_asked(services);
+        // Signals are unblocked only inside this wait (and the session's idle waits).
+        int count =
+            os::epoll_wait_for(epoll.get(), ready, std::chrono::milliseconds(-1), os::wait_mask());
+        for (int i = 0; i < count && !os::stop_requested(); ++i) {
+            auto listener = static_cast<int>(ready[static_cast<std::size_t>(i)].data.u64);
+            std::optional<os::Accepted> accepted = os::accept_connection(listener);
+            if (!accepted) continue;  // another worker was faster
+            session::serve_connection(std::move(accepted->fd), accepted->peer, services);
+            title.idle();
+            if (max_connections > 0 && ++served >= max_connections) return;
+        }
+    }
+}
+
+}  // namespace forkd::worker
