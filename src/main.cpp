@@ -17,10 +17,14 @@ using namespace forkd;
 
 log::Level to_log_level(config::LogLevel level) {
     switch (level) {
-        case config::LogLevel::debug: return log::Level::debug;
-        case config::LogLevel::info: return log::Level::info;
-        case config::LogLevel::warn: return log::Level::warn;
-        case config::LogLevel::error: return log::Level::error;
+        case config::LogLevel::debug:
+            return log::Level::debug;
+        case config::LogLevel::info:
+            return log::Level::info;
+        case config::LogLevel::warn:
+            return log::Level::warn;
+        case config::LogLevel::error:
+            return log::Level::error;
     }
     return log::Level::info;
 }
@@ -60,9 +64,9 @@ int start(int argc, char** argv) {
     server.config = std::move(invocation.config);
     const config::Config& config = server.config;
     if (invocation.test_only) {
-        std::printf("forkd: the configuration %s is valid\n",
-                    invocation.config_path.empty() ? "(defaults and flags)"
-                                                   : invocation.config_path.c_str());
+        std::printf("forkd: the configuration %s is valid\n", invocation.config_path.empty()
+                                                                  ? "(defaults and flags)"
+                                                                  : invocation.config_path.c_str());
         return 0;
     }
     log::open(config.error_log, to_log_level(config.log_level));

@@ -22,7 +22,7 @@ namespace forkd {
 enum class Dispatch { inline_, blocking };
 
 class Handler {
-public:
+  public:
     virtual ~Handler() = default;
     // How this request must be run. Must itself be cheap and never block.
     virtual Dispatch dispatch(const Request&) const { return Dispatch::blocking; }
@@ -45,14 +45,14 @@ struct Route {
 
 // Routes in the order they were added; the first match wins.
 class Router {
-public:
+  public:
     void add(Route route);
     void add(std::string path, Route::Match match, std::shared_ptr<Handler> handler);
     // The handler for `path`, or nullptr (the server answers 404).
     Handler* find(std::string_view path) const;
     bool empty() const { return routes_.empty(); }
 
-private:
+  private:
     std::vector<Route> routes_;
 };
 

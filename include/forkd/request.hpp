@@ -15,7 +15,7 @@ namespace forkd {
 
 // Header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).
 class Headers {
-public:
+  public:
     void add(std::string name, std::string value);
     // Replaces every field called `name` with one field.
     void set(std::string name, std::string value);
@@ -30,7 +30,7 @@ public:
     std::size_t size() const { return fields_.size(); }
     bool empty() const { return fields_.empty(); }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 

@@ -36,7 +36,7 @@ struct FileBody {
 // Handed to a stream body: write() sends one piece; it returns false once the client is gone
 // (the stream should then stop).
 class BodyWriter {
-public:
+  public:
     virtual ~BodyWriter() = default;
     virtual bool write(std::string_view piece) = 0;
 };

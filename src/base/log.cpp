@@ -13,10 +13,14 @@ std::string g_role = "main";
 
 spdlog::level::level_enum to_spdlog(Level level) {
     switch (level) {
-        case Level::debug: return spdlog::level::debug;
-        case Level::info: return spdlog::level::info;
-        case Level::warn: return spdlog::level::warn;
-        case Level::error: return spdlog::level::err;
+        case Level::debug:
+            return spdlog::level::debug;
+        case Level::info:
+            return spdlog::level::info;
+        case Level::warn:
+            return spdlog::level::warn;
+        case Level::error:
+            return spdlog::level::err;
     }
     return spdlog::level::info;
 }
@@ -24,8 +28,8 @@ spdlog::level::level_enum to_spdlog(Level level) {
 void install() {
     std::shared_ptr<spdlog::logger> logger;
     if (g_path.empty()) {
-        logger = std::make_shared<spdlog::logger>("forkd",
-                                                  std::make_shared<spdlog::sinks::stderr_sink_st>());
+        logger = std::make_shared<spdlog::logger>(
+            "forkd", std::make_shared<spdlog::sinks::stderr_sink_st>());
     } else {
         // basic_file_sink opens with "ab" (O_APPEND); flushing after every line makes each
         // line one write(2), whole even when several processes append to the same file.

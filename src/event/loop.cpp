@@ -21,6 +21,11 @@ void Loop::remove(int fd) {
     if (callbacks_.erase(fd) > 0) os::epoll_remove(epoll_.get(), fd);
 }
 
+void Loop::close_in_child() {
+    epoll_.reset();
+    callbacks_.clear();
+}
+
 void Loop::run_once(std::chrono::milliseconds timeout, const sigset_t* mask) {
     std::array<epoll_event, 64> events{};
     int count = os::epoll_wait_for(epoll_.get(), events, timeout, mask);
@@ -28,7 +33,7 @@ void Loop::run_once(std::chrono::milliseconds timeout, const sigset_t* mask) {
         auto fd = static_cast<int>(events[static_cast<std::size_t>(i)].data.u64);
         auto found = callbacks_.find(fd);
         if (found == callbacks_.end()) continue;  // removed by an earlier callback
-        Callback callback = found->second;  // a copy: the callback may remove itself
+        Callback callback = found->second;        // a copy: the callback may remove itself
         callback(events[static_cast<std::size_t>(i)].events);
     }
 }

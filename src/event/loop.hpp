@@ -4,6 +4,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/epoll.h>
 
 #include <chrono>
 #include <cstdint>
@@ -15,7 +16,7 @@
 namespace forkd::event {
 
 class Loop {
-public:
+  public:
     using Callback = std::function<void(uint32_t events)>;
 
     Loop();
@@ -26,12 +27,14 @@ public:
     void modify(int fd, uint32_t events);
     void remove(int fd);
     bool watches(int fd) const { return callbacks_.contains(fd); }
+    // In a forked child that will never run this loop: closes the epoll fd, forgets the rest.
+    void close_in_child();
 
     // Waits up to `timeout` for events, with `mask` in force while waiting, and runs the
     // callbacks of the ready fds.
     void run_once(std::chrono::milliseconds timeout, const sigset_t* mask = nullptr);
 
-private:
+  private:
     Fd epoll_;
     std::unordered_map<int, Callback> callbacks_;
 };

@@ -60,9 +60,9 @@ Response DemoHandler::handle(const Request& request) {
     SleepRequest sleep = parse_sleep(request.query, demo_);
     if (!sleep.wanted) return Response::text(200, std::string(kDemoBody), std::string(kHtml));
     if (!sleep.duration) {
-        return http::error_response(
-            400, "sleep must be an integer from 0 to " + std::to_string(demo_.max_sleep_seconds) +
-                     " (seconds).");
+        return http::error_response(400, "sleep must be an integer from 0 to " +
+                                             std::to_string(demo_.max_sleep_seconds) +
+                                             " (seconds).");
     }
     // The tutorial's busy handler. nanosleep restarts after signal handlers; a graceful stop
     // waits for it, SIGINT ends the process.

@@ -26,12 +26,12 @@ struct SleepRequest {
 SleepRequest parse_sleep(std::string_view query, const config::DemoConfig& demo);
 
 class DemoHandler final : public Handler {
-public:
+  public:
     explicit DemoHandler(config::DemoConfig demo) : demo_(demo) {}
     Dispatch dispatch(const Request& request) const override;
     Response handle(const Request& request) override;
 
-private:
+  private:
     config::DemoConfig demo_;
 };
 

@@ -7,13 +7,13 @@ namespace forkd {
 namespace {
 
 class FunctionHandler final : public Handler {
-public:
+  public:
     FunctionHandler(Dispatch dispatch, HandlerFunction function)
         : dispatch_(dispatch), function_(std::move(function)) {}
     Dispatch dispatch(const Request&) const override { return dispatch_; }
     Response handle(const Request& request) override { return function_(request); }
 
-private:
+  private:
     Dispatch dispatch_;
     HandlerFunction function_;
 };
@@ -29,7 +29,9 @@ bool Route::matches(std::string_view request_path) const {
     return request_path.starts_with(path);
 }
 
-void Router::add(Route route) { routes_.push_back(std::move(route)); }
+void Router::add(Route route) {
+    routes_.push_back(std::move(route));
+}
 
 void Router::add(std::string path, Route::Match match, std::shared_ptr<Handler> handler) {
     routes_.push_back(Route{std::move(path), match, std::move(handler)});

@@ -22,7 +22,8 @@ std::vector<Listener> open_listeners(const config::Config& config) {
 
 std::vector<int> listener_fds(const std::vector<Listener>& listeners) {
     std::vector<int> fds;
-    for (const Listener& listener : listeners) fds.push_back(listener.fd.get());
+    for (const Listener& listener : listeners)
+        fds.push_back(listener.fd.get());
     return fds;
 }
 

@@ -1,14 +1,21 @@
-#include "master/server.hpp"
+#include "master/master.hpp"
 
 namespace forkd::master {
 
 int run(Server& server) {
+    std::unique_ptr<ProcessModel> model;
     switch (server.config.mode) {
-        case config::Mode::single: return run_single(server);
+        case config::Mode::single:
+            return run_single(server);
         case config::Mode::fork:
-        case config::Mode::prefork: return run_single(server);  // process models: next step
+            model = make_fork_model();
+            break;
+        case config::Mode::prefork:
+            model = make_prefork_model();
+            break;
     }
-    return 1;
+    Master master(server);
+    return master.run(*model);
 }
 
 }  // namespace forkd::master

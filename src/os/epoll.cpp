@@ -38,7 +38,9 @@ void epoll_modify(int epoll_fd, int fd, uint32_t events, uint64_t key) {
     control(epoll_fd, EPOLL_CTL_MOD, fd, events, key);
 }
 
-void epoll_remove(int epoll_fd, int fd) { ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr); }
+void epoll_remove(int epoll_fd, int fd) {
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 int epoll_wait_for(int epoll_fd, std::span<epoll_event> events, std::chrono::milliseconds timeout,
                    const sigset_t* mask) {

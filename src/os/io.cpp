@@ -53,9 +53,12 @@ ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN) return {ReadResult::error};
         switch (wait_for(fd, POLLIN, deadline)) {
-            case Wait::ready: break;
-            case Wait::timeout: return {ReadResult::timeout};
-            case Wait::interrupted: return {ReadResult::interrupted};
+            case Wait::ready:
+                break;
+            case Wait::timeout:
+                return {ReadResult::timeout};
+            case Wait::interrupted:
+                return {ReadResult::interrupted};
         }
     }
 }

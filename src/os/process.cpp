@@ -26,7 +26,9 @@ void detach_into_own_group_and_die_with(pid_t parent) {
     if (::getppid() != parent) ::_exit(0);
 }
 
-void become_subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
+void become_subreaper() {
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
 
 std::vector<ExitedChild> reap_children() {
     std::vector<ExitedChild> exited;

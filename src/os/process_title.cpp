@@ -25,16 +25,19 @@ void init_process_title(int argc, char** argv) {
         if (argv[i] == end) end = argv[i] + std::strlen(argv[i]) + 1;
     }
     std::size_t env_count = 0;
-    while (environ[env_count] != nullptr) ++env_count;
+    while (environ[env_count] != nullptr)
+        ++env_count;
     for (std::size_t i = 0; i < env_count; ++i) {
         if (environ[i] == end) end = environ[i] + std::strlen(environ[i]) + 1;
     }
     // Move the environment and argv to the heap before their memory is reused for titles.
     auto** moved = new char*[env_count + 1];
-    for (std::size_t i = 0; i < env_count; ++i) moved[i] = ::strdup(environ[i]);
+    for (std::size_t i = 0; i < env_count; ++i)
+        moved[i] = ::strdup(environ[i]);
     moved[env_count] = nullptr;
     environ = moved;
-    for (int i = 0; i < argc; ++i) argv[i] = ::strdup(argv[i]);
+    for (int i = 0; i < argc; ++i)
+        argv[i] = ::strdup(argv[i]);
 
     g_area = start;
     g_area_size = static_cast<std::size_t>(end - start);

@@ -15,8 +15,12 @@ volatile sig_atomic_t g_reopen = 0;
 sigset_t g_wait_mask;
 bool g_has_wait_mask = false;
 
-void record_stop(int) { g_stop = 1; }
-void record_reopen(int) { g_reopen = 1; }
+void record_stop(int) {
+    g_stop = 1;
+}
+void record_reopen(int) {
+    g_reopen = 1;
+}
 
 void set_action(int signal, void (*handler)(int)) {
     struct sigaction action {};
@@ -28,7 +32,9 @@ void set_action(int signal, void (*handler)(int)) {
 
 }  // namespace
 
-const sigset_t* wait_mask() { return g_has_wait_mask ? &g_wait_mask : nullptr; }
+const sigset_t* wait_mask() {
+    return g_has_wait_mask ? &g_wait_mask : nullptr;
+}
 
 void reset_signal_state() {
     for (int signal = 1; signal < NSIG; ++signal) {
@@ -46,7 +52,8 @@ void reset_signal_state() {
 void enter_serving_signal_state() {
     reset_signal_state();
     set_action(SIGPIPE, SIG_IGN);
-    for (int signal : {SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU}) set_action(signal, SIG_IGN);
+    for (int signal : {SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU})
+        set_action(signal, SIG_IGN);
     set_action(SIGTERM, record_stop);
     set_action(SIGQUIT, record_stop);
     set_action(SIGUSR1, record_reopen);
@@ -78,7 +85,8 @@ bool take_reopen_request() {
 Fd open_signalfd(std::initializer_list<int> signals) {
     sigset_t set;
     sigemptyset(&set);
-    for (int signal : signals) sigaddset(&set, signal);
+    for (int signal : signals)
+        sigaddset(&set, signal);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
         throw std::runtime_error(std::string("sigprocmask: ") + std::strerror(errno));
     }

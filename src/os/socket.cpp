@@ -42,7 +42,8 @@ void bind_and_listen(int fd, const sockaddr* address, socklen_t length, int back
     if (::bind(fd, address, length) != 0) {
         int error = errno;
         if (error == EADDRINUSE) fail(name, "cannot listen", error);
-        if (error == EACCES) fail(name, "not permitted to bind (a port below 1024 needs root)", error);
+        if (error == EACCES)
+            fail(name, "not permitted to bind (a port below 1024 needs root)", error);
         fail(name, "cannot bind", error);
     }
     if (::listen(fd, backlog) != 0) fail(name, "cannot listen", errno);
@@ -97,8 +98,7 @@ Fd listen_unix(const std::string& path, int backlog, const std::string& name) {
         }
         ::unlink(path.c_str());
     }
-    bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address, backlog,
-                    name);
+    bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address, backlog, name);
     return fd;
 }
 
@@ -140,7 +140,9 @@ void set_tcp_nodelay(int fd) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on unix
 }
 
-void shutdown_write(int fd) { ::shutdown(fd, SHUT_WR); }
+void shutdown_write(int fd) {
+    ::shutdown(fd, SHUT_WR);
+}
 
 std::size_t pending_input(int fd) {
     int bytes = 0;

@@ -55,9 +55,9 @@ std::string format_combined(const std::string& peer, const Request* request, int
                             std::size_t body_bytes, std::time_t now) {
     std::string request_line = "-";
     if (request != nullptr) {
-        request_line = fmt::format("{} {} HTTP/{}.{}", escaped(request->method),
-                                   escaped(request->target), request->version / 10,
-                                   request->version % 10);
+        request_line =
+            fmt::format("{} {} HTTP/{}.{}", escaped(request->method), escaped(request->target),
+                        request->version / 10, request->version % 10);
     }
     return fmt::format("{} - - [{:%d/%b/%Y:%H:%M:%S %z}] \"{}\" {} {} \"{}\" \"{}\"\n",
                        host_of(peer), fmt::localtime(now), request_line, status, body_bytes,
@@ -67,7 +67,8 @@ std::string format_combined(const std::string& peer, const Request* request, int
 void AccessLog::write(const std::string& peer, const Request* request, int status,
                       std::size_t body_bytes) {
     if (!enabled()) return;
-    os::append_line(fd_.get(), format_combined(peer, request, status, body_bytes, std::time(nullptr)));
+    os::append_line(fd_.get(),
+                    format_combined(peer, request, status, body_bytes, std::time(nullptr)));
 }
 
 }  // namespace forkd::session

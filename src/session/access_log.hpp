@@ -12,7 +12,7 @@
 namespace forkd::session {
 
 class AccessLog {
-public:
+  public:
     AccessLog() = default;  // off
     explicit AccessLog(const std::string& path);
 
@@ -20,10 +20,9 @@ public:
     // Reopens the file at the same path (after logrotate renamed it).
     void reopen();
     // `request` may be null for a request that could not be parsed ("-" is logged).
-    void write(const std::string& peer, const Request* request, int status,
-               std::size_t body_bytes);
+    void write(const std::string& peer, const Request* request, int status, std::size_t body_bytes);
 
-private:
+  private:
     std::string path_;
     Fd fd_;
 };

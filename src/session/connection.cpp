@@ -35,7 +35,7 @@ enum class Ending {
 };
 
 class Connection {
-public:
+  public:
     Connection(Fd client, const std::string& peer, const Services& services)
         : fd_(std::move(client)),
           peer_(peer),
@@ -45,7 +45,7 @@ public:
 
     void serve();
 
-private:
+  private:
     std::optional<Request> read_request(Ending& ending);
     bool answer_parse_error(int status, const std::string& reason);
     Response run_handler(const Request& request);
@@ -97,7 +97,7 @@ std::optional<Request> Connection::read_request(Ending& ending) {
             if (step.progress == http::Progress::complete) return parser_.take_request();
             if (step.progress == http::Progress::error) {
                 ending = answer_parse_error(step.error_status, step.error_reason) ? Ending::linger
-                                                                                 : Ending::close;
+                                                                                  : Ending::close;
                 return std::nullopt;
             }
             if (parser_.headers_done() && parser_.expects_continue() && !continue_sent) {

@@ -34,7 +34,7 @@ struct Options {
 // What the serving process wants to know as requests come and go (its process title now,
 // its scoreboard slot later).
 class Observer {
-public:
+  public:
     virtual ~Observer() = default;
     virtual void request_started(const Request&) {}
     virtual void request_finished(const Request&, int /*status*/) {}

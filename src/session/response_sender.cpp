@@ -14,7 +14,7 @@ namespace {
 
 // Sends stream pieces as they come, in chunked coding when the framing asks for it.
 class SocketBodyWriter final : public BodyWriter {
-public:
+  public:
     SocketBodyWriter(int fd, bool chunked, config::Duration send_timeout)
         : fd_(fd), chunked_(chunked), send_timeout_(send_timeout) {}
 
@@ -43,7 +43,7 @@ public:
 
     std::size_t bytes() const { return bytes_; }
 
-private:
+  private:
     int fd_;
     bool chunked_;
     config::Duration send_timeout_;
@@ -73,10 +73,9 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
         result.complete = os::write_all(fd, pieces, deadline()) == os::WriteResult::done;
         if (result.complete) result.body_bytes = bytes->size();
     } else if (auto* file = std::get_if<FileBody>(&response.body)) {
-        result.complete =
-            os::write_all(fd, head, deadline()) == os::WriteResult::done &&
-            os::send_file(fd, file->fd, file->offset, file->length, deadline()) ==
-                os::WriteResult::done;
+        result.complete = os::write_all(fd, head, deadline()) == os::WriteResult::done &&
+                          os::send_file(fd, file->fd, file->offset, file->length, deadline()) ==
+                              os::WriteResult::done;
         if (result.complete) result.body_bytes = static_cast<std::size_t>(file->length);
     } else if (auto* stream = std::get_if<StreamBody>(&response.body)) {
         if (os::write_all(fd, head, deadline()) != os::WriteResult::done) return result;

@@ -6,7 +6,9 @@
 
 namespace forkd::worker {
 
-void TitleObserver::idle() { os::set_process_title(fmt::format("forkd: {} idle", role_)); }
+void TitleObserver::idle() {
+    os::set_process_title(fmt::format("forkd: {} idle", role_));
+}
 
 void TitleObserver::request_started(const Request& request) {
     // Targets are client bytes: cut them short, they only need to be recognisable.

@@ -8,7 +8,7 @@
 namespace forkd::worker {
 
 class TitleObserver final : public session::Observer {
-public:
+  public:
     // `role` is what the title names: "single", "worker 3", "conn 127.0.0.1:51234".
     explicit TitleObserver(std::string role) : role_(std::move(role)) {}
 
@@ -16,7 +16,7 @@ public:
     void request_started(const Request& request) override;
     void request_finished(const Request&, int) override { idle(); }
 
-private:
+  private:
     std::string role_;
 };
 

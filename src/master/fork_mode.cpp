@@ -1,0 +1,118 @@
+// Fork mode, the tutorial's second program made safe: the master accepts and forks one
+// child per connection; the child serves that connection (keep-alive included) and exits.
+// max_children caps them: at the cap the master takes the listeners out of its epoll set,
+// so connections wait in the kernel's listen queue (never a busy loop, never a blocking
+// wait that would deafen the master to signals), and puts them back when a child exits.
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include "base/log.hpp"
+#include "master/master.hpp"
+#include "os/process.hpp"
+#include "os/socket.hpp"
+#include "worker/title_observer.hpp"
+
+namespace forkd::master {
+namespace {
+
+// Apache logs "server reached MaxRequestWorkers" once; forkd once per interval.
+constexpr std::chrono::seconds kCapLogInterval{10};
+// Connections accepted per wake-up per listener, so that one busy listener and the
+// signals are served in turn.
+constexpr int kAcceptBatch = 32;
+
+class ForkModel final : public ProcessModel {
+  public:
+    const char* name() const override { return "fork"; }
+
+    void start(Master& master) override { resume_accepting(master); }
+
+    void maintain(Master& master, Clock::time_point) override {
+        if (!accepting_ && !at_cap(master)) resume_accepting(master);
+    }
+
+    void child_exited(Master& master, const Child& child, int status) override {
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            log::warn("{} (pid {}) {}", child.label, child.pid, os::describe_exit(status));
+        }
+        maintain(master, Clock::now());
+    }
+
+    void stop_accepting(Master& master) override { pause_accepting(master); }
+
+  private:
+    bool at_cap(Master& master) const {
+        return master.table().size() >= static_cast<std::size_t>(max_children(master));
+    }
+    static int max_children(Master& master) { return master.server().config.max_children; }
+
+    void accept_ready(Master& master, int listener) {
+        for (int i = 0; i < kAcceptBatch; ++i) {
+            if (at_cap(master)) return reached_cap(master);
+            std::optional<os::Accepted> accepted = os::accept_connection(listener);
+            if (!accepted) return;
+            spawn_connection_child(master, std::move(*accepted));
+        }
+    }
+
+    void spawn_connection_child(Master& master, os::Accepted accepted) {
+        std::string label = "conn " + accepted.peer;
+        Server& server = master.server();
+        try {
+            master.spawn(Role::connection, 0, label, false, [&]() {
+                worker::TitleObserver title(label);
+                session::Services services{server.options, server.router, server.access_log, title};
+                title.idle();
+                session::serve_connection(std::move(accepted.fd), accepted.peer, services);
+                return 0;
+            });
+        } catch (const std::exception& e) {
+            // The kernel refused a process: this client is closed, the next may fare better.
+            log::error("cannot fork for {}: {}", accepted.peer, e.what());
+        }
+        // The parent's copy of the client fd closes when `accepted` goes out of scope.
+    }
+
+    void reached_cap(Master& master) {
+        pause_accepting(master);
+        ++times_capped_;
+        Clock::time_point now = Clock::now();
+        if (now - last_cap_log_ >= kCapLogInterval) {
+            log::warn(
+                "server reached max_children ({}): new connections wait in the listen queue "
+                "(reached {} times so far)",
+                max_children(master), times_capped_);
+            last_cap_log_ = now;
+        }
+    }
+
+    void pause_accepting(Master& master) {
+        if (!accepting_) return;
+        for (const Listener& listener : master.server().listeners) {
+            master.loop().remove(listener.fd.get());
+        }
+        accepting_ = false;
+    }
+
+    void resume_accepting(Master& master) {
+        if (accepting_ || master.stopping()) return;
+        for (const Listener& listener : master.server().listeners) {
+            int fd = listener.fd.get();
+            master.loop().add(fd, EPOLLIN,
+                              [this, &master, fd](uint32_t) { accept_ready(master, fd); });
+        }
+        accepting_ = true;
+    }
+
+    bool accepting_ = false;
+    Clock::time_point last_cap_log_{};
+    long times_capped_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ProcessModel> make_fork_model() {
+    return std::make_unique<ForkModel>();
+}
+
+}  // namespace forkd::master

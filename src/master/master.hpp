@@ -1,0 +1,91 @@
+// The master: supervises its children and never serves a request (in fork mode it only
+// accepts). One epoll loop over a signalfd and a timerfd; signal handlers never act, the
+// loop does. Master::run reads top to bottom like gunicorn's Arbiter.run: wait, handle the
+// signals, reap the children, then either let the mode keep its pool or carry the stop on.
+//
+// The mode (fork, prefork) is a ProcessModel; the master carries out its requests to fork
+// children and tells it when they exit.
+#pragma once
+
+#include <sys/types.h>
+
+#include <deque>
+#include <functional>
+#include <string>
+
+#include "base/fd.hpp"
+#include "event/loop.hpp"
+#include "master/process_table.hpp"
+#include "master/server.hpp"
+
+namespace forkd::master {
+
+class Master;
+
+class ProcessModel {
+  public:
+    virtual ~ProcessModel() = default;
+    virtual const char* name() const = 0;
+    // Starts serving: registers listeners or forks the first workers.
+    virtual void start(Master& master) = 0;
+    // Keeps the pool as the policy wants it; called after every turn of the loop, never
+    // while stopping.
+    virtual void maintain(Master& master, Clock::time_point now) = 0;
+    // A child of this model exited (already reaped and removed from the table).
+    virtual void child_exited(Master& master, const Child& child, int status) = 0;
+    // The master is stopping: accept nothing more.
+    virtual void stop_accepting(Master& master) = 0;
+};
+
+class Master {
+  public:
+    explicit Master(Server& server);
+
+    // Runs until stopped; returns the exit code of the master process.
+    int run(ProcessModel& model);
+
+    // For the models.
+    Server& server() { return server_; }
+    event::Loop& loop() { return loop_; }
+    const ProcessTable& table() const { return table_; }
+    bool stopping() const { return stop_ != Stop::none; }
+    // Forks a child that runs `child_main` (its return value is the exit code) after the
+    // common child set-up; `keep_listeners` false closes them in the child.
+    pid_t spawn(Role role, int slot, std::string label, bool keep_listeners,
+                const std::function<int()>& child_main);
+    // The mode cannot go on (every worker failed its start): stop with exit code 1.
+    void give_up(const std::string& reason);
+
+  private:
+    enum class Stop { none, graceful, fast };
+
+    void prepare();
+    void on_signal_readable();
+    void handle_signals(ProcessModel& model);
+    void reap_children(ProcessModel& model);
+    void begin_stop(ProcessModel& model, Stop kind);
+    void carry_on_stopping(Clock::time_point now);
+    void signal_children(int signal);
+    void close_master_fds_in_child(bool keep_listeners);
+    bool finished() const { return stop_ != Stop::none && table_.empty(); }
+    void write_pid_file();
+    void remove_pid_file();
+
+    Server& server_;
+    event::Loop loop_;
+    Fd signal_fd_;
+    Fd tick_fd_;
+    ProcessTable table_;
+    std::deque<int> pending_signals_;
+    pid_t pid_ = 0;
+    Stop stop_ = Stop::none;
+    Clock::time_point kill_at_{};
+    bool killed_ = false;
+    int exit_code_ = 0;
+};
+
+// The process models (one file each).
+std::unique_ptr<ProcessModel> make_fork_model();
+std::unique_ptr<ProcessModel> make_prefork_model();
+
+}  // namespace forkd::master

@@ -1,0 +1,44 @@
+// The master's record of its children: who they are, what they are for, when they started.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace forkd::master {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Role { worker, connection };
+
+struct Child {
+    pid_t pid = 0;
+    Role role = Role::worker;
+    int slot = 0;       // prefork: the worker's number (1..workers); fork: 0
+    std::string label;  // "worker 3", "conn 127.0.0.1:51234": for logs
+    Clock::time_point started;
+};
+
+class ProcessTable {
+  public:
+    void add(Child child) { children_[child.pid] = std::move(child); }
+    // Forgets `pid` and returns what was known of it (nothing for a stranger, e.g. an
+    // orphaned grandchild reaped as subreaper).
+    std::optional<Child> remove(pid_t pid);
+
+    std::size_t size() const { return children_.size(); }
+    bool empty() const { return children_.empty(); }
+    std::size_t count(Role role) const;
+    bool slot_taken(int slot) const;
+
+    auto begin() const { return children_.begin(); }
+    auto end() const { return children_.end(); }
+
+  private:
+    std::map<pid_t, Child> children_;
+};
+
+}  // namespace forkd::master
