@@ -44,6 +44,7 @@ int Master::run(ProcessModel& model) {
 
 void Master::prepare() {
     pid_ = ::getpid();
+    log::set_role("master");
     os::set_process_title("forkd: master");
     os::become_subreaper();  // grandchildren (CGI, later) are reaped here, never leaked
     signal_fd_ = os::open_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2,
