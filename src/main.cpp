@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
+#include "config/settings.hpp"
 #include "handlers/demo.hpp"
 #include "master/server.hpp"
 #include "os/process_title.hpp"
@@ -31,18 +32,11 @@ log::Level to_log_level(config::LogLevel level) {
 
 // Settings the user gave that the chosen mode does not use are named, never silently ignored.
 void warn_about_unused_settings(const config::Config& config) {
-    auto given = [&](std::string_view key) {
-        for (const std::string& set : config.keys_set) {
-            if (set == key) return true;
+    for (const std::string& key : config.keys_set) {
+        if (!config::applies_to(key, config.mode)) {
+            log::warn("{} does not apply to mode {}; it is ignored", key,
+                      config::to_string(config.mode));
         }
-        return false;
-    };
-    auto mode = config::to_string(config.mode);
-    if (config.mode != config::Mode::fork && given("max_children")) {
-        log::warn("max_children does not apply to mode {} (only to fork)", mode);
-    }
-    if (config.mode != config::Mode::prefork && given("workers")) {
-        log::warn("workers does not apply to mode {} (only to prefork)", mode);
     }
     if (::geteuid() == 0 && config.user.empty()) {
         log::warn("running as root without a `user` setting: every process keeps root rights");

@@ -1,0 +1,183 @@
+// The command-line side of the settings table (the only file that includes CLI11) and the
+// order of precedence: defaults, then the file named by -c, then the flags.
+#include "config/config_loader.hpp"
+
+// CLI11 2.1's detail::split trips g++-12's -Wnull-dereference at -O2 (a false positive in
+// inlined std::string code). It is CLI11's code, not ours, so silence it for that header only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/settings.hpp"
+#include "config/toml_reader.hpp"
+#include "config/value_syntax.hpp"
+
+namespace forkd::config {
+namespace {
+
+// What each settings flag received, in the table's order. Values stay text until the file
+// has been read, because flags must win over it.
+using FlagValues = std::vector<std::vector<std::string>>;
+
+std::string type_name(const Setting& setting) {
+    switch (setting.kind) {
+        case Kind::duration:
+            return "DURATION";
+        case Kind::size:
+            return "SIZE";
+        case Kind::integer:
+            return "INT";
+        case Kind::boolean:
+            return "on|off";
+        case Kind::text:
+            return "TEXT";
+        case Kind::text_list:
+            return "ADDR";
+        case Kind::choice:
+            break;
+    }
+    std::string names;
+    for (const auto& choice : setting.choices)
+        names += (names.empty() ? "" : "|") + choice;
+    return names;
+}
+
+std::string help_line(const Setting& setting, const Config& defaults) {
+    std::string line = setting.help;
+    const std::string shown = setting.show(defaults);
+    if (!shown.empty()) line += " [default: " + shown + "]";
+    if (setting.modes != kAllModes) {
+        std::string modes;
+        for (const Mode mode : {Mode::single, Mode::fork, Mode::prefork}) {
+            if (!applies_to(setting.name, mode)) continue;
+            modes += (modes.empty() ? "" : ", ") + std::string(to_string(mode));
+        }
+        line += " (" + modes + " only)";
+    }
+    return line;
+}
+
+// Every flag takes exactly one argument per occurrence; all occurrences are kept (--listen
+// accumulates, the others use the last).
+void add_setting_flags(CLI::App& app, FlagValues& values) {
+    const Config defaults;
+    const auto all = settings();
+    values.resize(all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const Setting& setting = all[i];
+        app.add_option(setting.flag(), values[i], help_line(setting, defaults))
+            ->type_name(type_name(setting))
+            ->expected(1)
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+            ->group(setting.table().empty() ? "Settings"
+                                            : "Settings of [" + std::string(setting.table()) + "]");
+    }
+}
+
+// CLI11 is told to keep unknown arguments so that the error can name the flag and suggest
+// the one that was probably meant.
+void reject_extras(const std::vector<std::string>& extras) {
+    if (extras.empty()) return;
+    const std::string& first = extras.front();
+    if (!first.starts_with("-")) throw ConfigError("unexpected argument \"" + first + "\"");
+    const std::string flag = first.substr(0, first.find('='));
+    std::string message = "unknown flag " + flag;
+    std::string name = flag.substr(flag.find_first_not_of('-'));
+    std::ranges::replace(name, '-', '_');
+    if (const Setting* near = find_setting(suggest_setting(name))) {
+        message += " (did you mean " + near->flag() + "?)";
+    }
+    throw ConfigError(message);
+}
+
+void apply_flags(Config& config, const FlagValues& values) {
+    const auto all = settings();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const Setting& setting = all[i];
+        if (values[i].empty()) continue;
+        try {
+            if (setting.kind == Kind::text_list) {
+                assign(config, setting, values[i]);  // replaces the file's list
+            } else {
+                assign(config, setting, value_from_text(setting, values[i].back()));
+            }
+        } catch (const ConfigError& error) {
+            throw ConfigError(setting.flag() + ": " + error.what());
+        }
+    }
+}
+
+std::string read_file(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+        throw ConfigError("cannot read config file " + path + ": it is a directory");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ConfigError("cannot read config file " + path + ": " + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw ConfigError("cannot read config file " + path + ": read failed");
+    return std::move(text).str();
+}
+
+// The defaults that depend on what was given rather than on the struct.
+void finish(Config& config) {
+    if (config.listen.empty()) config.listen.push_back(parse_listen_address(kDefaultListen));
+}
+
+}  // namespace
+
+Invocation load_config(int argc, const char* const* argv) {
+    Invocation invocation;
+    CLI::App app{"forkd: a multi-process HTTP/1.1 server", "forkd"};
+    app.allow_extras();
+    app.add_option("-c,--config", invocation.config_path, "Read settings from a TOML file")
+        ->type_name("FILE")
+        ->group("General");
+    app.add_flag("-t,--test-config", invocation.test_only, "Check the configuration and exit")
+        ->group("General");
+    app.add_flag("-v,--version", invocation.show_version, "Print the version and exit")
+        ->group("General");
+    app.set_help_flag("-h,--help", "Print this help and exit")->group("General");
+    FlagValues values;
+    add_setting_flags(app, values);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        invocation.show_help = true;
+        invocation.help_text = app.help();
+        return invocation;
+    } catch (const CLI::ParseError& error) {
+        throw ConfigError(error.what());
+    }
+    reject_extras(app.remaining());
+    if (invocation.show_version) return invocation;
+
+    if (!invocation.config_path.empty()) {
+        read_toml(invocation.config, read_file(invocation.config_path), invocation.config_path);
+    }
+    apply_flags(invocation.config, values);
+    finish(invocation.config);
+    return invocation;
+}
+
+Config parse_config_text(std::string_view toml_text, const std::string& source_name) {
+    Config config;
+    read_toml(config, toml_text, source_name);
+    finish(config);
+    return config;
+}
+
+}  // namespace forkd::config

@@ -1,0 +1,238 @@
+// The table itself. It is long because it is a list, one row per key, and reads as one;
+// each row is the single place where a key's name, flag, default, range and help live.
+#include "config/settings.hpp"
+
+#include <algorithm>
+
+#include "config/config_loader.hpp"
+#include "config/value_syntax.hpp"
+
+namespace forkd::config {
+namespace {
+
+// Designated initializers that skip members trip g++-12's -Wmissing-field-initializers,
+// hence a plain builder.
+Setting row(std::string name, Kind kind, unsigned modes, std::string help, std::int64_t min = 0) {
+    Setting setting;
+    setting.name = std::move(name);
+    setting.kind = kind;
+    setting.modes = modes;
+    setting.help = std::move(help);
+    setting.min = min;
+    return setting;
+}
+
+// `field` is a generic lambda returning a reference to the member, usable on a const Config
+// (for `show`) and a mutable one (for `store`).
+template <class Field>
+Setting duration_row(std::string name, Field field, std::int64_t min_ms, unsigned modes,
+                     std::string help) {
+    Setting setting = row(std::move(name), Kind::duration, modes, std::move(help), min_ms);
+    setting.store = [field](Config& c, const Value& v) { field(c) = std::get<Duration>(v); };
+    setting.show = [field](const Config& c) { return format_duration(field(c)); };
+    return setting;
+}
+
+template <class Field>
+Setting size_row(std::string name, Field field, unsigned modes, std::string help) {
+    Setting setting = row(std::move(name), Kind::size, modes, std::move(help), 1);
+    setting.store = [field](Config& c, const Value& v) { field(c) = std::get<std::size_t>(v); };
+    setting.show = [field](const Config& c) { return format_size(field(c)); };
+    return setting;
+}
+
+template <class Field>
+Setting integer_row(std::string name, Field field, std::int64_t min, unsigned modes,
+                    std::string help) {
+    Setting setting = row(std::move(name), Kind::integer, modes, std::move(help), min);
+    // assign() has checked that the value fits an int before store() runs.
+    setting.store = [field](Config& c, const Value& v) {
+        field(c) = static_cast<int>(std::get<std::int64_t>(v));
+    };
+    setting.show = [field](const Config& c) { return std::to_string(field(c)); };
+    return setting;
+}
+
+template <class Field>
+Setting text_row(std::string name, Field field, std::string help) {
+    Setting setting = row(std::move(name), Kind::text, kAllModes, std::move(help));
+    setting.store = [field](Config& c, const Value& v) { field(c) = std::get<std::string>(v); };
+    setting.show = [field](const Config& c) { return field(c); };
+    return setting;
+}
+
+// `listen` is checked as a whole list: every entry parses and none repeats.
+void store_listen(Config& config, const Value& value) {
+    const auto& entries = std::get<std::vector<std::string>>(value);
+    if (entries.empty()) throw ConfigError("expected at least one address");
+    std::vector<ListenAddress> addresses;
+    for (const auto& entry : entries) {
+        auto address = parse_listen_address(entry);
+        const auto same = [&](const ListenAddress& other) {
+            return other.kind == address.kind && other.host == address.host &&
+                   other.port == address.port && other.path == address.path;
+        };
+        if (std::ranges::any_of(addresses, same)) {
+            throw ConfigError("\"" + entry + "\" is listed twice");
+        }
+        addresses.push_back(std::move(address));
+    }
+    config.listen = std::move(addresses);
+}
+
+Setting listen_row() {
+    Setting setting =
+        row("listen", Kind::text_list, kAllModes,
+            "Address to listen on: host:port, [ipv6]:port or unix:/path (repeatable)");
+    setting.store = store_listen;
+    setting.show = [](const Config&) { return std::string(kDefaultListen); };
+    return setting;
+}
+
+Setting mode_row() {
+    Setting setting = row("mode", Kind::choice, kAllModes, "Process model");
+    setting.choices = {"single", "fork", "prefork"};
+    setting.store = [](Config& c, const Value& v) {
+        const auto& text = std::get<std::string>(v);
+        c.mode = text == "single" ? Mode::single : text == "fork" ? Mode::fork : Mode::prefork;
+    };
+    setting.show = [](const Config& c) { return std::string(to_string(c.mode)); };
+    return setting;
+}
+
+Setting log_level_row() {
+    Setting setting =
+        row("log_level", Kind::choice, kAllModes, "Least severe error-log level written");
+    setting.choices = {"debug", "info", "warn", "error"};
+    setting.store = [](Config& c, const Value& v) {
+        const auto& text = std::get<std::string>(v);
+        c.log_level = text == "debug"  ? LogLevel::debug
+                      : text == "info" ? LogLevel::info
+                      : text == "warn" ? LogLevel::warn
+                                       : LogLevel::error;
+    };
+    setting.show = [](const Config& c) { return std::string(to_string(c.log_level)); };
+    return setting;
+}
+
+Setting server_tokens_row() {
+    Setting setting =
+        row("server_tokens", Kind::boolean, kAllModes, "Send the version in the Server header");
+    setting.store = [](Config& c, const Value& v) { c.server_tokens = std::get<bool>(v); };
+    setting.show = [](const Config& c) { return std::string(c.server_tokens ? "on" : "off"); };
+    return setting;
+}
+
+std::vector<Setting> make_settings() {
+    constexpr std::int64_t kPositive = 1;  // durations: more than 0ms; counts: at least 1
+    constexpr unsigned kChildren = kFork | kPrefork;
+    return {
+        mode_row(),
+        listen_row(),
+        integer_row(
+            "backlog", [](auto& c) -> auto& { return c.backlog; }, kPositive, kAllModes,
+            "Listen queue length passed to listen(2)"),
+        integer_row(
+            "max_children", [](auto& c) -> auto& { return c.max_children; }, kPositive, kFork,
+            "Connection children at most; at the cap new connections wait"),
+        integer_row(
+            "workers", [](auto& c) -> auto& { return c.workers; }, kPositive, kPrefork,
+            "Worker processes in the pool"),
+        duration_row(
+            "client_header_timeout", [](auto& c) -> auto& { return c.client_header_timeout; },
+            kPositive, kAllModes, "Time allowed to send the request line and headers"),
+        duration_row(
+            "client_body_timeout", [](auto& c) -> auto& { return c.client_body_timeout; },
+            kPositive, kAllModes, "Time allowed between two reads of the request body"),
+        duration_row(
+            "keepalive_timeout", [](auto& c) -> auto& { return c.keepalive_timeout; }, kPositive,
+            kAllModes, "How long an idle keep-alive connection stays open"),
+        integer_row(
+            "keepalive_requests", [](auto& c) -> auto& { return c.keepalive_requests; }, kPositive,
+            kAllModes, "Requests served on one connection before it is closed"),
+        duration_row(
+            "send_timeout", [](auto& c) -> auto& { return c.send_timeout; }, kPositive, kAllModes,
+            "Time allowed between two writes of the response"),
+        duration_row(
+            "lingering_timeout", [](auto& c) -> auto& { return c.lingering_timeout; }, 0, kAllModes,
+            "How long to drain a client's input before closing (0: off)"),
+        duration_row(
+            "graceful_timeout", [](auto& c) -> auto& { return c.graceful_timeout; }, kPositive,
+            kChildren, "How long a graceful stop waits for children before killing them"),
+        size_row(
+            "max_request_line", [](auto& c) -> auto& { return c.max_request_line; }, kAllModes,
+            "Longest request line (414 beyond)"),
+        size_row(
+            "max_header_size", [](auto& c) -> auto& { return c.max_header_size; }, kAllModes,
+            "Largest request header block (431 beyond)"),
+        size_row(
+            "max_body_size", [](auto& c) -> auto& { return c.max_body_size; }, kAllModes,
+            "Largest request body (413 beyond)"),
+        text_row(
+            "error_log", [](auto& c) -> auto& { return c.error_log; },
+            "Error log file (empty: stderr)"),
+        log_level_row(),
+        text_row(
+            "access_log", [](auto& c) -> auto& { return c.access_log; },
+            "Access log file (empty: off)"),
+        server_tokens_row(),
+        text_row(
+            "pid_file", [](auto& c) -> auto& { return c.pid_file; },
+            "File the master writes its pid to (empty: none)"),
+        text_row(
+            "user", [](auto& c) -> auto& { return c.user; },
+            "User to run children as when started as root"),
+        duration_row(
+            "demo.sleep_seconds", [](auto& c) -> auto& { return c.demo.sleep_seconds; }, 0,
+            kAllModes, "How long /?sleep is busy (bare number: seconds)"),
+        integer_row(
+            "demo.max_sleep_seconds", [](auto& c) -> auto& { return c.demo.max_sleep_seconds; }, 0,
+            kAllModes, "Largest N accepted in /?sleep=N"),
+    };
+}
+
+}  // namespace
+
+std::string_view Setting::table() const {
+    const auto dot = name.find('.');
+    return dot == std::string::npos ? std::string_view{} : std::string_view(name).substr(0, dot);
+}
+
+std::string_view Setting::key() const {
+    const auto dot = name.find('.');
+    return dot == std::string::npos ? std::string_view(name)
+                                    : std::string_view(name).substr(dot + 1);
+}
+
+std::string Setting::flag() const {
+    std::string flag = "--" + name;
+    std::ranges::replace(flag, '.', '-');
+    std::ranges::replace(flag, '_', '-');
+    return flag;
+}
+
+std::span<const Setting> settings() {
+    static const std::vector<Setting> table = make_settings();
+    return table;
+}
+
+const Setting* find_setting(std::string_view name) {
+    const auto all = settings();
+    const auto it = std::ranges::find(all, name, &Setting::name);
+    return it == all.end() ? nullptr : &*it;
+}
+
+bool is_settings_table(std::string_view name) {
+    return !name.empty() && std::ranges::any_of(settings(), [&](const Setting& setting) {
+        return setting.table() == name;
+    });
+}
+
+bool applies_to(std::string_view name, Mode mode) {
+    const Setting* setting = find_setting(name);
+    if (setting == nullptr) return false;
+    const unsigned bit = mode == Mode::single ? kSingle : mode == Mode::fork ? kFork : kPrefork;
+    return (setting->modes & bit) != 0;
+}
+
+}  // namespace forkd::config
