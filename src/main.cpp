@@ -11,6 +11,7 @@
 #include "handlers/demo.hpp"
 #include "master/server.hpp"
 #include "os/process_title.hpp"
+#include "os/signals.hpp"
 
 namespace {
 
@@ -63,6 +64,8 @@ int start(int argc, char** argv) {
                                                                   : invocation.config_path.c_str());
         return 0;
     }
+    // Until the master's signalfd reads them, a signal must wait rather than kill or stop us.
+    os::block_master_signals();
     log::open(config.error_log, to_log_level(config.log_level));
     warn_about_unused_settings(config);
     if (!config.access_log.empty()) server.access_log = session::AccessLog(config.access_log);

@@ -27,6 +27,13 @@ std::vector<int> listener_fds(const std::vector<Listener>& listeners) {
     return fds;
 }
 
+void stop_listening(const std::vector<Listener>& listeners) {
+    // On Linux, shutdown(SHUT_RD) of a listening socket takes it out of the listening state
+    // (TCP and unix alike). A binary upgrade will have to skip the listeners it hands over.
+    for (const Listener& listener : listeners)
+        os::stop_listening(listener.fd.get());
+}
+
 void remove_unix_socket_files(const config::Config& config) {
     for (const config::ListenAddress& address : config.listen) {
         if (address.kind == config::ListenAddress::Kind::unix_socket) {

@@ -18,6 +18,11 @@ struct Listener {
 // Opens every `listen` address; throws std::runtime_error naming the first that fails.
 std::vector<Listener> open_listeners(const config::Config& config);
 std::vector<int> listener_fds(const std::vector<Listener>& listeners);
+// Stops the sockets themselves from listening, in every process that shares them: a
+// prefork worker busy with a request still holds the listeners until it finishes, and
+// closing the master's copies alone would leave new connections queued behind it. They
+// are refused instead, and those already queued are reset.
+void stop_listening(const std::vector<Listener>& listeners);
 // Removes the socket files of unix listeners (at exit).
 void remove_unix_socket_files(const config::Config& config);
 

@@ -137,21 +137,18 @@ void Master::close_master_fds_in_child(bool keep_listeners) {
     }
 }
 
-void Master::give_up(const std::string& reason) {
+void Master::give_up(ProcessModel& model, const std::string& reason) {
     log::error("{}; stopping", reason);
     exit_code_ = 1;
-    if (stop_ == Stop::none) {
-        stop_ = Stop::graceful;
-        kill_at_ = Clock::now() + server_.config.graceful_timeout;
-        signal_children(SIGTERM);
-    }
+    begin_stop(model, Stop::graceful);
 }
 
 void Master::begin_stop(ProcessModel& model, Stop kind) {
     if (stop_ == Stop::fast || stop_ == kind) return;  // a repeated signal changes nothing
     if (stop_ == Stop::none) {
         model.stop_accepting(*this);
-        server_.listeners.clear();  // new connections are refused, not queued forever
+        stop_listening(server_.listeners);  // new connections are refused, not queued forever
+        server_.listeners.clear();
     }
     stop_ = kind;
     Clock::time_point now = Clock::now();

@@ -54,7 +54,7 @@ class Master {
     pid_t spawn(Role role, int slot, std::string label, bool keep_listeners,
                 const std::function<int()>& child_main);
     // The mode cannot go on (every worker failed its start): stop with exit code 1.
-    void give_up(const std::string& reason);
+    void give_up(ProcessModel& model, const std::string& reason);
 
   private:
     enum class Stop { none, graceful, fast };

@@ -30,7 +30,7 @@ class PreforkModel final : public ProcessModel {
                        child.pid);
             state_.failed_slots.insert(child.slot);
             if (state_.failed_slots.size() >= static_cast<std::size_t>(settings_of(master))) {
-                master.give_up("every worker failed its start");
+                master.give_up(*this, "every worker failed its start");
             }
             return;
         }

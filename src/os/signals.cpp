@@ -15,6 +15,9 @@ volatile sig_atomic_t g_reopen = 0;
 sigset_t g_wait_mask;
 bool g_has_wait_mask = false;
 
+constexpr int kMasterSignals[] = {SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,  SIGHUP, SIGUSR1,
+                                  SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH, SIGPIPE};
+
 void record_stop(int) {
     g_stop = 1;
 }
@@ -80,6 +83,14 @@ bool take_reopen_request() {
     if (!g_reopen) return false;
     g_reopen = 0;
     return true;
+}
+
+void block_master_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal : kMasterSignals)
+        sigaddset(&set, signal);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
 Fd open_signalfd(std::initializer_list<int> signals) {

@@ -27,12 +27,17 @@ bool stop_requested();
 // True once after each SIGUSR1.
 bool take_reopen_request();
 
+// Blocks the signals the master will read from its signalfd, from the very start: one that
+// arrives while the listeners open must wait for the loop, not kill the process.
+void block_master_signals();
+
 // Default dispositions and an empty mask: what a child undoes first after fork().
 void reset_signal_state();
 
 // Blocks `signals` and returns a signalfd (non-blocking, close-on-exec) that reads them.
 Fd open_signalfd(std::initializer_list<int> signals);
-// Signals waiting in the signalfd, in arrival order; empty when none.
+// Signals waiting in the signalfd; empty when none. Pending standard signals come back
+// lowest number first, not in the order they were sent (each is pending at most once).
 std::vector<int> read_signals(int signal_fd);
 
 const char* signal_name(int signal);

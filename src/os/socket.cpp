@@ -144,6 +144,10 @@ void shutdown_write(int fd) {
     ::shutdown(fd, SHUT_WR);
 }
 
+void stop_listening(int listener) {
+    ::shutdown(listener, SHUT_RD);
+}
+
 std::size_t pending_input(int fd) {
     int bytes = 0;
     if (::ioctl(fd, FIONREAD, &bytes) != 0 || bytes < 0) return 0;

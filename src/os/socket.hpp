@@ -37,6 +37,10 @@ void set_nonblocking(int fd, bool on);
 void set_tcp_nodelay(int fd);
 // Stops sending (FIN) while still reading: the first half of a lingering close.
 void shutdown_write(int fd);
+// Takes a listening socket out of the listening state for every process that shares it
+// (shutdown(SHUT_RD) on a listener, Linux behaviour for TCP and unix sockets): new
+// connections are refused and those still queued are reset.
+void stop_listening(int listener);
 // Bytes received and not yet read (FIONREAD).
 std::size_t pending_input(int fd);
 
