@@ -1,0 +1,165 @@
+#include "http/framing_rules.hpp"
+
+#include <array>
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace forkd::http {
+
+namespace {
+
+using Kind = BodyFraming::Kind;
+
+std::string_view trim(std::string_view s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return {};
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// The elements of every field called `name`, in order (RFC 9110 §5.6.1 lists); empty
+// elements are kept so that the caller can refuse them where they matter.
+std::vector<std::string_view> list_elements(const Headers& headers, std::string_view name) {
+    std::vector<std::string_view> out;
+    for (const auto& [field, value] : headers) {
+        if (!iequals(field, name)) continue;
+        std::string_view rest = value;
+        for (;;) {
+            const auto comma = rest.find(',');
+            out.push_back(trim(rest.substr(0, comma)));
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    return out;
+}
+
+bool is_known_coding(std::string_view coding) {
+    constexpr std::array<std::string_view, 7> known = {
+        "chunked", "gzip", "deflate", "compress", "x-gzip", "x-compress", "identity"};
+    for (auto k : known)
+        if (iequals(k, coding)) return true;
+    return false;
+}
+
+// A parameter (";q=1") does not change what a coding is; its name decides.
+std::string_view coding_name(std::string_view coding) {
+    return trim(coding.substr(0, coding.find(';')));
+}
+
+std::optional<ParseError> check_transfer_encoding(const Request& request) {
+    const auto codings = list_elements(request.headers, "Transfer-Encoding");
+    if (request.version == 10) return ParseError{400, "Transfer-Encoding in an HTTP/1.0 request"};
+    if (request.headers.contains("Content-Length"))
+        return ParseError{400, "Transfer-Encoding with Content-Length"};
+    if (codings.empty() || !iequals(codings.back(), "chunked"))
+        return ParseError{400, "final transfer coding is not chunked"};
+    // Everything before the final chunked: chunked again is malformed (400); any other
+    // coding would have to be decoded, which forkd does not do (501).
+    const std::vector<std::string_view> before(codings.begin(), codings.end() - 1);
+    for (std::string_view coding : before)
+        if (iequals(coding_name(coding), "chunked"))
+            return ParseError{400, "chunked applied twice"};
+    if (before.empty()) return std::nullopt;
+    const std::string_view name = coding_name(before.front());
+    if (name.empty()) return ParseError{400, "empty transfer coding"};
+    const char* what = is_known_coding(name) ? "unsupported" : "unknown";
+    return ParseError{501, std::string(what) + " transfer coding " + std::string(name)};
+}
+
+// RFC 9110 §8.6: 1*DIGIT; a list of identical values ("5, 5") counts as one.
+std::optional<ParseError> check_content_length(const Request& request, const Limits& limits,
+                                               std::uint64_t& length) {
+    std::optional<std::uint64_t> seen;
+    for (std::string_view element : list_elements(request.headers, "Content-Length")) {
+        std::uint64_t value = 0;
+        const char* end = element.data() + element.size();
+        const auto [ptr, ec] = std::from_chars(element.data(), end, value);
+        if (element.empty() || element[0] == '+' || ec != std::errc() || ptr != end)
+            return ParseError{400, "invalid Content-Length"};
+        if (seen && *seen != value) return ParseError{400, "conflicting Content-Length values"};
+        seen = value;
+    }
+    length = seen.value_or(0);
+    if (length > limits.max_body_size) return ParseError{413, "request body too large"};
+    return std::nullopt;
+}
+
+std::optional<ParseError> check_host(const Request& request) {
+    const std::size_t hosts = request.headers.count("Host");
+    if (hosts > 1) return ParseError{400, "more than one Host field"};
+    if (hosts == 0 && request.version == 11) return ParseError{400, "missing Host field"};
+    return std::nullopt;
+}
+
+std::optional<ParseError> check_expect(const Request& request) {
+    for (std::string_view element : list_elements(request.headers, "Expect"))
+        if (!iequals(element, "100-continue")) return ParseError{417, "unsupported expectation"};
+    return std::nullopt;
+}
+
+void split_path_query(std::string_view path_and_query, Request& request) {
+    const auto question = path_and_query.find('?');
+    request.path = std::string(path_and_query.substr(0, question));
+    request.query = question == std::string_view::npos
+                        ? std::string()
+                        : std::string(path_and_query.substr(question + 1));
+}
+
+}  // namespace
+
+std::optional<ParseError> check_fields(const Request& request, const Limits& limits,
+                                       BodyFraming& framing) {
+    framing = BodyFraming{};
+    if (request.headers.contains("Transfer-Encoding")) {
+        if (auto error = check_transfer_encoding(request)) return error;
+        framing.kind = Kind::chunked;
+    } else if (request.headers.contains("Content-Length")) {
+        if (auto error = check_content_length(request, limits, framing.length)) return error;
+        framing.kind = Kind::length;
+    }
+    if (auto error = check_host(request)) return error;
+    return check_expect(request);
+}
+
+std::optional<ParseError> split_target(Request& request) {
+    const std::string_view target = request.target;
+    if (request.method == "CONNECT") return ParseError{501, "CONNECT not supported"};
+    if (target == "*") {
+        if (request.method != "OPTIONS") return ParseError{400, "'*' target outside OPTIONS"};
+        request.path = "*";
+        request.query.clear();
+        return std::nullopt;
+    }
+    if (target.starts_with('/')) {
+        split_path_query(target, request);
+        return std::nullopt;
+    }
+    // absolute-form: only the http and https schemes name something this server can serve.
+    const auto scheme_end = target.find("://");
+    const std::string_view scheme = target.substr(0, scheme_end);
+    if (scheme_end == std::string_view::npos ||
+        !(iequals(scheme, "http") || iequals(scheme, "https")))
+        return ParseError{400, "invalid request-target"};
+    const std::string_view rest = target.substr(scheme_end + 3);
+    const auto path_start = rest.find_first_of("/?");
+    if (path_start == 0) return ParseError{400, "absolute-form target without authority"};
+    if (path_start == std::string_view::npos) {
+        request.path = "/";
+        request.query.clear();
+        return std::nullopt;
+    }
+    split_path_query(rest.substr(path_start), request);
+    if (request.path.empty()) request.path = "/";
+    return std::nullopt;
+}
+
+bool asks_for_continue(const Request& request) {
+    if (request.version != 11) return false;
+    for (std::string_view element : list_elements(request.headers, "Expect"))
+        if (iequals(element, "100-continue")) return true;
+    return false;
+}
+
+}  // namespace forkd::http

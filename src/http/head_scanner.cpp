@@ -1,0 +1,150 @@
+#include "http/head_scanner.hpp"
+
+#include <string>
+
+namespace forkd::http {
+
+namespace {
+
+bool ends_with_crlf(std::string_view line) {
+    return line.size() >= 2 && line[line.size() - 2] == '\r';
+}
+
+// RFC 9110 §5.5: field-value bytes are HTAB, SP, VCHAR and obs-text.
+bool is_field_value_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+
+// The request-target's characters (RFC 3986 plus '%'): visible ASCII only.
+bool is_target_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f;
+}
+
+bool all_of(std::string_view s, bool (*pred)(char)) {
+    for (char c : s)
+        if (!pred(c)) return false;
+    return true;
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+}  // namespace
+
+bool is_tchar(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::size_t HeadScanner::skip_empty_lines(std::string_view bytes) {
+    std::size_t i = 0;
+    while (i < bytes.size() && !in_head_) {
+        std::size_t line = 0;
+        if (bytes[i] == '\n') {
+            line = 1;
+        } else if (bytes[i] == '\r' && i + 1 == bytes.size()) {
+            break;  // CR LF or the start of a request line: wait for the next byte
+        } else if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
+            line = 2;
+        } else {
+            in_head_ = true;
+            break;
+        }
+        if (++empty_lines_ > limits_.max_request_line) {
+            fail(400, "too many empty lines before the request line");
+            break;
+        }
+        i += line;
+    }
+    return i;
+}
+
+HeadScanner::Result HeadScanner::scan(std::string_view head) {
+    for (;;) {
+        const std::size_t lf = head.find('\n', search_from_);
+        if (lf == std::string_view::npos) {
+            search_from_ = head.size();
+            return check_partial_line(head);
+        }
+        const std::string_view line = head.substr(line_start_, lf + 1 - line_start_);
+        const Result result =
+            fields_start_ == 0 ? finish_request_line(line) : finish_field_line(line, lf + 1);
+        if (result != Result::need_more) return result;
+        line_start_ = search_from_ = lf + 1;
+        if (fields_start_ == 0) fields_start_ = lf + 1;
+    }
+}
+
+// A line without its LF yet: refuse it early only when its length already exceeds a limit
+// (any ending would), so that splitting the bytes elsewhere cannot change the answer.
+HeadScanner::Result HeadScanner::check_partial_line(std::string_view head) {
+    if (fields_start_ == 0) {
+        // A trailing CR may be the start of the CRLF, so it does not count yet.
+        const std::size_t text = head.size() - (head.ends_with('\r') ? 1 : 0);
+        if (text > limits_.max_request_line) return fail(414, "request line too long");
+        return Result::need_more;
+    }
+    // The section will end at least one byte (the LF) past what is buffered.
+    if (head.size() - fields_start_ >= limits_.max_header_size)
+        return fail(431, "header section too large");
+    return Result::need_more;
+}
+
+HeadScanner::Result HeadScanner::finish_request_line(std::string_view line) {
+    const std::string_view text = line.substr(0, line.size() - (ends_with_crlf(line) ? 2 : 1));
+    if (text.size() > limits_.max_request_line) return fail(414, "request line too long");
+    if (!ends_with_crlf(line)) return fail(400, "request line not ended by CRLF");
+    if (text.find('\r') != std::string_view::npos) return fail(400, "bare CR in request line");
+
+    const std::size_t sp1 = text.find(' ');
+    if (sp1 == std::string_view::npos) return fail(400, "malformed request line");
+    const std::size_t sp2 = text.find(' ', sp1 + 1);
+    const std::string_view method = text.substr(0, sp1);
+    const std::string_view target = text.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (method.empty() || !all_of(method, is_tchar)) return fail(400, "invalid method");
+    if (target.empty() || !all_of(target, is_target_char))
+        return fail(400, "invalid request-target");
+    if (sp2 == std::string_view::npos) return fail(505, "HTTP/0.9 request");
+
+    const std::string_view version = text.substr(sp2 + 1);
+    const bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
+                             is_digit(version[5]) && version[6] == '.' && is_digit(version[7]);
+    if (!well_formed) return fail(400, "malformed HTTP version");
+    if (version != "HTTP/1.1" && version != "HTTP/1.0")
+        return fail(505, "HTTP version not supported");
+    return Result::need_more;
+}
+
+HeadScanner::Result HeadScanner::finish_field_line(std::string_view line, std::size_t line_end) {
+    if (line_end - fields_start_ > limits_.max_header_size)
+        return fail(431, "header section too large");
+    if (!ends_with_crlf(line)) return fail(400, "field line not ended by CRLF");
+    const std::string_view text = line.substr(0, line.size() - 2);
+    if (text.empty()) {
+        head_size_ = line_end;
+        return Result::done;
+    }
+    if (text.find('\r') != std::string_view::npos) return fail(400, "bare CR in field line");
+    if (text[0] == ' ' || text[0] == '\t') return fail(400, "obs-fold");
+
+    const std::size_t colon = text.find(':');
+    if (colon == std::string_view::npos) return fail(400, "field line without colon");
+    const std::string_view name = text.substr(0, colon);
+    if (name.empty()) return fail(400, "empty field name");
+    if (name.back() == ' ' || name.back() == '\t')
+        return fail(400, "whitespace between field name and colon");
+    if (!all_of(name, is_tchar)) return fail(400, "invalid field name");
+    if (!all_of(text.substr(colon + 1), is_field_value_char))
+        return fail(400, "control character in field value");
+    return Result::need_more;
+}
+
+HeadScanner::Result HeadScanner::fail(int status, std::string_view reason) {
+    error_ = ParseError{status, std::string(reason)};
+    return Result::error;
+}
+
+}  // namespace forkd::http

@@ -1,0 +1,125 @@
+#include "http/response_head.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <iterator>
+#include <string>
+#include <variant>
+
+namespace forkd::http {
+
+namespace {
+
+// Fields the server writes itself (framing and connection management): a handler's copy
+// is dropped so that it cannot contradict how the body is actually sent.
+bool is_server_owned(std::string_view name) {
+    return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+           iequals(name, "Connection");
+}
+
+// A CR or LF in a handler's field would let it (or the client input it echoes) split the
+// response: such fields are left out rather than repaired.
+bool is_writable(std::string_view name, std::string_view value) {
+    if (name.empty() || name.find_first_of(":\r\n \t") != std::string_view::npos) return false;
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
+    }
+    return true;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
+}
+
+std::string escape_html(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Framing framing_for(const Response& response, int version) {
+    if ((response.status >= 100 && response.status < 200) || response.status == 204 ||
+        response.status == 304)
+        return Framing::none;
+    if (std::holds_alternative<StreamBody>(response.body))
+        return version >= 11 ? Framing::chunked : Framing::close_delimited;
+    return Framing::content_length;
+}
+
+std::size_t body_length(const Response& response) {
+    if (const auto* bytes = std::get_if<std::string>(&response.body)) return bytes->size();
+    if (const auto* file = std::get_if<FileBody>(&response.body))
+        return static_cast<std::size_t>(file->length);
+    return 0;
+}
+
+std::string serialize_head(const Response& response, const HeadOptions& options) {
+    const int version = options.version >= 11 ? 11 : 10;
+    const Framing framing = framing_for(response, version);
+    std::string out = fmt::format("HTTP/1.{} {} {}\r\n", version % 10, response.status,
+                                  reason_phrase(response.status));
+    if (!response.headers.contains("Date")) append_field(out, "Date", http_date(options.now));
+    if (!response.headers.contains("Server"))
+        append_field(out, "Server", options.server_tokens ? "forkd/0.1.0" : "forkd");
+    for (const auto& [name, value] : response.headers)
+        if (!is_server_owned(name) && is_writable(name, value)) append_field(out, name, value);
+
+    switch (framing) {
+        case Framing::content_length:
+            append_field(out, "Content-Length", std::to_string(body_length(response)));
+            break;
+        case Framing::chunked:
+            append_field(out, "Transfer-Encoding", "chunked");
+            break;
+        case Framing::close_delimited:
+        case Framing::none:
+            break;
+    }
+    // A close-delimited body ends only with the connection, whatever the caller wanted.
+    if (!options.keep_alive || framing == Framing::close_delimited)
+        append_field(out, "Connection", "close");
+    else if (version == 10)
+        append_field(out, "Connection", "keep-alive");
+    out += "\r\n";
+    return out;
+}
+
+std::string http_date(std::time_t when) {
+    return fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fmt::gmtime(when));
+}
+
+Response error_response(int status, std::string_view detail) {
+    const std::string title = fmt::format("{} {}", status, reason_phrase(status));
+    std::string page = fmt::format(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n"
+        "<body><h1>{0}</h1><p>{1}</p><hr><p>forkd</p></body></html>\n",
+        escape_html(title), escape_html(detail));
+    return Response::text(status, std::move(page), "text/html; charset=utf-8");
+}
+
+}  // namespace forkd::http
