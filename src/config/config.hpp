@@ -18,6 +18,9 @@ using Duration = std::chrono::milliseconds;
 
 enum class Mode { single, fork, prefork };
 enum class LogLevel { debug, info, warn, error };
+// Prefork pool policy, as PHP-FPM's pm: a fixed pool, a pool kept between spare bounds, or
+// workers forked only when connections wait.
+enum class Pm { static_pool, dynamic, ondemand };
 
 // One `listen` entry: "127.0.0.1:9933", "[::1]:8080", "*:80", "unix:/run/forkd.sock".
 struct ListenAddress {
@@ -44,7 +47,23 @@ struct Config {
 
     // Process models.
     int max_children = 256;  // fork: connection children at most
-    int workers = 8;         // prefork: pool size
+    int workers = 8;         // prefork: pool size (static), workers at start (dynamic)
+
+    // Process manager (prefork).
+    Pm pm = Pm::static_pool;
+    int max_workers = 32;  // dynamic, ondemand: workers at most (PHP-FPM's pm.max_children)
+    int min_spare = 2;     // dynamic: fewer idle workers than this -> spawn
+    int max_spare = 8;     // dynamic: more idle workers than this -> retire
+    Duration idle_timeout = std::chrono::seconds(10);  // ondemand: idle workers exit after it
+    int max_requests = 0;               // recycle a worker after this many (0: never)
+    int max_requests_jitter = 0;        // + random 0..jitter, so workers don't all recycle at once
+    std::size_t max_rss = 0;            // recycle a worker whose PSS exceeds it (0: off)
+    std::size_t pool_memory_limit = 0;  // total PSS of the pool (0: cgroup memory.max if any)
+    Duration request_timeout{0};        // end a request running longer (0: off)
+    Duration slow_request_log{0};       // log requests slower than this (0: off)
+    std::string status_path;            // status page path, e.g. "/status" (empty: off)
+    std::vector<std::string> status_allow;  // addresses/CIDRs allowed besides loopback
+    bool test_routes = false;               // tests only: /__forkd_test/crash, /leak, /hang
 
     // HTTP limits and timeouts.
     Duration client_header_timeout = std::chrono::seconds(10);
@@ -59,12 +78,12 @@ struct Config {
     std::size_t max_body_size = 1024 * 1024;
 
     // Logs and identity.
-    std::string error_log;   // empty: stderr
+    std::string error_log;  // empty: stderr
     LogLevel log_level = LogLevel::info;
     std::string access_log;  // empty: off
     bool server_tokens = true;
-    std::string pid_file;    // empty: none
-    std::string user;        // privilege drop: a later issue; warned about when root
+    std::string pid_file;  // empty: none
+    std::string user;      // privilege drop: a later issue; warned about when root
 
     DemoConfig demo;
 

@@ -15,7 +15,7 @@
 namespace forkd::config {
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -45,5 +45,6 @@ std::optional<std::size_t> parse_size(std::string_view text);
 ListenAddress parse_listen_address(std::string_view text);
 
 std::string_view to_string(Mode mode);
+std::string_view to_string(Pm pm);
 
 }  // namespace forkd::config

@@ -34,8 +34,9 @@ Setting duration_row(std::string name, Field field, std::int64_t min_ms, unsigne
 }
 
 template <class Field>
-Setting size_row(std::string name, Field field, unsigned modes, std::string help) {
-    Setting setting = row(std::move(name), Kind::size, modes, std::move(help), 1);
+Setting size_row(std::string name, Field field, unsigned modes, std::string help,
+                 std::int64_t min = 1) {
+    Setting setting = row(std::move(name), Kind::size, modes, std::move(help), min);
     setting.store = [field](Config& c, const Value& v) { field(c) = std::get<std::size_t>(v); };
     setting.show = [field](const Config& c) { return format_size(field(c)); };
     return setting;
@@ -115,6 +116,35 @@ Setting log_level_row() {
     return setting;
 }
 
+Setting pm_row() {
+    Setting setting = row("pm", Kind::choice, kPrefork, "Pool policy: static, dynamic or ondemand");
+    setting.choices = {"static", "dynamic", "ondemand"};
+    setting.store = [](Config& c, const Value& v) {
+        const auto& text = std::get<std::string>(v);
+        c.pm = text == "static" ? Pm::static_pool : text == "dynamic" ? Pm::dynamic : Pm::ondemand;
+    };
+    setting.show = [](const Config& c) { return std::string(to_string(c.pm)); };
+    return setting;
+}
+
+Setting status_allow_row() {
+    Setting setting = row("status_allow", Kind::text_list, kAllModes,
+                          "Addresses or CIDRs allowed to read the status page besides loopback");
+    setting.store = [](Config& c, const Value& v) {
+        c.status_allow = std::get<std::vector<std::string>>(v);
+    };
+    setting.show = [](const Config&) { return std::string(); };
+    return setting;
+}
+
+Setting test_routes_row() {
+    Setting setting = row("test_routes", Kind::boolean, kAllModes,
+                          "Tests only: enable /__forkd_test/ routes that crash, leak or hang");
+    setting.store = [](Config& c, const Value& v) { c.test_routes = std::get<bool>(v); };
+    setting.show = [](const Config& c) { return std::string(c.test_routes ? "on" : "off"); };
+    return setting;
+}
+
 Setting server_tokens_row() {
     Setting setting =
         row("server_tokens", Kind::boolean, kAllModes, "Send the version in the Server header");
@@ -138,6 +168,42 @@ std::vector<Setting> make_settings() {
         integer_row(
             "workers", [](auto& c) -> auto& { return c.workers; }, kPositive, kPrefork,
             "Worker processes in the pool"),
+        pm_row(),
+        integer_row(
+            "max_workers", [](auto& c) -> auto& { return c.max_workers; }, kPositive, kPrefork,
+            "Workers at most in a dynamic or ondemand pool"),
+        integer_row(
+            "min_spare", [](auto& c) -> auto& { return c.min_spare; }, 0, kPrefork,
+            "Dynamic pool: spawn while fewer workers than this are idle"),
+        integer_row(
+            "max_spare", [](auto& c) -> auto& { return c.max_spare; }, kPositive, kPrefork,
+            "Dynamic pool: retire workers while more than this are idle"),
+        duration_row(
+            "idle_timeout", [](auto& c) -> auto& { return c.idle_timeout; }, kPositive, kPrefork,
+            "Ondemand pool: an idle worker exits after this long"),
+        integer_row(
+            "max_requests", [](auto& c) -> auto& { return c.max_requests; }, 0, kChildren,
+            "Recycle a worker after this many requests (0: never)"),
+        integer_row(
+            "max_requests_jitter", [](auto& c) -> auto& { return c.max_requests_jitter; }, 0,
+            kChildren, "Add a random 0..N to max_requests per worker"),
+        size_row(
+            "max_rss", [](auto& c) -> auto& { return c.max_rss; }, kChildren,
+            "Recycle a worker whose memory (PSS) exceeds this (0: off)", 0),
+        size_row(
+            "pool_memory_limit", [](auto& c) -> auto& { return c.pool_memory_limit; }, kPrefork,
+            "The pool does not grow past this total PSS (0: the cgroup's memory.max)", 0),
+        duration_row(
+            "request_timeout", [](auto& c) -> auto& { return c.request_timeout; }, 0, kAllModes,
+            "End a request that runs longer; its client gets 504 (0: off)"),
+        duration_row(
+            "slow_request_log", [](auto& c) -> auto& { return c.slow_request_log; }, 0, kAllModes,
+            "Log requests slower than this (0: off)"),
+        text_row(
+            "status_path", [](auto& c) -> auto& { return c.status_path; },
+            "Path of the status page, e.g. /status (empty: off)"),
+        status_allow_row(),
+        test_routes_row(),
         duration_row(
             "client_header_timeout", [](auto& c) -> auto& { return c.client_header_timeout; },
             kPositive, kAllModes, "Time allowed to send the request line and headers"),

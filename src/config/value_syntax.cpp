@@ -197,3 +197,19 @@ std::string_view to_string(LogLevel level) {
 }
 
 }  // namespace forkd::config
+
+namespace forkd::config {
+
+std::string_view to_string(Pm pm) {
+    switch (pm) {
+        case Pm::static_pool:
+            return "static";
+        case Pm::dynamic:
+            return "dynamic";
+        case Pm::ondemand:
+            return "ondemand";
+    }
+    return "?";
+}
+
+}  // namespace forkd::config

@@ -1,0 +1,201 @@
+#include "ipc/scoreboard.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "os/shared_memory.hpp"
+
+namespace forkd::ipc {
+
+// Field layout of one slot. Plain fields are written only between the two increments of
+// `sequence` by the slot's single writer; `state` is atomic on its own because hybrid
+// mode's io workers compare-and-swap it.
+struct Scoreboard::Slot {
+    std::atomic<uint32_t> sequence{0};
+    std::atomic<uint8_t> state{0};
+    SlotRole role = SlotRole::none;
+    pid_t pid = 0;
+    uint32_t generation = 0;
+    uint64_t requests = 0;
+    uint64_t started_ms = 0;
+    uint64_t request_started_ms = 0;
+    uint64_t bytes_written = 0;
+    uint64_t pss_kb = 0;
+    char method[16] = {};
+    char target[128] = {};
+    char client[64] = {};
+};
+
+namespace {
+
+class WriteSection {
+  public:
+    explicit WriteSection(std::atomic<uint32_t>& sequence) : sequence_(sequence) {
+        sequence_.fetch_add(1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+    }
+    ~WriteSection() { sequence_.fetch_add(1, std::memory_order_release); }
+    WriteSection(const WriteSection&) = delete;
+    WriteSection& operator=(const WriteSection&) = delete;
+
+  private:
+    std::atomic<uint32_t>& sequence_;
+};
+
+template <std::size_t N>
+void copy_text(char (&field)[N], std::string_view text) {
+    std::size_t length = std::min(text.size(), N - 1);
+    std::memcpy(field, text.data(), length);
+    field[length] = '\0';
+}
+
+}  // namespace
+
+std::string_view to_string(SlotState state) {
+    switch (state) {
+        case SlotState::empty:
+            return "empty";
+        case SlotState::starting:
+            return "starting";
+        case SlotState::idle:
+            return "idle";
+        case SlotState::claimed:
+            return "claimed";
+        case SlotState::reading:
+            return "reading";
+        case SlotState::busy:
+            return "busy";
+        case SlotState::keepalive:
+            return "keepalive";
+        case SlotState::closing:
+            return "closing";
+    }
+    return "?";
+}
+
+Scoreboard::Scoreboard(std::size_t slots) : slots_(slots) {
+    region_size_ = sizeof(ScoreboardHeader) + slots * sizeof(Slot);
+    region_ = os::map_shared_anonymous(region_size_);
+    new (region_) ScoreboardHeader();
+    for (std::size_t i = 0; i < slots; ++i)
+        new (slot(i)) Slot();
+    header().started_ms = now_ms();
+}
+
+Scoreboard::~Scoreboard() {
+    os::unmap(region_, region_size_);
+}
+
+ScoreboardHeader& Scoreboard::header() {
+    return *static_cast<ScoreboardHeader*>(region_);
+}
+const ScoreboardHeader& Scoreboard::header() const {
+    return *static_cast<const ScoreboardHeader*>(region_);
+}
+
+Scoreboard::Slot* Scoreboard::slot(std::size_t index) const {
+    if (index >= slots_) throw std::out_of_range("scoreboard slot out of range");
+    auto* base = static_cast<char*>(region_) + sizeof(ScoreboardHeader);
+    return reinterpret_cast<Slot*>(base + index * sizeof(Slot));
+}
+
+SlotView Scoreboard::read(std::size_t index) const {
+    const Slot* s = slot(index);
+    for (;;) {
+        uint32_t before = s->sequence.load(std::memory_order_acquire);
+        if (before % 2 != 0) continue;  // a write is in progress
+        SlotView view;
+        view.pid = s->pid;
+        view.generation = s->generation;
+        view.role = s->role;
+        view.state = static_cast<SlotState>(s->state.load(std::memory_order_relaxed));
+        view.requests = s->requests;
+        view.started_ms = s->started_ms;
+        view.request_started_ms = s->request_started_ms;
+        view.bytes_written = s->bytes_written;
+        view.pss_kb = s->pss_kb;
+        view.method = std::string(s->method, strnlen(s->method, sizeof s->method));
+        view.target = std::string(s->target, strnlen(s->target, sizeof s->target));
+        view.client = std::string(s->client, strnlen(s->client, sizeof s->client));
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (s->sequence.load(std::memory_order_relaxed) == before) return view;
+    }
+}
+
+void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotRole role) {
+    Slot* s = slot(index);
+    WriteSection section(s->sequence);
+    s->pid = pid;
+    s->generation = generation;
+    s->role = role;
+    s->requests = 0;
+    s->started_ms = now_ms();
+    s->request_started_ms = 0;
+    s->bytes_written = 0;
+    s->pss_kb = 0;
+    s->method[0] = s->target[0] = s->client[0] = '\0';
+    s->state.store(static_cast<uint8_t>(SlotState::starting), std::memory_order_relaxed);
+}
+
+void Scoreboard::clear(std::size_t index) {
+    Slot* s = slot(index);
+    WriteSection section(s->sequence);
+    s->pid = 0;
+    s->role = SlotRole::none;
+    s->request_started_ms = 0;
+    s->state.store(static_cast<uint8_t>(SlotState::empty), std::memory_order_relaxed);
+}
+
+void Scoreboard::set_state(std::size_t index, SlotState state) {
+    Slot* s = slot(index);
+    WriteSection section(s->sequence);
+    s->state.store(static_cast<uint8_t>(state), std::memory_order_relaxed);
+}
+
+void Scoreboard::begin_request(std::size_t index, std::string_view method, std::string_view target,
+                               std::string_view client) {
+    Slot* s = slot(index);
+    WriteSection section(s->sequence);
+    s->request_started_ms = now_ms();
+    s->bytes_written = 0;
+    copy_text(s->method, method);
+    copy_text(s->target, target);
+    copy_text(s->client, client);
+    s->state.store(static_cast<uint8_t>(SlotState::busy), std::memory_order_relaxed);
+}
+
+void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_written) {
+    Slot* s = slot(index);
+    {
+        WriteSection section(s->sequence);
+        s->requests += 1;
+        s->request_started_ms = 0;
+        s->bytes_written = bytes_written;
+        s->state.store(static_cast<uint8_t>(next), std::memory_order_relaxed);
+    }
+    header().requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Scoreboard::set_pss(std::size_t index, uint64_t pss_kb) {
+    Slot* s = slot(index);
+    WriteSection section(s->sequence);
+    s->pss_kb = pss_kb;
+}
+
+bool Scoreboard::try_claim(std::size_t index) {
+    Slot* s = slot(index);
+    auto expected = static_cast<uint8_t>(SlotState::idle);
+    return s->state.compare_exchange_strong(expected, static_cast<uint8_t>(SlotState::claimed),
+                                            std::memory_order_acq_rel);
+}
+
+uint64_t Scoreboard::now_ms() {
+    using namespace std::chrono;
+    return static_cast<uint64_t>(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace forkd::ipc

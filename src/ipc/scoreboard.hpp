@@ -1,0 +1,102 @@
+// The scoreboard: one shared-memory region, made before the first fork, that every process
+// of a server reads and writes. A header of server-wide counters and one slot per child.
+//
+// Ownership: a child writes only its own slot; the master writes a slot only while it has
+// no live owner (when it hands the slot to a new child, and after reaping the old one), and
+// the header counters (atomics, any process). A slot's sequence counter makes a read
+// consistent: a writer makes it odd, writes, makes it even; a reader retries until it saw
+// the same even value before and after copying (a seqlock, as Linux uses).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace forkd::ipc {
+
+enum class SlotState : uint8_t {
+    empty,      // no process
+    starting,   // forked, not yet serving
+    idle,       // waiting for a connection
+    claimed,    // hybrid: reserved by an io worker (compare-and-swap from idle)
+    reading,    // reading a request
+    busy,       // running a handler
+    keepalive,  // between requests on a kept-alive connection
+    closing,    // finishing before exit (recycled, stopping)
+};
+std::string_view to_string(SlotState state);
+
+enum class SlotRole : uint8_t { none, worker, connection };
+
+// What a reader sees of one slot.
+struct SlotView {
+    pid_t pid = 0;
+    uint32_t generation = 0;
+    SlotRole role = SlotRole::none;
+    SlotState state = SlotState::empty;
+    uint64_t requests = 0;            // served by this process
+    uint64_t started_ms = 0;          // process start, ms since the epoch
+    uint64_t request_started_ms = 0;  // current request, ms since the epoch; 0 when none
+    uint64_t bytes_written = 0;       // of the current (or last) response
+    uint64_t pss_kb = 0;              // proportional set size, updated by the master
+    std::string method;
+    std::string target;
+    std::string client;
+};
+
+// Server-wide figures; every field is an atomic any process may update.
+struct ScoreboardHeader {
+    std::atomic<uint64_t> started_ms{0};
+    std::atomic<uint64_t> accepted{0};    // connections accepted
+    std::atomic<uint64_t> requests{0};    // requests answered
+    std::atomic<uint64_t> max_active{0};  // most busy processes seen at once
+    std::atomic<uint64_t> max_workers_reached{0};
+    std::atomic<uint64_t> slow_requests{0};
+    std::atomic<uint64_t> listen_queue{0};  // connections waiting in the kernel now
+    std::atomic<uint64_t> max_listen_queue{0};
+    std::atomic<uint32_t> generation{0};
+    std::atomic<uint32_t> degraded{0};  // crash-loop back-off in force
+};
+
+class Scoreboard {
+  public:
+    // Maps a shared anonymous region for `slots` slots. Call before the first fork.
+    explicit Scoreboard(std::size_t slots);
+    ~Scoreboard();
+    Scoreboard(const Scoreboard&) = delete;
+    Scoreboard& operator=(const Scoreboard&) = delete;
+
+    std::size_t size() const { return slots_; }
+    ScoreboardHeader& header();
+    const ScoreboardHeader& header() const;
+
+    // A consistent copy of slot `index`.
+    SlotView read(std::size_t index) const;
+
+    // Writers: the owner of the slot (or the master while it has none).
+    void assign(std::size_t index, pid_t pid, uint32_t generation, SlotRole role);
+    void clear(std::size_t index);
+    void set_state(std::size_t index, SlotState state);
+    void begin_request(std::size_t index, std::string_view method, std::string_view target,
+                       std::string_view client);
+    void end_request(std::size_t index, SlotState next, uint64_t bytes_written);
+    void set_pss(std::size_t index, uint64_t pss_kb);
+    // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
+    bool try_claim(std::size_t index);
+
+    static uint64_t now_ms();
+
+  private:
+    struct Slot;
+    Slot* slot(std::size_t index) const;
+
+    void* region_ = nullptr;
+    std::size_t region_size_ = 0;
+    std::size_t slots_ = 0;
+};
+
+}  // namespace forkd::ipc
