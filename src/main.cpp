@@ -1,35 +1,26 @@
 // forkd: parse the configuration, open the logs and the listeners, build the application,
 // and hand over to the mode. Every startup failure is one clear line and exit code 1.
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <exception>
+#include <fstream>
 
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
 #include "config/settings.hpp"
-#include "handlers/demo.hpp"
 #include "master/server.hpp"
+#include "os/process.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
+#include "os/systemd.hpp"
 
 namespace {
 
 using namespace forkd;
-
-log::Level to_log_level(config::LogLevel level) {
-    switch (level) {
-        case config::LogLevel::debug:
-            return log::Level::debug;
-        case config::LogLevel::info:
-            return log::Level::info;
-        case config::LogLevel::warn:
-            return log::Level::warn;
-        case config::LogLevel::error:
-            return log::Level::error;
-    }
-    return log::Level::info;
-}
 
 // Settings the user gave that the chosen mode does not use are named, never silently ignored.
 void warn_about_unused_settings(const config::Config& config) {
@@ -44,7 +35,47 @@ void warn_about_unused_settings(const config::Config& config) {
     }
 }
 
+// forkd -s reload|reopen|stop|quit: signal the master named by pid_file, as nginx -s.
+int signal_running_master(const config::Config& config, const std::string& action) {
+    if (config.pid_file.empty()) {
+        std::fprintf(stderr, "forkd: -s %s needs pid_file to find the master\n", action.c_str());
+        return 1;
+    }
+    std::ifstream file(config.pid_file);
+    pid_t pid = 0;
+    if (!(file >> pid) || pid <= 0) {
+        std::fprintf(stderr, "forkd: no master pid in %s\n", config.pid_file.c_str());
+        return 1;
+    }
+    int signal = action == "reload"   ? SIGHUP
+                 : action == "reopen" ? SIGUSR1
+                 : action == "stop"   ? SIGINT
+                                      : SIGQUIT;
+    if (::kill(pid, signal) != 0) {
+        std::perror(("forkd: cannot signal " + std::to_string(pid)).c_str());
+        return 1;
+    }
+    return 0;
+}
+
+std::string absolute_binary_path(const char* argv0) {
+    char resolved[PATH_MAX];
+    if (::realpath(argv0, resolved) != nullptr) return resolved;
+    if (::realpath("/proc/self/exe", resolved) != nullptr) return resolved;
+    return argv0;
+}
+
+// Listening sockets handed over by an old master (binary upgrade) or by systemd.
+std::vector<master::Listener> inherited_listeners() {
+    std::vector<int> fds = os::take_inherited_fds(master::kInheritedListenersVariable);
+    for (int fd : os::systemd_listen_fds())
+        fds.push_back(fd);
+    return master::adopt_listeners(fds);
+}
+
 int start(int argc, char** argv) {
+    std::vector<std::string> arguments(argv, argv + argc);
+    std::string binary_path = absolute_binary_path(argv[0]);
     os::init_process_title(argc, argv);
     config::Invocation invocation = config::load_config(argc, argv);
     if (invocation.show_help) {
@@ -55,9 +86,8 @@ int start(int argc, char** argv) {
         std::puts("forkd 0.1.0");
         return 0;
     }
-    master::Server server;
-    server.config = std::move(invocation.config);
-    const config::Config& config = server.config;
+    if (!invocation.signal.empty())
+        return signal_running_master(invocation.config, invocation.signal);
     if (invocation.test_only) {
         std::printf("forkd: the configuration %s is valid\n", invocation.config_path.empty()
                                                                   ? "(defaults and flags)"
@@ -66,13 +96,20 @@ int start(int argc, char** argv) {
     }
     // Until the master's signalfd reads them, a signal must wait rather than kill or stop us.
     os::block_master_signals();
-    log::open(config.error_log, to_log_level(config.log_level));
+    master::Server server;
+    server.arguments = std::move(arguments);
+    server.binary_path = std::move(binary_path);
+    const config::Config& config = invocation.config;
+    log::open(config.error_log, master::to_log_level(config.log_level));
     warn_about_unused_settings(config);
-    if (!config.access_log.empty()) server.access_log = session::AccessLog(config.access_log);
-    server.options = session::Options::from(config);
-    handlers::add_demo_routes(server.router, config.demo);
-    server.listeners = master::open_listeners(config);
-    log::info("forkd 0.1.0 serving in {} mode", config::to_string(config.mode));
+    server.scoreboard = std::make_unique<ipc::Scoreboard>(master::scoreboard_slots(config));
+    std::vector<master::Listener> unused;
+    server.listeners = master::open_listeners(config, inherited_listeners(), &unused);
+    for (const master::Listener& listener : unused) {
+        log::warn("inherited socket {} is not in listen; closed", listener.address);
+    }
+    master::apply_config(server, std::move(invocation.config));
+    log::info("forkd 0.1.0 serving in {} mode", config::to_string(server.config.mode));
     return master::run(server);
 }
 
@@ -81,8 +118,6 @@ int start(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return start(argc, argv);
-    } catch (const config::ConfigError& e) {
-        std::fprintf(stderr, "forkd: %s\n", e.what());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "forkd: %s\n", e.what());
     }

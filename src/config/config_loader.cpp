@@ -149,6 +149,11 @@ Invocation load_config(int argc, const char* const* argv) {
         ->group("General");
     app.add_flag("-v,--version", invocation.show_version, "Print the version and exit")
         ->group("General");
+    app.add_option("-s,--signal", invocation.signal,
+                   "Signal the running master named by pid_file and exit, as nginx -s")
+        ->type_name("reload|reopen|stop|quit")
+        ->check(CLI::IsMember({"reload", "reopen", "stop", "quit"}))
+        ->group("General");
     app.set_help_flag("-h,--help", "Print this help and exit")->group("General");
     FlagValues values;
     add_setting_flags(app, values);

@@ -25,6 +25,7 @@ struct Invocation {
     std::string config_path;    // -c/--config, empty when none
     bool test_only = false;     // -t: check the configuration and exit
     bool show_version = false;  // -v/--version
+    std::string signal;         // -s: reload, reopen, stop or quit; empty when not given
     bool show_help = false;     // -h/--help: `help_text` holds the text to print
     std::string help_text;
 };

@@ -16,6 +16,7 @@ namespace forkd::ipc {
 struct Scoreboard::Slot {
     std::atomic<uint32_t> sequence{0};
     std::atomic<uint8_t> state{0};
+    std::atomic<uint64_t> pss_kb{0};  // written by the master, outside the seqlock
     SlotRole role = SlotRole::none;
     pid_t pid = 0;
     uint32_t generation = 0;
@@ -23,7 +24,7 @@ struct Scoreboard::Slot {
     uint64_t started_ms = 0;
     uint64_t request_started_ms = 0;
     uint64_t bytes_written = 0;
-    uint64_t pss_kb = 0;
+    uint64_t idle_since_ms = 0;
     char method[16] = {};
     char target[128] = {};
     char client[64] = {};
@@ -116,7 +117,8 @@ SlotView Scoreboard::read(std::size_t index) const {
         view.started_ms = s->started_ms;
         view.request_started_ms = s->request_started_ms;
         view.bytes_written = s->bytes_written;
-        view.pss_kb = s->pss_kb;
+        view.pss_kb = s->pss_kb.load(std::memory_order_relaxed);
+        view.idle_since_ms = s->idle_since_ms;
         view.method = std::string(s->method, strnlen(s->method, sizeof s->method));
         view.target = std::string(s->target, strnlen(s->target, sizeof s->target));
         view.client = std::string(s->client, strnlen(s->client, sizeof s->client));
@@ -133,9 +135,10 @@ void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotR
     s->role = role;
     s->requests = 0;
     s->started_ms = now_ms();
+    s->idle_since_ms = s->started_ms;
     s->request_started_ms = 0;
     s->bytes_written = 0;
-    s->pss_kb = 0;
+    s->pss_kb.store(0, std::memory_order_relaxed);
     s->method[0] = s->target[0] = s->client[0] = '\0';
     s->state.store(static_cast<uint8_t>(SlotState::starting), std::memory_order_relaxed);
 }
@@ -173,6 +176,7 @@ void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_w
         WriteSection section(s->sequence);
         s->requests += 1;
         s->request_started_ms = 0;
+        s->idle_since_ms = now_ms();
         s->bytes_written = bytes_written;
         s->state.store(static_cast<uint8_t>(next), std::memory_order_relaxed);
     }
@@ -180,9 +184,7 @@ void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_w
 }
 
 void Scoreboard::set_pss(std::size_t index, uint64_t pss_kb) {
-    Slot* s = slot(index);
-    WriteSection section(s->sequence);
-    s->pss_kb = pss_kb;
+    slot(index)->pss_kb.store(pss_kb, std::memory_order_relaxed);
 }
 
 bool Scoreboard::try_claim(std::size_t index) {

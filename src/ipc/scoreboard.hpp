@@ -42,6 +42,7 @@ struct SlotView {
     uint64_t started_ms = 0;          // process start, ms since the epoch
     uint64_t request_started_ms = 0;  // current request, ms since the epoch; 0 when none
     uint64_t bytes_written = 0;       // of the current (or last) response
+    uint64_t idle_since_ms = 0;       // end of the last request (or the process start)
     uint64_t pss_kb = 0;              // proportional set size, updated by the master
     std::string method;
     std::string target;
@@ -84,6 +85,8 @@ class Scoreboard {
     void begin_request(std::size_t index, std::string_view method, std::string_view target,
                        std::string_view client);
     void end_request(std::size_t index, SlotState next, uint64_t bytes_written);
+    // The master's measurement of a child's memory; an atomic outside the seqlock, so it is
+    // the one field another process may write while the child lives.
     void set_pss(std::size_t index, uint64_t pss_kb);
     // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
     bool try_claim(std::size_t index);

@@ -6,11 +6,14 @@
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+
 #include "base/log.hpp"
 #include "master/master.hpp"
 #include "os/process.hpp"
+#include "os/request_guard.hpp"
 #include "os/socket.hpp"
-#include "worker/title_observer.hpp"
+#include "worker/status_reporter.hpp"
 
 namespace forkd::master {
 namespace {
@@ -20,6 +23,10 @@ constexpr std::chrono::seconds kCapLogInterval{10};
 // Connections accepted per wake-up per listener, so that one busy listener and the
 // signals are served in turn.
 constexpr int kAcceptBatch = 32;
+
+worker::ReporterSettings reporter_settings(const config::Config& config) {
+    return {0, config.slow_request_log};
+}
 
 class ForkModel final : public ProcessModel {
   public:
@@ -40,6 +47,29 @@ class ForkModel final : public ProcessModel {
 
     void stop_accepting(Master& master) override { pause_accepting(master); }
 
+    // The listener set may have changed: watch the new one. Children already running
+    // finish with the configuration they were forked with.
+    void reloaded(Master& master) override {
+        pause_accepting(master);
+        resume_accepting(master);
+    }
+
+    void pause(Master& master) override {
+        paused_ = true;
+        pause_accepting(master);
+    }
+
+    void resume(Master& master) override {
+        paused_ = false;
+        resume_accepting(master);
+    }
+
+    void resize(Master& master, int delta) override {
+        int& cap = master.server().config.max_children;
+        cap = std::clamp(cap + delta, 1, static_cast<int>(master.scoreboard().size()) - 1);
+        log::info("max_children is now {}", cap);
+    }
+
   private:
     bool at_cap(Master& master) const {
         return master.table().size() >= static_cast<std::size_t>(max_children(master));
@@ -58,11 +88,16 @@ class ForkModel final : public ProcessModel {
     void spawn_connection_child(Master& master, os::Accepted accepted) {
         std::string label = "conn " + accepted.peer;
         Server& server = master.server();
+        master.scoreboard().header().accepted.fetch_add(1, std::memory_order_relaxed);
         try {
-            master.spawn(Role::connection, 0, label, false, [&]() {
-                worker::TitleObserver title(label);
-                session::Services services{server.options, server.router, server.access_log, title};
-                title.idle();
+            master.spawn(Role::connection, 0, label, false, [&](std::size_t slot) {
+                os::install_crash_guard();
+                session::Options options = server.options;
+                options.guard_requests = true;
+                worker::StatusReporter status(label, &master.scoreboard(), slot,
+                                              reporter_settings(server.config));
+                session::Services services{options, server.router, server.access_log, status};
+                status.idle();
                 session::serve_connection(std::move(accepted.fd), accepted.peer, services);
                 return 0;
             });
@@ -95,7 +130,7 @@ class ForkModel final : public ProcessModel {
     }
 
     void resume_accepting(Master& master) {
-        if (accepting_ || master.stopping()) return;
+        if (accepting_ || paused_ || master.stopping()) return;
         for (const Listener& listener : master.server().listeners) {
             int fd = listener.fd.get();
             master.loop().add(fd, EPOLLIN,
@@ -105,6 +140,7 @@ class ForkModel final : public ProcessModel {
     }
 
     bool accepting_ = false;
+    bool paused_ = false;
     Clock::time_point last_cap_log_{};
     long times_capped_ = 0;
 };

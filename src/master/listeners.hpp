@@ -15,8 +15,18 @@ struct Listener {
     std::string address;  // what it is bound to: "127.0.0.1:41234" even for port 0
 };
 
-// Opens every `listen` address; throws std::runtime_error naming the first that fails.
-std::vector<Listener> open_listeners(const config::Config& config);
+// The environment variable that names the listeners a binary upgrade hands over.
+inline constexpr const char* kInheritedListenersVariable = "FORKD_LISTEN_FDS";
+
+// Listeners for every `listen` address: an already open one bound to the same address is
+// kept (`reusable`: the running set on a reload, or those inherited from an old master or
+// systemd), any other address is opened; reusable ones no address wants are returned in
+// `unused`. Throws std::runtime_error naming the first address that fails.
+std::vector<Listener> open_listeners(const config::Config& config,
+                                     std::vector<Listener> reusable = {},
+                                     std::vector<Listener>* unused = nullptr);
+// Wraps inherited listening fds, each named by the address it is bound to.
+std::vector<Listener> adopt_listeners(const std::vector<int>& fds);
 std::vector<int> listener_fds(const std::vector<Listener>& listeners);
 // Stops the sockets themselves from listening, in every process that shares them: a
 // prefork worker busy with a request still holds the listeners until it finishes, and

@@ -1,35 +1,43 @@
 #include "master/master.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
 
 #include "base/log.hpp"
 #include "os/epoll.hpp"
 #include "os/process.hpp"
+#include "os/process_info.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
+#include "os/systemd.hpp"
 
 namespace forkd::master {
 namespace {
 
 constexpr std::chrono::milliseconds kTick{200};
+// Children are measured (memory, request age) and the listen queue read this often.
+constexpr std::chrono::seconds kWatchInterval{1};
 // A fast stop gives children this long to die of SIGINT before SIGKILL.
 constexpr std::chrono::seconds kFastStopGrace{2};
+// A worker past request_timeout answers 504 itself; the master's SIGKILL is the backstop
+// for one that cannot (blocked in the kernel, signal handler broken) after this grace.
+constexpr std::chrono::seconds kTimeoutGrace{2};
 
 }  // namespace
 
 Master::Master(Server& server) : server_(server) {}
 
 int Master::run(ProcessModel& model) {
+    model_ = &model;
     prepare();
     log::info("master started ({} mode), pid {}", model.name(), pid_);
     model.start(*this);
+    os::notify_systemd_ready();
     while (!finished()) {
         loop_.run_once(kTick);
         handle_signals(model);
         reap_children(model);
+        watch_children(Clock::now());
         if (stopping()) {
             carry_on_stopping(Clock::now());
         } else {
@@ -37,7 +45,7 @@ int Master::run(ProcessModel& model) {
         }
     }
     remove_pid_file();
-    remove_unix_socket_files(server_.config);
+    if (new_master_ == 0) remove_unix_socket_files(server_.config);
     log::info("master exits");
     return exit_code_;
 }
@@ -76,34 +84,94 @@ void Master::handle_signals(ProcessModel& model) {
                 log::info("SIGINT: fast stop");
                 begin_stop(model, Stop::fast);
                 break;
+            case SIGHUP:
+                if (paused_) {
+                    log::info("SIGHUP: rolling back, starting children again");
+                    paused_ = false;
+                    model.resume(*this);
+                } else {
+                    reload(model);
+                }
+                break;
             case SIGUSR1:
                 log::info("SIGUSR1: reopening log files");
                 log::reopen();
                 server_.access_log.reopen();
                 signal_children(SIGUSR1);
                 break;
+            case SIGUSR2:
+                start_upgrade();
+                break;
             case SIGWINCH:
-            case SIGPIPE:
-                break;  // a terminal resize; a vanished peer
+                pause_for_upgrade(model);
+                break;
+            case SIGTTIN:
+            case SIGTTOU:
+                model.resize(*this, signal == SIGTTIN ? +1 : -1);
+                break;
             default:
-                log::info("SIG{} is not handled yet; ignored", os::signal_name(signal));
+                break;  // SIGPIPE: a vanished peer
         }
     }
 }
 
 void Master::reap_children(ProcessModel& model) {
     for (const os::ExitedChild& exited : os::reap_children()) {
+        if (exited.pid == new_master_) {
+            upgraded_master_exited(exited.status);
+            continue;
+        }
         std::optional<Child> child = table_.remove(exited.pid);
         if (!child) {
             log::debug("reaped orphan {} ({})", exited.pid, os::describe_exit(exited.status));
             continue;
         }
+        scoreboard().clear(child->board_slot);
         model.child_exited(*this, *child, exited.status);
     }
+    close_retired_listeners();
 }
 
-pid_t Master::spawn(Role role, int slot, std::string label, bool keep_listeners,
-                    const std::function<int()>& child_main) {
+// Once a second: kill what outlived request_timeout, measure memory, read the listen queue.
+void Master::watch_children(Clock::time_point now) {
+    if (now < next_watch_) return;
+    next_watch_ = now + kWatchInterval;
+    const config::Config& config = server_.config;
+    uint64_t now_ms = ipc::Scoreboard::now_ms();
+    std::vector<std::pair<pid_t, std::string>> to_retire;
+    for (const auto& [pid, child] : table_) {
+        ipc::SlotView slot = scoreboard().read(child.board_slot);
+        auto limit = config.request_timeout + kTimeoutGrace;
+        if (config.request_timeout.count() > 0 && slot.request_started_ms != 0 &&
+            now_ms - slot.request_started_ms > static_cast<uint64_t>(limit.count())) {
+            log::error("{} (pid {}) still runs {} {} past request_timeout: SIGKILL", child.label,
+                       pid, slot.method, slot.target);
+            os::signal_group(pid, SIGKILL);
+        }
+        std::optional<uint64_t> pss = os::proportional_set_size_kb(pid);
+        if (!pss) continue;
+        scoreboard().set_pss(child.board_slot, *pss);
+        if (config.max_rss > 0 && *pss * 1024 > config.max_rss && !child.retiring) {
+            to_retire.emplace_back(pid, fmt::format("uses {} kB, over max_rss", *pss));
+        }
+    }
+    for (const auto& [pid, why] : to_retire)
+        retire(pid, why);
+    uint64_t queued = 0;
+    for (const Listener& listener : server_.listeners) {
+        queued += os::listen_queue_length(listener.fd.get());
+    }
+    ipc::ScoreboardHeader& header = scoreboard().header();
+    header.listen_queue = queued;
+    if (queued > header.max_listen_queue) header.max_listen_queue = queued;
+}
+
+pid_t Master::spawn(Role role, int number, std::string label, bool keep_listeners,
+                    const std::function<int(std::size_t)>& child_main) {
+    std::size_t board_slot = table_.free_board_slot();
+    if (board_slot >= scoreboard().size()) {
+        throw std::runtime_error("the scoreboard is full; restart to grow it");
+    }
     pid_t pid = os::fork_process();
     if (pid == 0) {
         int code = os::kFatalExitCode;
@@ -112,7 +180,10 @@ pid_t Master::spawn(Role role, int slot, std::string label, bool keep_listeners,
             os::enter_serving_signal_state();
             close_master_fds_in_child(keep_listeners);
             log::set_role(label);
-            code = child_main();
+            auto slot_role =
+                role == Role::worker ? ipc::SlotRole::worker : ipc::SlotRole::connection;
+            scoreboard().assign(board_slot, ::getpid(), generation_, slot_role);
+            code = child_main(board_slot);
         } catch (const std::exception& e) {
             log::error("{} failed: {}", label, e.what());
         } catch (...) {
@@ -121,8 +192,16 @@ pid_t Master::spawn(Role role, int slot, std::string label, bool keep_listeners,
         ::_exit(code);
     }
     ::setpgid(pid, pid);  // also done by the child: whichever runs first wins the race
-    table_.add(Child{pid, role, slot, std::move(label), Clock::now()});
+    table_.add(Child{pid, role, number, std::move(label), Clock::now(), board_slot, generation_});
     return pid;
+}
+
+void Master::retire(pid_t pid, const std::string& why) {
+    Child* child = table_.find(pid);
+    if (child == nullptr || child->retiring) return;
+    log::info("retiring {} (pid {}): {}", child->label, pid, why);
+    child->retiring = true;
+    os::signal_group(pid, SIGTERM);
 }
 
 // The child must not keep the master's private fds; its copies of them are closed here
@@ -131,6 +210,8 @@ void Master::close_master_fds_in_child(bool keep_listeners) {
     ::close(signal_fd_.release());
     ::close(tick_fd_.release());
     loop_.close_in_child();
+    for (Listener& listener : retired_listeners_)
+        ::close(listener.fd.release());
     if (!keep_listeners) {
         for (Listener& listener : server_.listeners)
             ::close(listener.fd.release());
@@ -146,8 +227,11 @@ void Master::give_up(ProcessModel& model, const std::string& reason) {
 void Master::begin_stop(ProcessModel& model, Stop kind) {
     if (stop_ == Stop::fast || stop_ == kind) return;  // a repeated signal changes nothing
     if (stop_ == Stop::none) {
+        os::notify_systemd_stopping();
         model.stop_accepting(*this);
-        stop_listening(server_.listeners);  // new connections are refused, not queued forever
+        // New connections are refused, not queued forever, unless a binary upgrade's new
+        // master shares the listeners: then they stay open for it.
+        if (new_master_ == 0) stop_listening(server_.listeners);
         server_.listeners.clear();
     }
     stop_ = kind;
@@ -172,18 +256,6 @@ void Master::carry_on_stopping(Clock::time_point now) {
 void Master::signal_children(int signal) {
     for (const auto& [pid, child] : table_)
         os::signal_group(pid, signal);
-}
-
-void Master::write_pid_file() {
-    const std::string& path = server_.config.pid_file;
-    if (path.empty()) return;
-    std::ofstream file(path, std::ios::trunc);
-    file << pid_ << '\n';
-    if (!file) throw std::runtime_error("cannot write pid_file " + path);
-}
-
-void Master::remove_pid_file() {
-    if (!server_.config.pid_file.empty()) ::unlink(server_.config.pid_file.c_str());
 }
 
 }  // namespace forkd::master

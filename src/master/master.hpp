@@ -1,17 +1,20 @@
 // The master: supervises its children and never serves a request (in fork mode it only
 // accepts). One epoll loop over a signalfd and a timerfd; signal handlers never act, the
 // loop does. Master::run reads top to bottom like gunicorn's Arbiter.run: wait, handle the
-// signals, reap the children, then either let the mode keep its pool or carry the stop on.
+// signals, reap the children, watch the living ones, then either let the mode keep its
+// pool or carry the stop on.
 //
 // The mode (fork, prefork) is a ProcessModel; the master carries out its requests to fork
-// children and tells it when they exit.
+// and retire children and tells it when they exit.
 #pragma once
 
 #include <sys/types.h>
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "base/fd.hpp"
 #include "event/loop.hpp"
@@ -35,6 +38,14 @@ class ProcessModel {
     virtual void child_exited(Master& master, const Child& child, int status) = 0;
     // The master is stopping: accept nothing more.
     virtual void stop_accepting(Master& master) = 0;
+    // A reload put a new configuration (and listener set) in force.
+    virtual void reloaded(Master& master) = 0;
+    // SIGWINCH during a binary upgrade: stop serving (children leave gracefully) but keep
+    // the listeners; resume() is the rollback (SIGHUP).
+    virtual void pause(Master& master) = 0;
+    virtual void resume(Master& master) = 0;
+    // SIGTTIN / SIGTTOU: one process more or fewer (the pool size, or fork's cap).
+    virtual void resize(Master& master, int delta) = 0;
 };
 
 class Master {
@@ -48,11 +59,15 @@ class Master {
     Server& server() { return server_; }
     event::Loop& loop() { return loop_; }
     const ProcessTable& table() const { return table_; }
+    ipc::Scoreboard& scoreboard() { return *server_.scoreboard; }
     bool stopping() const { return stop_ != Stop::none; }
-    // Forks a child that runs `child_main` (its return value is the exit code) after the
-    // common child set-up; `keep_listeners` false closes them in the child.
-    pid_t spawn(Role role, int slot, std::string label, bool keep_listeners,
-                const std::function<int()>& child_main);
+    uint32_t generation() const { return generation_; }
+    // Forks a child that runs `child_main(scoreboard slot)` (its return value is the exit
+    // code) after the common child set-up; `keep_listeners` false closes them in the child.
+    pid_t spawn(Role role, int number, std::string label, bool keep_listeners,
+                const std::function<int(std::size_t)>& child_main);
+    // Asks a child to finish its current request and exit (SIGTERM), once.
+    void retire(pid_t pid, const std::string& why);
     // The mode cannot go on (every worker failed its start): stop with exit code 1.
     void give_up(ProcessModel& model, const std::string& reason);
 
@@ -63,11 +78,20 @@ class Master {
     void on_signal_readable();
     void handle_signals(ProcessModel& model);
     void reap_children(ProcessModel& model);
+    void watch_children(Clock::time_point now);
     void begin_stop(ProcessModel& model, Stop kind);
     void carry_on_stopping(Clock::time_point now);
     void signal_children(int signal);
     void close_master_fds_in_child(bool keep_listeners);
     bool finished() const { return stop_ != Stop::none && table_.empty(); }
+
+    // master_reload.cpp: SIGHUP, and closing listeners a reload removed.
+    void reload(ProcessModel& model);
+    void close_retired_listeners();
+    // master_upgrade.cpp: SIGUSR2, SIGWINCH and the new master's exit.
+    void start_upgrade();
+    void upgraded_master_exited(int status);
+    void pause_for_upgrade(ProcessModel& model);
     void write_pid_file();
     void remove_pid_file();
 
@@ -78,10 +102,16 @@ class Master {
     ProcessTable table_;
     std::deque<int> pending_signals_;
     pid_t pid_ = 0;
+    uint32_t generation_ = 0;
     Stop stop_ = Stop::none;
     Clock::time_point kill_at_{};
+    Clock::time_point next_watch_{};
     bool killed_ = false;
     int exit_code_ = 0;
+    std::vector<Listener> retired_listeners_;  // removed by a reload, closed once unused
+    pid_t new_master_ = 0;                     // a binary upgrade's master, while it lives
+    bool paused_ = false;                      // SIGWINCH: no children until a rollback
+    ProcessModel* model_ = nullptr;            // the mode being run
 };
 
 // The process models (one file each).

@@ -1,5 +1,7 @@
 #include "master/process_table.hpp"
 
+#include <vector>
+
 namespace forkd::master {
 
 std::optional<Child> ProcessTable::remove(pid_t pid) {
@@ -8,6 +10,22 @@ std::optional<Child> ProcessTable::remove(pid_t pid) {
     Child child = std::move(found->second);
     children_.erase(found);
     return child;
+}
+
+Child* ProcessTable::find(pid_t pid) {
+    auto found = children_.find(pid);
+    return found == children_.end() ? nullptr : &found->second;
+}
+
+std::size_t ProcessTable::free_board_slot() const {
+    std::vector<bool> taken(children_.size() + 1, false);
+    for (const auto& [pid, child] : children_) {
+        if (child.board_slot < taken.size()) taken[child.board_slot] = true;
+    }
+    std::size_t slot = 0;
+    while (taken[slot])
+        ++slot;
+    return slot;
 }
 
 std::size_t ProcessTable::count(Role role) const {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,9 @@ struct Child {
     int slot = 0;       // prefork: the worker's number (1..workers); fork: 0
     std::string label;  // "worker 3", "conn 127.0.0.1:51234": for logs
     Clock::time_point started;
+    std::size_t board_slot = 0;  // its slot in the scoreboard
+    uint32_t generation = 0;     // the configuration generation it was started with
+    bool retiring = false;       // told to finish its request and exit
 };
 
 class ProcessTable {
@@ -28,6 +32,9 @@ class ProcessTable {
     // Forgets `pid` and returns what was known of it (nothing for a stranger, e.g. an
     // orphaned grandchild reaped as subreaper).
     std::optional<Child> remove(pid_t pid);
+    Child* find(pid_t pid);
+    // The lowest scoreboard slot no child holds.
+    std::size_t free_board_slot() const;
 
     std::size_t size() const { return children_.size(); }
     bool empty() const { return children_.empty(); }

@@ -1,6 +1,47 @@
+#include <algorithm>
+
+#include "handlers/demo.hpp"
 #include "master/master.hpp"
 
 namespace forkd::master {
+
+void apply_config(Server& server, config::Config config) {
+    session::AccessLog access_log;
+    if (!config.access_log.empty()) access_log = session::AccessLog(config.access_log);
+    Router router;
+    handlers::add_demo_routes(router, config.demo);
+    server.options = session::Options::from(config);
+    server.access_log = std::move(access_log);
+    server.router = std::move(router);
+    server.config = std::move(config);
+}
+
+log::Level to_log_level(config::LogLevel level) {
+    switch (level) {
+        case config::LogLevel::debug:
+            return log::Level::debug;
+        case config::LogLevel::info:
+            return log::Level::info;
+        case config::LogLevel::warn:
+            return log::Level::warn;
+        case config::LogLevel::error:
+            return log::Level::error;
+    }
+    return log::Level::info;
+}
+
+std::size_t scoreboard_slots(const config::Config& config) {
+    switch (config.mode) {
+        case config::Mode::single:
+            return 1;
+        case config::Mode::fork:
+            return static_cast<std::size_t>(config.max_children) + 1;
+        case config::Mode::prefork:
+            break;
+    }
+    auto pool = static_cast<std::size_t>(std::max(config.workers, config.max_workers));
+    return 2 * pool + 2;
+}
 
 int run(Server& server) {
     std::unique_ptr<ProcessModel> model;

@@ -1,11 +1,16 @@
 // What every mode needs to serve: the configuration, the application's routes, the session
-// options and logs, and the open listeners. Built once in main(), before any fork.
+// options and logs, the open listeners and the scoreboard. Built once in main(), before any
+// fork, and rebuilt by a reload (SIGHUP) in the master.
 #pragma once
 
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "base/log.hpp"
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
+#include "ipc/scoreboard.hpp"
 #include "master/listeners.hpp"
 #include "session/access_log.hpp"
 #include "session/connection.hpp"
@@ -18,7 +23,23 @@ struct Server {
     session::Options options;
     session::AccessLog access_log;
     std::vector<Listener> listeners;
+    std::unique_ptr<ipc::Scoreboard> scoreboard;
+
+    // How this process was started: a reload parses the same arguments again, a binary
+    // upgrade executes the same path with them.
+    std::vector<std::string> arguments;
+    std::string binary_path;
 };
+
+// Settings, routes and logs from `config` (everything but the listeners and scoreboard).
+// Throws std::runtime_error naming what failed (an access log that cannot be opened).
+void apply_config(Server& server, config::Config config);
+
+log::Level to_log_level(config::LogLevel level);
+
+// Scoreboard slots a configuration needs: one per child that can be alive at once, with
+// room for a second generation during a reload.
+std::size_t scoreboard_slots(const config::Config& config);
 
 // Runs the mode the configuration names; returns the process's exit code.
 int run(Server& server);

@@ -10,7 +10,7 @@ namespace forkd::master {
 int run_single(Server& server) {
     os::enter_serving_signal_state();
     log::set_role("single");
-    worker::TitleObserver title("single");
+    worker::StatusReporter title("single", nullptr, 0, {});
     session::Services services{server.options, server.router, server.access_log, title};
     std::vector<int> listeners = listener_fds(server.listeners);
     worker::serve_until_stopped(listeners, services, title);

@@ -1,11 +1,13 @@
 #include "os/process.hpp"
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -56,6 +58,40 @@ std::string describe_exit(int status) {
 
 bool exited_fatally(int status) {
     return WIFEXITED(status) && WEXITSTATUS(status) == kFatalExitCode;
+}
+
+void exec_with_fds(const std::string& path, const std::vector<std::string>& arguments,
+                   const std::vector<int>& inherited_fds, const char* fds_variable) {
+    std::string names;
+    for (int fd : inherited_fds) {
+        ::fcntl(fd, F_SETFD, 0);  // survive the exec
+        names += (names.empty() ? "" : ",") + std::to_string(fd);
+    }
+    ::setenv(fds_variable, names.c_str(), 1);
+    reset_signal_state();
+    std::vector<char*> argv;
+    for (const std::string& argument : arguments)
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    argv.push_back(nullptr);
+    ::execv(path.c_str(), argv.data());
+}
+
+std::vector<int> take_inherited_fds(const char* fds_variable) {
+    std::vector<int> fds;
+    const char* names = ::getenv(fds_variable);
+    if (names == nullptr) return fds;
+    std::string text = names;
+    ::unsetenv(fds_variable);
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t comma = text.find(',', start);
+        std::string name = text.substr(start, comma - start);
+        int fd = std::atoi(name.c_str());
+        if (fd > 2 && ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) fds.push_back(fd);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return fds;
 }
 
 void signal_group(pid_t child, int signal) {

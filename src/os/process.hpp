@@ -34,6 +34,15 @@ std::vector<ExitedChild> reap_children();
 std::string describe_exit(int status);
 bool exited_fatally(int status);  // exit code kFatalExitCode
 
+// Replaces the calling (freshly forked) process with `path` run with `arguments`, keeping
+// `inherited_fds` open and naming them in the environment variable `fds_variable` ("3,4").
+// Signal state is reset first. Returns only if execv(2) failed.
+void exec_with_fds(const std::string& path, const std::vector<std::string>& arguments,
+                   const std::vector<int>& inherited_fds, const char* fds_variable);
+// The fds named in `fds_variable` by exec_with_fds, made close-on-exec again; the variable
+// is removed so that this process's own children do not see it.
+std::vector<int> take_inherited_fds(const char* fds_variable);
+
 // Sends `signal` to the child's process group (and so to anything it started).
 void signal_group(pid_t child, int signal);
 

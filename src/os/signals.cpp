@@ -79,6 +79,10 @@ bool stop_requested() {
     return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGQUIT) == 1;
 }
 
+void request_stop() {
+    g_stop = 1;
+}
+
 bool take_reopen_request() {
     if (!g_reopen) return false;
     g_reopen = 0;

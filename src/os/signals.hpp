@@ -24,6 +24,8 @@ const sigset_t* wait_mask();
 // is recorded (reopen logs). Every other signal gets its default action.
 void enter_serving_signal_state();
 bool stop_requested();
+// The process asks itself for a graceful stop (a worker that has served its quota).
+void request_stop();
 // True once after each SIGUSR1.
 bool take_reopen_request();
 

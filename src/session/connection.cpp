@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "http/response_head.hpp"
+#include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
 #include "session/response_sender.hpp"
@@ -21,6 +22,7 @@ Options Options::from(const config::Config& config) {
     options.keepalive_timeout = config.keepalive_timeout;
     options.send_timeout = config.send_timeout;
     options.lingering_timeout = config.lingering_timeout;
+    options.request_timeout = config.request_timeout;
     options.keepalive_requests = config.keepalive_requests;
     options.server_tokens = config.server_tokens;
     return options;
@@ -66,14 +68,17 @@ void Connection::serve() {
         std::optional<Request> request = read_request(ending);
         if (!request) return close(ending);
 
+        request->remote_addr = peer_;
         services_.observer.request_started(*request);
+        if (options_.guard_requests) os::begin_guarded_request(fd_.get(), options_.request_timeout);
         Response response = run_handler(*request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();
         SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
+        if (options_.guard_requests) os::end_guarded_request();
         services_.access_log.write(peer_, &*request, response.status, sent.body_bytes);
-        services_.observer.request_finished(*request, response.status);
+        services_.observer.request_finished(*request, response.status, sent.body_bytes);
         if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
         if (!sent.keep_alive) return close(Ending::linger);
     }
@@ -125,8 +130,9 @@ std::optional<Request> Connection::read_request(Ending& ending) {
                 continue;
             case os::ReadResult::timeout:
                 // Nothing of a request yet (an idle keep-alive or a speculative browser
-                // connection): close quietly. A partial request gets 408.
-                if (!idle && !buffer_.empty()) {
+                // connection): close quietly. A partial request gets 408, also when the
+                // parser has consumed all of it (a stalled body leaves the buffer empty).
+                if (!idle && (!buffer_.empty() || parser_.headers_done())) {
                     ending = answer_parse_error(408, "timed out reading the request")
                                  ? Ending::linger
                                  : Ending::close;

@@ -25,8 +25,10 @@ struct Options {
     config::Duration keepalive_timeout;
     config::Duration send_timeout;
     config::Duration lingering_timeout;
+    config::Duration request_timeout{0};  // 0: no deadline (single mode: nobody to replace us)
     int keepalive_requests = 1000;
     bool server_tokens = true;
+    bool guard_requests = false;  // answer 504/502 from signal handlers (os/request_guard.hpp)
 
     static Options from(const config::Config& config);
 };
@@ -37,7 +39,7 @@ class Observer {
   public:
     virtual ~Observer() = default;
     virtual void request_started(const Request&) {}
-    virtual void request_finished(const Request&, int /*status*/) {}
+    virtual void request_finished(const Request&, int /*status*/, std::size_t /*body_bytes*/) {}
 };
 
 struct Services {

@@ -7,6 +7,7 @@
 
 #include "http/response_head.hpp"
 #include "os/io.hpp"
+#include "os/request_guard.hpp"
 #include "session/connection.hpp"
 
 namespace forkd::session {
@@ -63,6 +64,7 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
     auto deadline = [&] { return os::Clock::now() + options.send_timeout; };
 
     SendResult result{false, keep_alive, 0};
+    os::note_response_started();  // from here on, a 504 or 502 could only corrupt the reply
     bool head_only = request.is_head() || framing == http::Framing::none;
     if (head_only) {
         result.complete = os::write_all(fd, head, deadline()) == os::WriteResult::done;

@@ -20,7 +20,7 @@ void reopen_logs_if_asked(const session::Services& services) {
 }  // namespace
 
 void serve_until_stopped(std::span<const int> listeners, const session::Services& services,
-                         TitleObserver& title, int max_connections) {
+                         StatusReporter& status, int max_connections) {
     Fd epoll = os::epoll_create();
     for (int listener : listeners) {
         os::epoll_add(epoll.get(), listener, EPOLLIN | EPOLLEXCLUSIVE,
@@ -28,7 +28,7 @@ void serve_until_stopped(std::span<const int> listeners, const session::Services
     }
     int served = 0;
     std::array<epoll_event, 8> ready{};
-    title.idle();
+    status.idle();
     while (!os::stop_requested()) {
         reopen_logs_if_asked(services);
         // Signals are unblocked only inside this wait (and the session's idle waits).
@@ -39,7 +39,7 @@ void serve_until_stopped(std::span<const int> listeners, const session::Services
             std::optional<os::Accepted> accepted = os::accept_connection(listener);
             if (!accepted) continue;  // another worker was faster
             session::serve_connection(std::move(accepted->fd), accepted->peer, services);
-            title.idle();
+            status.idle();
             if (max_connections > 0 && ++served >= max_connections) return;
         }
     }

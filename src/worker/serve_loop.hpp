@@ -7,7 +7,7 @@
 #include <span>
 
 #include "session/connection.hpp"
-#include "worker/title_observer.hpp"
+#include "worker/status_reporter.hpp"
 
 namespace forkd::worker {
 
@@ -15,6 +15,6 @@ namespace forkd::worker {
 // non-blocking. Returns when a stop was requested (never in the middle of a request) or
 // `max_connections` (0: no limit) connections have been served.
 void serve_until_stopped(std::span<const int> listeners, const session::Services& services,
-                         TitleObserver& title, int max_connections = 0);
+                         StatusReporter& status, int max_connections = 0);
 
 }  // namespace forkd::worker

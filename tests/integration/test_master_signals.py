@@ -163,26 +163,3 @@ def test_the_pid_file_holds_the_masters_pid_and_is_removed_at_exit(server, mode,
     srv.signal(signal.SIGTERM)
     assert srv.wait_exit(timeout=30) == 0
     assert not pid_file.exists()
-
-
-# The process-manager issue's signals: logged and ignored until it lands.
-
-
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGUSR2, signal.SIGTTIN],
-                         ids=["HUP", "USR2", "TTIN"])
-@pytest.mark.parametrize("mode", CONCURRENT_MODES)
-def test_signals_of_the_process_manager_are_logged_and_ignored(server, mode, signum):
-    srv = start(server, mode)
-    if mode == "prefork":
-        wait_until(lambda: len(srv.children()) == 2, message="the pool of two")
-    children_before = sorted(srv.children())
-    name = signal.Signals(signum).name
-
-    srv.signal(signum)
-
-    wait_until(lambda: f"{name} is not handled yet; ignored" in srv.log(),
-               message=f"the master to log {name}")
-    assert srv.proc.poll() is None, "the master should keep running"
-    assert get(srv.address, "/").status == 200
-    if mode == "prefork":
-        assert sorted(srv.children()) == children_before, "the pool should be unchanged"

@@ -1,0 +1,23 @@
+// What the kernel tells about processes and sockets: memory, listen queues, cgroup limits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace forkd::os {
+
+// Proportional set size of `pid` in kB (/proc/PID/smaps_rollup): shared pages count once
+// across the processes that share them, so the pool's total is honest. nullopt when gone.
+std::optional<uint64_t> proportional_set_size_kb(pid_t pid);
+
+// Connections waiting in a TCP listener's accept queue (TCP_INFO's tcpi_unacked on a
+// listening socket). 0 for other sockets.
+uint64_t listen_queue_length(int listener);
+
+// The memory.max of the calling process's cgroup (v2) in kB; nullopt when unlimited or
+// unknown.
+std::optional<uint64_t> cgroup_memory_limit_kb();
+
+}  // namespace forkd::os

@@ -1,0 +1,89 @@
+#include "os/request_guard.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace forkd::os {
+namespace {
+
+// Read by the signal handlers: plain sig_atomic_t, set only by the serving code.
+volatile sig_atomic_t g_client_fd = -1;
+volatile sig_atomic_t g_response_started = 0;
+
+constexpr char k502[] =
+    "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 40\r\nConnection: close\r\n\r\n"
+    "The worker serving this request failed.\n";
+constexpr char k504[] =
+    "HTTP/1.1 504 Gateway Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 46\r\nConnection: close\r\n\r\n"
+    "The request took longer than request_timeout.\n";
+
+void answer_if_nothing_sent(const char* response, std::size_t length) {
+    int fd = g_client_fd;
+    if (fd < 0 || g_response_started) return;
+    ssize_t written = ::send(fd, response, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    static_cast<void>(written);
+}
+
+void on_timeout(int) {
+    answer_if_nothing_sent(k504, sizeof k504 - 1);
+    ::_exit(kRequestTimeoutExitCode);
+}
+
+void on_crash(int signal) {
+    answer_if_nothing_sent(k502, sizeof k502 - 1);
+    // SA_RESETHAND restored the default action: die of the same signal, core dump included.
+    ::raise(signal);
+}
+
+void set_interval_timer(std::chrono::milliseconds timeout) {
+    itimerval timer{};
+    timer.it_value.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    timer.it_value.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setitimer(ITIMER_REAL, &timer, nullptr);
+}
+
+}  // namespace
+
+void install_crash_guard() {
+    static char alternate_stack[64 * 1024];
+    stack_t stack{};
+    stack.ss_sp = alternate_stack;
+    stack.ss_size = sizeof alternate_stack;
+    ::sigaltstack(&stack, nullptr);
+
+    struct sigaction action {};
+    action.sa_handler = on_crash;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+        ::sigaction(signal, &action, nullptr);
+
+    struct sigaction timeout {};
+    timeout.sa_handler = on_timeout;
+    sigemptyset(&timeout.sa_mask);
+    ::sigaction(SIGALRM, &timeout, nullptr);
+}
+
+void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout) {
+    g_response_started = 0;
+    g_client_fd = client_fd;
+    if (timeout.count() > 0) set_interval_timer(timeout);
+}
+
+void note_response_started() {
+    g_response_started = 1;
+}
+
+void end_guarded_request() {
+    set_interval_timer(std::chrono::milliseconds(0));
+    g_client_fd = -1;
+}
+
+}  // namespace forkd::os

@@ -1,0 +1,28 @@
+// What a serving process does when its current request goes wrong, from async-signal-safe
+// handlers: past request_timeout (SIGALRM) the client gets 504 and the process exits; on a
+// crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) the client gets 502 and the signal is
+// re-raised, so the master sees the crash for what it is. Either answer is written only when
+// no byte of the response has gone out yet; otherwise the connection just closes.
+//
+// Only fork-mode children and prefork workers use this: exiting is how a request ends, and
+// the master replaces the process.
+#pragma once
+
+#include <chrono>
+
+namespace forkd::os {
+
+// Exit code of a worker that ended a request at request_timeout.
+inline constexpr int kRequestTimeoutExitCode = 3;
+
+// Installs the crash handlers (on an alternate stack, so a stack overflow is caught too).
+void install_crash_guard();
+
+// Marks the start of a request on `client_fd`; arms the timeout when `timeout` > 0.
+void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout);
+// Called before the first byte of the response is written.
+void note_response_started();
+// Disarms the timeout; the crash guard no longer answers for a client.
+void end_guarded_request();
+
+}  // namespace forkd::os

@@ -1,0 +1,48 @@
+// Tells the world what this serving process is doing: its process title ("forkd: worker 3
+// busy GET /?sleep") and its scoreboard slot, as requests come and go. Also where the
+// process notices it has served its quota (max_requests) and retires itself, and where slow
+// requests are logged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "ipc/scoreboard.hpp"
+#include "session/connection.hpp"
+
+namespace forkd::worker {
+
+struct ReporterSettings {
+    uint64_t max_requests = 0;  // 0: never retire; already includes this worker's jitter
+    std::chrono::milliseconds slow_request_log{0};
+};
+
+class StatusReporter final : public session::Observer {
+  public:
+    // `role` is what the title names: "single", "worker 3", "conn 127.0.0.1:51234".
+    // `scoreboard` may be null (single mode has none).
+    StatusReporter(std::string role, ipc::Scoreboard* scoreboard, std::size_t slot,
+                   ReporterSettings settings);
+
+    // Waiting for a connection.
+    void idle();
+    void request_started(const Request& request) override;
+    void request_finished(const Request& request, int status, std::size_t body_bytes) override;
+
+  private:
+    void retire_if_quota_reached();
+
+    std::string role_;
+    ipc::Scoreboard* scoreboard_;
+    std::size_t slot_;
+    ReporterSettings settings_;
+    uint64_t served_ = 0;
+    std::chrono::steady_clock::time_point request_start_{};
+};
+
+// max_requests plus a random 0..jitter, so that workers started together do not all
+// recycle together (gunicorn's --max-requests-jitter).
+uint64_t request_quota(int max_requests, int jitter);
+
+}  // namespace forkd::worker
