@@ -39,7 +39,7 @@ bool iequals(std::string_view a, std::string_view b);
 struct Request {
     std::string method;  // "GET", "HEAD", ... as sent (methods are case-sensitive)
     std::string target;  // the request-target as sent: "/a?b", "http://h/a", "*"
-    std::string path;    // target's path, not percent-decoded ("/" for "*")
+    std::string path;    // target's path, not percent-decoded ("*" for "OPTIONS *")
     std::string query;   // what follows '?', without it; empty when absent
     int version = 11;    // 10 for HTTP/1.0, 11 for HTTP/1.1
     Headers headers;

@@ -1,14 +1,20 @@
 #include <algorithm>
 
 #include "handlers/demo.hpp"
+#include "handlers/status.hpp"
 #include "master/master.hpp"
 
 namespace forkd::master {
 
 void apply_config(Server& server, config::Config config) {
+    if (auto problem = handlers::StatusHandler::validate_allow_list(config.status_allow)) {
+        throw std::runtime_error(*problem);
+    }
     session::AccessLog access_log;
     if (!config.access_log.empty()) access_log = session::AccessLog(config.access_log);
     Router router;
+    // Built-in routes (status page, test routes) first, so that they match before the app.
+    handlers::add_builtin_routes(router, config, server.scoreboard.get());
     handlers::add_demo_routes(router, config.demo);
     server.options = session::Options::from(config);
     server.access_log = std::move(access_log);

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import http_client
+
 FORKD_BIN = os.environ.get("FORKD_BIN", str(Path(__file__).resolve().parents[2] / "build" / "forkd"))
 
 
@@ -61,10 +63,13 @@ class Server:
     def __init__(self, workdir, settings, args=(), new_session=False):
         self.workdir = Path(workdir)
         self.config_path = self.workdir / "forkd.toml"
-        self.log_path = self.workdir / "error.log"
+        # The error log goes to stderr unless the test sets `error_log`; either way log()
+        # reads it, and stderr_path keeps what the process wrote to stdout and stderr.
+        self.stderr_path = self.workdir / "stderr.log"
+        self.log_path = Path(settings.get("error_log", self.stderr_path))
         settings = {"listen": ["127.0.0.1:0"], **settings}
         write_config(self.config_path, settings)
-        self.log_file = open(self.log_path, "wb")
+        self.log_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [FORKD_BIN, "-c", str(self.config_path), *args],
             stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -76,11 +81,12 @@ class Server:
 
     def _listening(self):
         if self.proc.poll() is not None:
-            raise AssertionError(f"forkd exited with {self.proc.returncode}:\n{self.log()}")
+            raise AssertionError(f"forkd exited with {self.proc.returncode}:\n"
+                                 f"{self.stderr_path.read_text(errors='replace')}{self.log()}")
         return re.search(r"listening on ([\d.]+):(\d+)", self.log())
 
     def log(self):
-        return self.log_path.read_text(errors="replace")
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     @property
     def address(self):
@@ -93,6 +99,10 @@ class Server:
     def connect(self, timeout=10.0):
         sock = socket.create_connection(self.address, timeout=timeout)
         return sock
+
+    def open(self, timeout=10.0):
+        """A raw HTTP connection (http_client.Connection) to this server."""
+        return http_client.Connection(self.address, timeout)
 
     def children(self):
         """PIDs of the master's live children (from /proc), excluding zombies."""

@@ -1,4 +1,4 @@
-// The static pool policy, without forking: which worker slots the master must (re)start.
+// The pool policy, without forking: who the master must start and retire.
 #include "master/pool_plan.hpp"
 
 #include <gmock/gmock.h>
@@ -9,93 +9,178 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using State = ipc::SlotState;
 
 const Clock::time_point kNow = Clock::now();
 
-Child worker_in(int slot, pid_t pid) {
-    return Child{pid, Role::worker, slot, "worker " + std::to_string(slot), kNow};
+WorkerView worker(int number, State state, uint32_t generation = 0) {
+    return WorkerView{100 + number, number, generation, state, kNow, 0, false};
 }
 
-Child connection_child(pid_t pid) {
-    return Child{pid, Role::connection, 0, "conn 127.0.0.1:5000", kNow};
+PoolSettings static_pool(int workers) {
+    PoolSettings settings;
+    settings.pm = config::Pm::static_pool;
+    settings.workers = workers;
+    return settings;
 }
 
-std::vector<int> slots_to_start(const ProcessTable& table, int workers, PoolState state = {}) {
-    return plan_pool(table, PoolSettings{workers}, state, kNow).spawn_slots;
+PoolSettings dynamic_pool(int workers, int max_workers, int min_spare, int max_spare) {
+    PoolSettings settings;
+    settings.pm = config::Pm::dynamic;
+    settings.workers = workers;
+    settings.max_workers = max_workers;
+    settings.min_spare = min_spare;
+    settings.max_spare = max_spare;
+    return settings;
 }
 
-TEST(PoolPlan, AnEmptyPoolStartsEveryWorkerInSlotOrder) {
-    ProcessTable table;
-    EXPECT_THAT(slots_to_start(table, 4), ElementsAre(1, 2, 3, 4));
+PoolSettings ondemand_pool(int max_workers) {
+    PoolSettings settings;
+    settings.pm = config::Pm::ondemand;
+    settings.max_workers = max_workers;
+    settings.idle_timeout = std::chrono::seconds(10);
+    return settings;
 }
 
-TEST(PoolPlan, AFullPoolStartsNothing) {
-    ProcessTable table;
-    for (int slot = 1; slot <= 3; ++slot)
-        table.add(worker_in(slot, 100 + slot));
-    EXPECT_THAT(slots_to_start(table, 3), IsEmpty());
-}
-
-TEST(PoolPlan, AWorkerThatExitedIsReplacedInItsOwnSlot) {
-    ProcessTable table;
-    for (int slot = 1; slot <= 3; ++slot)
-        table.add(worker_in(slot, 100 + slot));
-    table.remove(102);
-    EXPECT_THAT(slots_to_start(table, 3), ElementsAre(2));
-}
-
-TEST(PoolPlan, SeveralEmptySlotsAreFilledInAscendingOrder) {
-    ProcessTable table;
-    table.add(worker_in(3, 103));
-    table.add(worker_in(1, 101));
-    EXPECT_THAT(slots_to_start(table, 5), ElementsAre(2, 4, 5));
-}
-
-TEST(PoolPlan, ASlotWhoseWorkerFailedItsStartIsNotRestarted) {
-    ProcessTable table;
-    table.add(worker_in(1, 101));
+PoolState started() {
     PoolState state;
-    state.failed_slots = {2};
-    EXPECT_THAT(slots_to_start(table, 3, state), ElementsAre(3));
+    state.started = true;
+    return state;
 }
 
-TEST(PoolPlan, WhenEverySlotFailedNothingIsStarted) {
-    ProcessTable table;
-    PoolState state;
-    state.failed_slots = {1, 2};
-    EXPECT_THAT(slots_to_start(table, 2, state), IsEmpty());
+TEST(StaticPool, AnEmptyPoolStartsEveryWorkerInNumberOrder) {
+    PoolPlan plan = plan_pool({}, static_pool(4), PoolState{}, kNow);
+    EXPECT_THAT(plan.spawn_numbers, ElementsAre(1, 2, 3, 4));
 }
 
-TEST(PoolPlan, AStoppingMasterStartsNoWorker) {
-    ProcessTable table;
-    table.add(worker_in(1, 101));
+TEST(StaticPool, AWorkerThatExitedIsReplacedUnderItsOwnNumber) {
+    std::vector<WorkerView> workers = {worker(1, State::idle), worker(3, State::busy)};
+    EXPECT_THAT(plan_pool(workers, static_pool(3), started(), kNow).spawn_numbers, ElementsAre(2));
+}
+
+TEST(StaticPool, ANumberThatFailedItsStartIsNotRestarted) {
+    PoolState state = started();
+    state.failed_numbers = {2};
+    EXPECT_THAT(plan_pool({}, static_pool(3), state, kNow).spawn_numbers, ElementsAre(1, 3));
+}
+
+TEST(StaticPool, ACrashingNumberWaitsOutItsBackoff) {
+    PoolState state = started();
+    state.backoff[1] = Backoff{3, kNow + std::chrono::seconds(1)};
+    EXPECT_THAT(plan_pool({}, static_pool(2), state, kNow).spawn_numbers, ElementsAre(2));
+    EXPECT_THAT(plan_pool({}, static_pool(2), state, kNow + std::chrono::seconds(2)).spawn_numbers,
+                ElementsAre(1, 2));
+}
+
+TEST(StaticPool, AFullPoolOfBusyWorkersIsAtMaxWorkers) {
+    std::vector<WorkerView> workers = {worker(1, State::busy), worker(2, State::busy)};
+    PoolPlan plan = plan_pool(workers, static_pool(2), started(), kNow);
+    EXPECT_THAT(plan.spawn_numbers, IsEmpty());
+    EXPECT_TRUE(plan.at_max_workers);
+}
+
+TEST(StaticPool, ARetiringWorkerIsReplacedBeforeItLeaves) {
+    std::vector<WorkerView> workers = {worker(1, State::busy), worker(2, State::idle)};
+    workers[0].retiring = true;
+    EXPECT_THAT(plan_pool(workers, static_pool(2), started(), kNow).spawn_numbers, ElementsAre(1));
+}
+
+TEST(DynamicPool, StartsWithWorkersProcesses) {
+    EXPECT_THAT(plan_pool({}, dynamic_pool(3, 10, 1, 4), PoolState{}, kNow).spawn_numbers,
+                ElementsAre(1, 2, 3));
+}
+
+TEST(DynamicPool, GrowsByTheRampWhenSpareWorkersRunShort) {
+    std::vector<WorkerView> workers = {worker(1, State::busy), worker(2, State::busy)};
+    PoolState state = started();
+    state.ramp = 2;
+    PoolPlan plan = plan_pool(workers, dynamic_pool(2, 10, 4, 8), state, kNow);
+    EXPECT_THAT(plan.spawn_numbers, ElementsAre(3, 4));
+    EXPECT_EQ(plan.next_ramp, 4);
+}
+
+TEST(DynamicPool, NeverGrowsPastMaxWorkers) {
+    std::vector<WorkerView> workers = {worker(1, State::busy), worker(2, State::busy)};
+    PoolState state = started();
+    state.ramp = 32;
+    PoolPlan plan = plan_pool(workers, dynamic_pool(2, 3, 4, 8), state, kNow);
+    EXPECT_THAT(plan.spawn_numbers, ElementsAre(3));
+}
+
+TEST(DynamicPool, RetiresTheHighestNumberedIdleWorkerWhenTooManyIdle) {
+    std::vector<WorkerView> workers = {worker(1, State::idle), worker(2, State::idle),
+                                       worker(3, State::idle), worker(4, State::busy)};
+    PoolPlan plan = plan_pool(workers, dynamic_pool(2, 10, 1, 2), started(), kNow);
+    EXPECT_THAT(plan.retire, ElementsAre(103));
+    EXPECT_THAT(plan.spawn_numbers, IsEmpty());
+    EXPECT_EQ(plan.next_ramp, 1);
+}
+
+TEST(DynamicPool, DoesNotGrowPastTheMemoryLimit) {
+    std::vector<WorkerView> workers = {worker(1, State::busy), worker(2, State::busy)};
+    workers[0].pss_kb = workers[1].pss_kb = 40'000;
+    PoolSettings settings = dynamic_pool(2, 10, 2, 4);
+    settings.memory_limit_kb = 100'000;  // 80 MB used, another 40 MB worker would not fit
+    EXPECT_THAT(plan_pool(workers, settings, started(), kNow).spawn_numbers, IsEmpty());
+    settings.memory_limit_kb = 130'000;
+    EXPECT_THAT(plan_pool(workers, settings, started(), kNow).spawn_numbers, ElementsAre(3));
+}
+
+TEST(OndemandPool, StartsNothingUntilConnectionsWait) {
+    EXPECT_THAT(plan_pool({}, ondemand_pool(4), started(), kNow).spawn_numbers, IsEmpty());
+    PoolState waiting = started();
+    waiting.connections_waiting = true;
+    EXPECT_THAT(plan_pool({}, ondemand_pool(4), waiting, kNow).spawn_numbers, ElementsAre(1));
+}
+
+TEST(OndemandPool, AnIdleWorkerStaysWhenConnectionsWait) {
+    PoolState waiting = started();
+    waiting.connections_waiting = true;
+    std::vector<WorkerView> workers = {worker(1, State::idle)};
+    EXPECT_THAT(plan_pool(workers, ondemand_pool(4), waiting, kNow).spawn_numbers, IsEmpty());
+}
+
+TEST(OndemandPool, RetiresWorkersIdleLongerThanIdleTimeout) {
+    std::vector<WorkerView> workers = {worker(1, State::idle), worker(2, State::idle)};
+    workers[0].idle_since = kNow - std::chrono::seconds(11);
+    workers[1].idle_since = kNow - std::chrono::seconds(5);
+    EXPECT_THAT(plan_pool(workers, ondemand_pool(4), started(), kNow).retire, ElementsAre(101));
+}
+
+TEST(Generations, AnOldWorkerLeavesOnceItsSuccessorIsReady) {
+    PoolState state = started();
+    state.generation = 1;
+    std::vector<WorkerView> workers = {worker(1, State::idle, 0), worker(2, State::busy, 0),
+                                       worker(1, State::idle, 1), worker(2, State::starting, 1)};
+    workers[2].pid = 201;
+    workers[3].pid = 202;
+    PoolPlan plan = plan_pool(workers, static_pool(2), state, kNow);
+    EXPECT_THAT(plan.retire, ElementsAre(101));
+}
+
+TEST(Generations, EveryOldWorkerLeavesOnceTheNewGenerationIsComplete) {
+    PoolState state = started();
+    state.generation = 1;
+    std::vector<WorkerView> workers = {worker(1, State::busy, 0), worker(3, State::idle, 0),
+                                       worker(1, State::idle, 1)};
+    workers[2].pid = 201;
+    PoolPlan plan = plan_pool(workers, static_pool(1), state, kNow);
+    EXPECT_THAT(plan.retire, ElementsAre(101, 103));
+}
+
+TEST(Pool, AStoppingPoolPlansNothing) {
     PoolState state;
     state.stopping = true;
-    EXPECT_THAT(slots_to_start(table, 4, state), IsEmpty());
+    PoolPlan plan = plan_pool({}, static_pool(4), state, kNow);
+    EXPECT_THAT(plan.spawn_numbers, IsEmpty());
+    EXPECT_THAT(plan.retire, IsEmpty());
 }
 
-TEST(PoolPlan, ConnectionChildrenDoNotHoldWorkerSlots) {
-    ProcessTable table;
-    table.add(connection_child(201));
-    table.add(connection_child(202));
-    EXPECT_THAT(slots_to_start(table, 2), ElementsAre(1, 2));
-}
-
-TEST(PoolPlan, AWorkerBeyondThePoolSizeDoesNotStandInForAMissingOne) {
-    ProcessTable table;
-    table.add(worker_in(5, 105));
-    EXPECT_THAT(slots_to_start(table, 2), ElementsAre(1, 2));
-}
-
-TEST(PoolPlan, TheSameTableAndSettingsGiveTheSamePlan) {
-    ProcessTable table;
-    table.add(worker_in(2, 102));
-    PoolState state;
-    state.failed_slots = {4};
-    PoolPlan first = plan_pool(table, PoolSettings{4}, state, kNow);
-    PoolPlan later = plan_pool(table, PoolSettings{4}, state, kNow + std::chrono::hours(1));
-    EXPECT_EQ(first.spawn_slots, later.spawn_slots);
-    EXPECT_THAT(first.spawn_slots, ElementsAre(1, 3));
+TEST(CrashBackoff, DoublesFromOneHundredMillisecondsUpToThirtySeconds) {
+    EXPECT_EQ(crash_backoff(1), std::chrono::milliseconds(100));
+    EXPECT_EQ(crash_backoff(2), std::chrono::milliseconds(200));
+    EXPECT_EQ(crash_backoff(4), std::chrono::milliseconds(800));
+    EXPECT_EQ(crash_backoff(20), std::chrono::seconds(30));
 }
 
 }  // namespace

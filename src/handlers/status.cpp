@@ -1,0 +1,424 @@
+#include "handlers/status.hpp"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <variant>
+
+#include "config/config_loader.hpp"
+#include "handlers/test_routes.hpp"
+#include "http/response_head.hpp"
+
+namespace forkd::handlers {
+namespace {
+
+// Insertion order keeps the page in PHP-FPM's order instead of alphabetical.
+using Json = nlohmann::ordered_json;
+
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
+constexpr std::size_t kMappedPrefixBytes = 12;  // ::ffff:0:0/96, IPv4-mapped IPv6
+
+// ---- Addresses ------------------------------------------------------------------------------
+
+std::optional<AllowedNetwork> parse_ip(std::string_view text) {
+    if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+        text = text.substr(1, text.size() - 2);
+    }
+    std::string host(text);  // inet_pton wants a terminated string
+    AllowedNetwork network;
+    if (inet_pton(AF_INET, host.c_str(), network.address.data()) == 1) {
+        network.family = AF_INET;
+        network.prefix_bits = 32;
+        return network;
+    }
+    if (inet_pton(AF_INET6, host.c_str(), network.address.data()) == 1) {
+        network.family = AF_INET6;
+        network.prefix_bits = 128;
+        return network;
+    }
+    return std::nullopt;
+}
+
+// A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; compare them as IPv4, so that
+// "10.0.0.0/8" and 127.0.0.1 mean the same whatever socket the client came in on.
+void unmap_ipv4(AllowedNetwork& network) {
+    static constexpr std::array<uint8_t, kMappedPrefixBytes> kMapped = {0, 0, 0, 0, 0,    0,
+                                                                        0, 0, 0, 0, 0xff, 0xff};
+    if (network.family != AF_INET6 || network.prefix_bits < 96) return;
+    if (!std::equal(kMapped.begin(), kMapped.end(), network.address.begin())) return;
+    std::array<uint8_t, 16> ipv4{};
+    std::copy_n(network.address.begin() + kMappedPrefixBytes, 4, ipv4.begin());
+    network = AllowedNetwork{AF_INET, ipv4, network.prefix_bits - 96};
+}
+
+bool prefix_matches(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b, int bits) {
+    auto whole_bytes = static_cast<std::size_t>(bits / 8);
+    if (!std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(whole_bytes), b.begin())) {
+        return false;
+    }
+    int rest = bits % 8;
+    if (rest == 0) return true;
+    auto mask = static_cast<uint8_t>(0xFF << (8 - rest));
+    return (a[whole_bytes] & mask) == (b[whole_bytes] & mask);
+}
+
+bool has_host_bits(const AllowedNetwork& network) {
+    int width = network.family == AF_INET ? 32 : 128;
+    for (int bit = network.prefix_bits; bit < width; ++bit) {
+        if (network.address[static_cast<std::size_t>(bit / 8)] & (0x80 >> (bit % 8))) return true;
+    }
+    return false;
+}
+
+// An entry, or the sentence that explains why it is not one.
+std::variant<AllowedNetwork, std::string> parse_allowed_network(std::string_view entry) {
+    std::string quoted = "status_allow: '" + std::string(entry) + "'";
+    if (entry == "unix") return AllowedNetwork{AF_UNIX, {}, 0};
+    std::size_t slash = entry.find('/');
+    std::optional<AllowedNetwork> network = parse_ip(entry.substr(0, slash));
+    if (!network) {
+        return quoted + " is not an IPv4 or IPv6 address, a CIDR block or \"unix\"";
+    }
+    if (slash != std::string_view::npos) {
+        std::string_view digits = entry.substr(slash + 1);
+        int width = network->family == AF_INET ? 32 : 128;
+        int bits = -1;
+        bool numeric =
+            !digits.empty() && digits.size() <= 3 &&
+            std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (numeric) bits = std::stoi(std::string(digits));
+        if (bits < 0 || bits > width) {
+            return quoted + ": the prefix length must be 0 to " + std::to_string(width);
+        }
+        network->prefix_bits = bits;
+        if (has_host_bits(*network)) {
+            return quoted + " has address bits set beyond the /" + std::to_string(bits) + " prefix";
+        }
+    }
+    unmap_ipv4(*network);
+    return *network;
+}
+
+// "127.0.0.1:5000", "[::1]:4000" or "unix" as the address it names.
+std::optional<AllowedNetwork> client_address(std::string_view remote_addr) {
+    if (remote_addr == "unix") return AllowedNetwork{AF_UNIX, {}, 0};
+    std::string_view host = remote_addr;
+    if (host.starts_with('[')) {
+        host = host.substr(0, host.find(']') + 1);
+    } else if (std::size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
+    std::optional<AllowedNetwork> address = parse_ip(host);
+    if (address) unmap_ipv4(*address);
+    return address;
+}
+
+bool contains(const AllowedNetwork& network, const AllowedNetwork& address) {
+    if (network.family != address.family) return false;
+    return network.family == AF_UNIX ||
+           prefix_matches(network.address, address.address, network.prefix_bits);
+}
+
+bool is_loopback(const AllowedNetwork& address) {
+    static constexpr std::array<uint8_t, 16> kIpv6Loopback = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                              0, 0, 0, 0, 0, 0, 0, 1};
+    switch (address.family) {
+        case AF_UNIX:
+            return true;
+        case AF_INET:
+            return address.address[0] == 127;
+        case AF_INET6:
+            return address.address == kIpv6Loopback;
+    }
+    return false;
+}
+
+// A proxy on the same host connects from loopback on behalf of someone else: its request
+// names the real client in one of these fields, so loopback alone proves nothing.
+bool came_through_proxy(const Request& request) {
+    return request.headers.contains("Forwarded") || request.headers.contains("X-Forwarded-For") ||
+           request.headers.contains("X-Real-IP");
+}
+
+// ---- Rendering ------------------------------------------------------------------------------
+
+// `name`, `name=...` as a parameter of the query ("json&full").
+bool has_query_flag(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        std::size_t amp = query.find('&');
+        std::string_view parameter = query.substr(0, amp);
+        if (parameter.substr(0, parameter.find('=')) == name) return true;
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return false;
+}
+
+uint64_t seconds_since(uint64_t then_ms, uint64_t now_ms) {
+    return now_ms > then_ms ? (now_ms - then_ms) / 1000 : 0;
+}
+
+std::string_view role_name(ipc::SlotRole role) {
+    switch (role) {
+        case ipc::SlotRole::none:
+            return "none";
+        case ipc::SlotRole::worker:
+            return "worker";
+        case ipc::SlotRole::connection:
+            return "connection";
+    }
+    return "?";
+}
+
+Json process_json(const ProcessRow& row, uint64_t now_ms) {
+    const ipc::SlotView& slot = row.slot;
+    Json process;
+    process["pid"] = slot.pid;
+    process["state"] = std::string(ipc::to_string(slot.state));
+    process["role"] = std::string(role_name(slot.role));
+    process["generation"] = slot.generation;
+    process["start_time"] = slot.started_ms / 1000;
+    process["start_since"] = seconds_since(slot.started_ms, now_ms);
+    process["requests"] = slot.requests;
+    process["request_duration_ms"] = row.request_duration_ms;
+    process["method"] = slot.method;
+    process["target"] = slot.target;
+    process["client"] = slot.client;
+    process["bytes_written"] = slot.bytes_written;
+    process["pss_kb"] = slot.pss_kb;
+    return process;
+}
+
+Json status_json(const StatusSnapshot& snapshot, const StatusInfo& info, bool full) {
+    Json status;
+    status["mode"] = info.mode;
+    status["pm"] = info.pm;
+    status["version"] = info.version;
+    status["start_time"] = snapshot.started_ms / 1000;
+    status["start_since"] = seconds_since(snapshot.started_ms, snapshot.now_ms);
+    status["accepted_conn"] = snapshot.accepted;
+    status["requests"] = snapshot.requests;
+    status["listen_queue"] = snapshot.listen_queue;
+    status["max_listen_queue"] = snapshot.max_listen_queue;
+    status["idle_processes"] = snapshot.idle;
+    status["active_processes"] = snapshot.active;
+    status["total_processes"] = snapshot.total;
+    status["max_active_processes"] = snapshot.max_active;
+    status["max_workers_reached"] = snapshot.max_workers_reached;
+    status["slow_requests"] = snapshot.slow_requests;
+    status["degraded"] = snapshot.degraded;
+    status["generation"] = snapshot.generation;
+    status["settings"] = Json{{"workers", info.workers},
+                              {"max_workers", info.max_workers},
+                              {"min_spare", info.min_spare},
+                              {"max_spare", info.max_spare},
+                              {"max_children", info.max_children}};
+    if (full) {
+        status["processes"] = Json::array();
+        for (const ProcessRow& row : snapshot.processes) {
+            status["processes"].push_back(process_json(row, snapshot.now_ms));
+        }
+    }
+    return status;
+}
+
+std::string escape_html(std::string_view text) {
+    static constexpr std::string_view kSpecial = "&<>\"'";
+    static constexpr std::array<std::string_view, 5> kEntities = {"&amp;", "&lt;", "&gt;", "&quot;",
+                                                                  "&#39;"};
+    std::string escaped;
+    escaped.reserve(text.size());
+    for (char c : text) {
+        std::size_t special = kSpecial.find(c);
+        if (special == std::string_view::npos) {
+            escaped += c;
+        } else {
+            escaped += kEntities[special];
+        }
+    }
+    return escaped;
+}
+
+// A cell's text: strings as they are, start times as UTC dates, other values as JSON writes
+// them; always escaped.
+std::string cell_text(const std::string& key, const Json& value) {
+    if (value.is_string()) return escape_html(value.get<std::string>());
+    if (key == "start_time" && value.is_number_unsigned()) {
+        auto seconds = static_cast<std::time_t>(value.get<uint64_t>());
+        std::tm utc{};
+        char text[32] = {};
+        if (gmtime_r(&seconds, &utc) != nullptr) {
+            std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
+        }
+        return text;
+    }
+    return escape_html(value.dump());
+}
+
+void append_figures(std::string& html, const Json& object, const std::string& prefix) {
+    for (const auto& [key, value] : object.items()) {
+        if (key == "processes") continue;
+        if (value.is_object()) {
+            append_figures(html, value, key + " ");
+            continue;
+        }
+        std::string label = prefix + key;
+        std::replace(label.begin(), label.end(), '_', ' ');
+        html +=
+            "<tr><th>" + escape_html(label) + "</th><td>" + cell_text(key, value) + "</td></tr>\n";
+    }
+}
+
+void append_process_table(std::string& html, const Json& processes) {
+    html += "<h2>Processes</h2>\n<table>\n<tr>";
+    if (!processes.empty()) {
+        for (const auto& [key, value] : processes.front().items()) {
+            std::string label = key;
+            std::replace(label.begin(), label.end(), '_', ' ');
+            html += "<th>" + escape_html(label) + "</th>";
+        }
+    }
+    html += "</tr>\n";
+    for (const Json& process : processes) {
+        html += "<tr>";
+        for (const auto& [key, value] : process.items()) {
+            html += "<td>" + cell_text(key, value) + "</td>";
+        }
+        html += "</tr>\n";
+    }
+    html += "</table>\n";
+}
+
+std::string render_html(const Json& status) {
+    std::string html =
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forkd status</title>\n"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "th,td{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}</style>\n"
+        "</head><body>\n<h1>forkd status</h1>\n<table>\n";
+    append_figures(html, status, "");
+    html += "</table>\n";
+    if (status.contains("processes")) append_process_table(html, status["processes"]);
+    html += "</body></html>\n";
+    return html;
+}
+
+}  // namespace
+
+StatusInfo status_info_from(const config::Config& config) {
+    StatusInfo info;
+    info.mode = std::string(config::to_string(config.mode));
+    info.pm = std::string(config::to_string(config.pm));
+    info.workers = config.workers;
+    info.max_workers = config.max_workers;
+    info.min_spare = config.min_spare;
+    info.max_spare = config.max_spare;
+    info.max_children = config.max_children;
+    info.version = FORKD_VERSION;  // defined by src/handlers/CMakeLists.txt
+    info.allow = config.status_allow;
+    return info;
+}
+
+bool counts_as_active(ipc::SlotState state) {
+    using ipc::SlotState;
+    return state == SlotState::claimed || state == SlotState::reading || state == SlotState::busy ||
+           state == SlotState::keepalive || state == SlotState::closing;
+}
+
+StatusSnapshot take_snapshot(const ipc::Scoreboard& scoreboard, uint64_t now_ms) {
+    const ipc::ScoreboardHeader& header = scoreboard.header();
+    StatusSnapshot snapshot;
+    snapshot.now_ms = now_ms;
+    snapshot.started_ms = header.started_ms.load();
+    snapshot.accepted = header.accepted.load();
+    snapshot.requests = header.requests.load();
+    snapshot.listen_queue = header.listen_queue.load();
+    snapshot.max_listen_queue = header.max_listen_queue.load();
+    snapshot.max_workers_reached = header.max_workers_reached.load();
+    snapshot.slow_requests = header.slow_requests.load();
+    snapshot.generation = header.generation.load();
+    snapshot.degraded = header.degraded.load() != 0;
+    for (std::size_t i = 0; i < scoreboard.size(); ++i) {
+        ipc::SlotView slot = scoreboard.read(i);
+        if (slot.state == ipc::SlotState::empty) continue;
+        if (slot.state == ipc::SlotState::idle) ++snapshot.idle;
+        if (counts_as_active(slot.state)) ++snapshot.active;
+        uint64_t duration = 0;
+        if (slot.request_started_ms != 0 && now_ms > slot.request_started_ms) {
+            duration = now_ms - slot.request_started_ms;
+        }
+        snapshot.processes.push_back(ProcessRow{std::move(slot), duration});
+    }
+    snapshot.total = snapshot.idle + snapshot.active;
+    // The master samples the peak; a burst between two samples is still seen here.
+    snapshot.max_active = std::max(header.max_active.load(), snapshot.active);
+    return snapshot;
+}
+
+StatusHandler::StatusHandler(const ipc::Scoreboard& scoreboard, StatusInfo info)
+    : scoreboard_(scoreboard), info_(std::move(info)) {
+    for (const std::string& entry : info_.allow) {
+        auto parsed = parse_allowed_network(entry);
+        if (auto* problem = std::get_if<std::string>(&parsed))
+            throw std::invalid_argument(*problem);
+        allowed_.push_back(std::get<AllowedNetwork>(parsed));
+    }
+}
+
+std::optional<std::string> StatusHandler::validate_allow_list(
+    const std::vector<std::string>& allow) {
+    for (const std::string& entry : allow) {
+        auto parsed = parse_allowed_network(entry);
+        if (auto* problem = std::get_if<std::string>(&parsed)) return *problem;
+    }
+    return std::nullopt;
+}
+
+bool StatusHandler::is_allowed(const Request& request) const {
+    std::optional<AllowedNetwork> client = client_address(request.remote_addr);
+    if (!client) return false;
+    // An explicit entry is trusted whatever the headers say: the operator named that peer.
+    for (const AllowedNetwork& network : allowed_) {
+        if (contains(network, *client)) return true;
+    }
+    return !came_through_proxy(request) && is_loopback(*client);
+}
+
+Response StatusHandler::handle(const Request& request) {
+    if (!is_allowed(request)) {
+        return http::error_response(
+            403, "The status page is served to local clients and status_allow only.");
+    }
+    if (request.method != "GET" && request.method != "HEAD") {
+        Response response = http::error_response(405, "The status page answers GET and HEAD.");
+        response.headers.set("Allow", "GET, HEAD");
+        return response;
+    }
+    StatusSnapshot snapshot = take_snapshot(scoreboard_, ipc::Scoreboard::now_ms());
+    Json status = status_json(snapshot, info_, has_query_flag(request.query, "full"));
+    Response response;
+    if (has_query_flag(request.query, "json")) {
+        // Targets are client bytes, maybe cut mid-character by the slot: replace what is not
+        // UTF-8 rather than throw.
+        std::string body = status.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+        response = Response::text(200, std::move(body), "application/json");
+    } else {
+        response = Response::text(200, render_html(status), std::string(kHtml));
+    }
+    response.headers.set("Cache-Control", "no-store");
+    return response;
+}
+
+void add_builtin_routes(Router& router, const config::Config& config,
+                        const ipc::Scoreboard* scoreboard) {
+    if (!config.status_path.empty() && scoreboard != nullptr) {
+        router.add(config.status_path, Route::Match::exact,
+                   std::make_shared<StatusHandler>(*scoreboard, status_info_from(config)));
+    }
+    if (config.test_routes) add_test_routes(router);
+}
+
+}  // namespace forkd::handlers

@@ -1,0 +1,106 @@
+// The status page: the pool's figures and, with `?full`, one row per process, read from the
+// scoreboard. PHP-FPM's `pm.status_path` is the model: the same figures, in snake_case.
+//
+// Principle: it only reads shared memory (a seqlock copy per slot), so it is inline and never
+// blocks, and it never writes the scoreboard. It reveals request targets and client
+// addresses, so it answers loopback clients (127.0.0.0/8, ::1, unix sockets) and the
+// `status_allow` entries only; a request that carries proxy headers is not taken as local.
+// It must not block, throw out of handle(), or let a header grant access.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "forkd/handler.hpp"
+#include "ipc/scoreboard.hpp"
+
+namespace forkd::handlers {
+
+// What the page says about the server besides the scoreboard's figures.
+struct StatusInfo {
+    std::string mode;  // "prefork"
+    std::string pm;    // "dynamic"; meaningful in prefork only
+    int workers = 0;
+    int max_workers = 0;
+    int min_spare = 0;
+    int max_spare = 0;
+    int max_children = 0;            // fork mode's cap
+    std::string version;             // "0.1.0"
+    std::vector<std::string> allow;  // `status_allow` as configured
+};
+StatusInfo status_info_from(const config::Config& config);
+
+// One row of the `?full` table.
+struct ProcessRow {
+    ipc::SlotView slot;
+    uint64_t request_duration_ms = 0;  // of the request in progress; 0 between requests
+};
+
+// The figures at one moment. Idle counts `idle` slots; active counts every slot held by a
+// connection or on its way out (claimed, reading, busy, keepalive, closing), since none of
+// them can take a new connection; `starting` and `empty` slots count in neither.
+struct StatusSnapshot {
+    uint64_t now_ms = 0;
+    uint64_t started_ms = 0;
+    uint64_t accepted = 0;
+    uint64_t requests = 0;
+    uint64_t listen_queue = 0;
+    uint64_t max_listen_queue = 0;
+    uint64_t idle = 0;
+    uint64_t active = 0;
+    uint64_t total = 0;       // idle + active
+    uint64_t max_active = 0;  // never below `active`
+    uint64_t max_workers_reached = 0;
+    uint64_t slow_requests = 0;
+    uint32_t generation = 0;
+    bool degraded = false;
+    std::vector<ProcessRow> processes;  // every slot that is not empty
+};
+StatusSnapshot take_snapshot(const ipc::Scoreboard& scoreboard, uint64_t now_ms);
+bool counts_as_active(ipc::SlotState state);
+
+// One `status_allow` entry: an address, a CIDR block, or "unix" (unix-socket clients).
+struct AllowedNetwork {
+    int family = 0;  // AF_INET, AF_INET6 or AF_UNIX
+    std::array<uint8_t, 16> address{};
+    int prefix_bits = 0;
+};
+
+class StatusHandler final : public Handler {
+  public:
+    // `scoreboard` must outlive the handler. Throws std::invalid_argument on an invalid
+    // `info.allow` entry: call validate_allow_list at startup to report it properly.
+    StatusHandler(const ipc::Scoreboard& scoreboard, StatusInfo info);
+
+    // Reads shared memory only: always inline.
+    Dispatch dispatch(const Request&) const override { return Dispatch::inline_; }
+    Response handle(const Request& request) override;
+
+    // Loopback or status_allow; proxy headers make a loopback client not local.
+    bool is_allowed(const Request& request) const;
+
+    // The first invalid entry as a message naming it ("status_allow: '10.0.0.300' is not an
+    // IPv4 or IPv6 address or CIDR block"), or std::nullopt when every entry is valid.
+    static std::optional<std::string> validate_allow_list(const std::vector<std::string>& allow);
+
+  private:
+    const ipc::Scoreboard& scoreboard_;
+    StatusInfo info_;
+    std::vector<AllowedNetwork> allowed_;
+};
+
+// The routes forkd serves besides the application: the status page at `config.status_path`
+// (exact match; skipped without a scoreboard, as in single mode) and, when
+// `config.test_routes` is set, the test-only routes (test_routes.hpp). Call before the
+// application's routes so that they take precedence. Throws std::invalid_argument on an
+// invalid `status_allow` (see validate_allow_list).
+void add_builtin_routes(Router& router, const config::Config& config,
+                        const ipc::Scoreboard* scoreboard);
+
+}  // namespace forkd::handlers
