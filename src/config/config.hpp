@@ -16,7 +16,7 @@ namespace forkd::config {
 
 using Duration = std::chrono::milliseconds;
 
-enum class Mode { single, fork, prefork };
+enum class Mode { single, fork, prefork, hybrid };
 enum class LogLevel { debug, info, warn, error };
 // Prefork pool policy, as PHP-FPM's pm: a fixed pool, a pool kept between spare bounds, or
 // workers forked only when connections wait.
@@ -49,7 +49,15 @@ struct Config {
     int max_children = 256;  // fork: connection children at most
     int workers = 8;         // prefork: pool size (static), workers at start (dynamic)
 
-    // Process manager (prefork).
+    // Hybrid mode: the event-driven front.
+    int io_workers = 0;              // 0: one per CPU
+    int worker_connections = 10000;  // connections per io worker
+    int queue_size = 1024;           // requests waiting for an app worker, per io worker
+    Duration queue_timeout = std::chrono::seconds(10);  // then 503 with Retry-After
+    std::size_t body_buffer_size = 64 * 1024;           // larger request bodies go to a temp file
+    std::string health_path;  // inline health check, e.g. "/healthz" (empty: off)
+
+    // Process manager (prefork, and hybrid's app workers).
     Pm pm = Pm::static_pool;
     int max_workers = 32;  // dynamic, ondemand: workers at most (PHP-FPM's pm.max_children)
     int min_spare = 2;     // dynamic: fewer idle workers than this -> spawn

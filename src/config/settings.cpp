@@ -92,10 +92,13 @@ Setting listen_row() {
 
 Setting mode_row() {
     Setting setting = row("mode", Kind::choice, kAllModes, "Process model");
-    setting.choices = {"single", "fork", "prefork"};
+    setting.choices = {"single", "fork", "prefork", "hybrid"};
     setting.store = [](Config& c, const Value& v) {
         const auto& text = std::get<std::string>(v);
-        c.mode = text == "single" ? Mode::single : text == "fork" ? Mode::fork : Mode::prefork;
+        c.mode = text == "single"    ? Mode::single
+                 : text == "fork"    ? Mode::fork
+                 : text == "prefork" ? Mode::prefork
+                                     : Mode::hybrid;
     };
     setting.show = [](const Config& c) { return std::string(to_string(c.mode)); };
     return setting;
@@ -116,8 +119,11 @@ Setting log_level_row() {
     return setting;
 }
 
+// Prefork's pool settings also size hybrid mode's app-worker pool.
+constexpr unsigned kPool = kPrefork | kHybrid;
+
 Setting pm_row() {
-    Setting setting = row("pm", Kind::choice, kPrefork, "Pool policy: static, dynamic or ondemand");
+    Setting setting = row("pm", Kind::choice, kPool, "Pool policy: static, dynamic or ondemand");
     setting.choices = {"static", "dynamic", "ondemand"};
     setting.store = [](Config& c, const Value& v) {
         const auto& text = std::get<std::string>(v);
@@ -155,7 +161,7 @@ Setting server_tokens_row() {
 
 std::vector<Setting> make_settings() {
     constexpr std::int64_t kPositive = 1;  // durations: more than 0ms; counts: at least 1
-    constexpr unsigned kChildren = kFork | kPrefork;
+    constexpr unsigned kChildren = kFork | kPrefork | kHybrid;
     return {
         mode_row(),
         listen_row(),
@@ -166,20 +172,20 @@ std::vector<Setting> make_settings() {
             "max_children", [](auto& c) -> auto& { return c.max_children; }, kPositive, kFork,
             "Connection children at most; at the cap new connections wait"),
         integer_row(
-            "workers", [](auto& c) -> auto& { return c.workers; }, kPositive, kPrefork,
+            "workers", [](auto& c) -> auto& { return c.workers; }, kPositive, kPool,
             "Worker processes in the pool"),
         pm_row(),
         integer_row(
-            "max_workers", [](auto& c) -> auto& { return c.max_workers; }, kPositive, kPrefork,
+            "max_workers", [](auto& c) -> auto& { return c.max_workers; }, kPositive, kPool,
             "Workers at most in a dynamic or ondemand pool"),
         integer_row(
-            "min_spare", [](auto& c) -> auto& { return c.min_spare; }, 0, kPrefork,
+            "min_spare", [](auto& c) -> auto& { return c.min_spare; }, 0, kPool,
             "Dynamic pool: spawn while fewer workers than this are idle"),
         integer_row(
-            "max_spare", [](auto& c) -> auto& { return c.max_spare; }, kPositive, kPrefork,
+            "max_spare", [](auto& c) -> auto& { return c.max_spare; }, kPositive, kPool,
             "Dynamic pool: retire workers while more than this are idle"),
         duration_row(
-            "idle_timeout", [](auto& c) -> auto& { return c.idle_timeout; }, kPositive, kPrefork,
+            "idle_timeout", [](auto& c) -> auto& { return c.idle_timeout; }, kPositive, kPool,
             "Ondemand pool: an idle worker exits after this long"),
         integer_row(
             "max_requests", [](auto& c) -> auto& { return c.max_requests; }, 0, kChildren,
@@ -191,7 +197,7 @@ std::vector<Setting> make_settings() {
             "max_rss", [](auto& c) -> auto& { return c.max_rss; }, kChildren,
             "Recycle a worker whose memory (PSS) exceeds this (0: off)", 0),
         size_row(
-            "pool_memory_limit", [](auto& c) -> auto& { return c.pool_memory_limit; }, kPrefork,
+            "pool_memory_limit", [](auto& c) -> auto& { return c.pool_memory_limit; }, kPool,
             "The pool does not grow past this total PSS (0: the cgroup's memory.max)", 0),
         duration_row(
             "request_timeout", [](auto& c) -> auto& { return c.request_timeout; }, 0, kAllModes,
@@ -204,6 +210,24 @@ std::vector<Setting> make_settings() {
             "Path of the status page, e.g. /status (empty: off)"),
         status_allow_row(),
         test_routes_row(),
+        integer_row(
+            "io_workers", [](auto& c) -> auto& { return c.io_workers; }, 0, kHybrid,
+            "Event-loop processes that accept and parse (0: one per CPU)"),
+        integer_row(
+            "worker_connections", [](auto& c) -> auto& { return c.worker_connections; }, kPositive,
+            kHybrid, "Connections per io worker; beyond it new ones wait"),
+        integer_row(
+            "queue_size", [](auto& c) -> auto& { return c.queue_size; }, kPositive, kHybrid,
+            "Requests an io worker holds for an app worker; beyond it 503"),
+        duration_row(
+            "queue_timeout", [](auto& c) -> auto& { return c.queue_timeout; }, kPositive, kHybrid,
+            "How long a request may wait for an app worker (then 503)"),
+        size_row(
+            "body_buffer_size", [](auto& c) -> auto& { return c.body_buffer_size; }, kHybrid,
+            "Request bodies larger than this wait in a temp file, not in memory"),
+        text_row(
+            "health_path", [](auto& c) -> auto& { return c.health_path; },
+            "Inline health check path: 200, or 503 once a stop or reload begins (empty: off)"),
         duration_row(
             "client_header_timeout", [](auto& c) -> auto& { return c.client_header_timeout; },
             kPositive, kAllModes, "Time allowed to send the request line and headers"),
@@ -297,7 +321,10 @@ bool is_settings_table(std::string_view name) {
 bool applies_to(std::string_view name, Mode mode) {
     const Setting* setting = find_setting(name);
     if (setting == nullptr) return false;
-    const unsigned bit = mode == Mode::single ? kSingle : mode == Mode::fork ? kFork : kPrefork;
+    const unsigned bit = mode == Mode::single    ? kSingle
+                         : mode == Mode::fork    ? kFork
+                         : mode == Mode::prefork ? kPrefork
+                                                 : kHybrid;
     return (setting->modes & bit) != 0;
 }
 

@@ -33,7 +33,8 @@ enum ModeBits : unsigned {
     kSingle = 1U << 0,
     kFork = 1U << 1,
     kPrefork = 1U << 2,
-    kAllModes = kSingle | kFork | kPrefork,
+    kHybrid = 1U << 3,
+    kAllModes = kSingle | kFork | kPrefork | kHybrid,
 };
 
 struct Setting {

@@ -178,6 +178,8 @@ std::string_view to_string(Mode mode) {
             return "fork";
         case Mode::prefork:
             return "prefork";
+        case Mode::hybrid:
+            return "hybrid";
     }
     return "?";
 }

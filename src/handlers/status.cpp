@@ -170,6 +170,8 @@ std::string_view role_name(ipc::SlotRole role) {
             return "worker";
         case ipc::SlotRole::connection:
             return "connection";
+        case ipc::SlotRole::io:
+            return "io";
     }
     return "?";
 }

@@ -194,6 +194,17 @@ bool Scoreboard::try_claim(std::size_t index) {
                                             std::memory_order_acq_rel);
 }
 
+bool Scoreboard::try_unclaim(std::size_t index) {
+    Slot* s = slot(index);
+    auto expected = static_cast<uint8_t>(SlotState::claimed);
+    return s->state.compare_exchange_strong(expected, static_cast<uint8_t>(SlotState::idle),
+                                            std::memory_order_acq_rel);
+}
+
+SlotState Scoreboard::state(std::size_t index) const {
+    return static_cast<SlotState>(slot(index)->state.load(std::memory_order_acquire));
+}
+
 uint64_t Scoreboard::now_ms() {
     using namespace std::chrono;
     return static_cast<uint64_t>(

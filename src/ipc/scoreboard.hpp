@@ -30,7 +30,7 @@ enum class SlotState : uint8_t {
 };
 std::string_view to_string(SlotState state);
 
-enum class SlotRole : uint8_t { none, worker, connection };
+enum class SlotRole : uint8_t { none, worker, connection, io };
 
 // What a reader sees of one slot.
 struct SlotView {
@@ -59,6 +59,12 @@ struct ScoreboardHeader {
     std::atomic<uint64_t> slow_requests{0};
     std::atomic<uint64_t> listen_queue{0};  // connections waiting in the kernel now
     std::atomic<uint64_t> max_listen_queue{0};
+    // Hybrid mode: requests waiting in the io workers' queues for an idle app worker.
+    std::atomic<uint64_t> queued{0};
+    std::atomic<uint64_t> max_queued{0};
+    std::atomic<uint64_t> queue_timeouts{0};  // answered 503 at queue_timeout
+    // How long dispatched requests waited: <1ms, <10ms, <100ms, <1s, <10s, longer.
+    std::atomic<uint64_t> queue_wait_histogram[6]{};
     std::atomic<uint32_t> generation{0};
     std::atomic<uint32_t> degraded{0};  // crash-loop back-off in force
 };
@@ -90,6 +96,10 @@ class Scoreboard {
     void set_pss(std::size_t index, uint64_t pss_kb);
     // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
     bool try_claim(std::size_t index);
+    // Undoes a claim whose hand-off never arrived: claimed -> idle.
+    bool try_unclaim(std::size_t index);
+    // The slot's state alone, without the seqlock (it is its own atomic).
+    SlotState state(std::size_t index) const;
 
     static uint64_t now_ms();
 

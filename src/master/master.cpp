@@ -180,8 +180,9 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
             os::enter_serving_signal_state();
             close_master_fds_in_child(keep_listeners);
             log::set_role(label);
-            auto slot_role =
-                role == Role::worker ? ipc::SlotRole::worker : ipc::SlotRole::connection;
+            ipc::SlotRole slot_role = role == Role::worker ? ipc::SlotRole::worker
+                                      : role == Role::io   ? ipc::SlotRole::io
+                                                           : ipc::SlotRole::connection;
             scoreboard().assign(board_slot, ::getpid(), generation_, slot_role);
             code = child_main(board_slot);
         } catch (const std::exception& e) {

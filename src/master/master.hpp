@@ -117,5 +117,6 @@ class Master {
 // The process models (one file each).
 std::unique_ptr<ProcessModel> make_fork_model();
 std::unique_ptr<ProcessModel> make_prefork_model();
+std::unique_ptr<ProcessModel> make_hybrid_model();
 
 }  // namespace forkd::master

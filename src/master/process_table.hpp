@@ -13,7 +13,7 @@ namespace forkd::master {
 
 using Clock = std::chrono::steady_clock;
 
-enum class Role { worker, connection };
+enum class Role { worker, connection, io };
 
 struct Child {
     pid_t pid = 0;

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "handlers/demo.hpp"
@@ -7,6 +9,13 @@
 namespace forkd::master {
 
 void apply_config(Server& server, config::Config config) {
+    // An idle connection costs an io worker a few hundred bytes, not a process: hybrid mode
+    // keeps them longer unless told otherwise.
+    bool keepalive_given =
+        std::ranges::find(config.keys_set, "keepalive_timeout") != config.keys_set.end();
+    if (config.mode == config::Mode::hybrid && !keepalive_given) {
+        config.keepalive_timeout = std::chrono::seconds(60);
+    }
     if (auto problem = handlers::StatusHandler::validate_allow_list(config.status_allow)) {
         throw std::runtime_error(*problem);
     }
@@ -36,6 +45,11 @@ log::Level to_log_level(config::LogLevel level) {
     return log::Level::info;
 }
 
+int io_worker_count(const config::Config& config) {
+    if (config.io_workers > 0) return config.io_workers;
+    return std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+}
+
 std::size_t scoreboard_slots(const config::Config& config) {
     switch (config.mode) {
         case config::Mode::single:
@@ -43,10 +57,15 @@ std::size_t scoreboard_slots(const config::Config& config) {
         case config::Mode::fork:
             return static_cast<std::size_t>(config.max_children) + 1;
         case config::Mode::prefork:
+        case config::Mode::hybrid:
             break;
     }
     auto pool = static_cast<std::size_t>(std::max(config.workers, config.max_workers));
-    return 2 * pool + 2;
+    // Hybrid's io workers: two generations of them at most, during a reload.
+    std::size_t io = config.mode == config::Mode::hybrid
+                         ? 2 * static_cast<std::size_t>(io_worker_count(config))
+                         : 0;
+    return 2 * pool + io + 2;
 }
 
 int run(Server& server) {
@@ -59,6 +78,9 @@ int run(Server& server) {
             break;
         case config::Mode::prefork:
             model = make_prefork_model();
+            break;
+        case config::Mode::hybrid:
+            model = make_hybrid_model();
             break;
     }
     Master master(server);

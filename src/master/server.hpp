@@ -37,6 +37,9 @@ void apply_config(Server& server, config::Config config);
 
 log::Level to_log_level(config::LogLevel level);
 
+// Hybrid mode's io workers: `io_workers`, or one per CPU.
+int io_worker_count(const config::Config& config);
+
 // Scoreboard slots a configuration needs: one per child that can be alive at once, with
 // room for a second generation during a reload.
 std::size_t scoreboard_slots(const config::Config& config);

@@ -1,6 +1,7 @@
 #include "os/io.hpp"
 
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -122,6 +123,76 @@ Fd open_for_append(const std::string& path) {
 void append_line(int fd, std::string_view line) {
     ssize_t written = ::write(fd, line.data(), line.size());
     static_cast<void>(written);
+}
+
+}  // namespace forkd::os
+
+namespace forkd::os {
+
+AttemptResult try_read(int fd, std::span<char> buffer) {
+    for (;;) {
+        ssize_t got = ::recv(fd, buffer.data(), buffer.size(), 0);
+        if (got > 0) return {Attempt::done, static_cast<std::size_t>(got)};
+        if (got == 0) return {Attempt::closed};
+        if (errno == EINTR) continue;
+        return {errno == EAGAIN ? Attempt::would_block : Attempt::closed};
+    }
+}
+
+AttemptResult try_write(int fd, std::span<const std::string_view> pieces) {
+    iovec vectors[8];
+    std::size_t count = 0;
+    for (std::string_view piece : pieces) {
+        if (piece.empty() || count == 8) continue;
+        vectors[count++] = {const_cast<char*>(piece.data()), piece.size()};
+    }
+    if (count == 0) return {Attempt::done, 0};
+    msghdr message{};
+    message.msg_iov = vectors;
+    message.msg_iovlen = count;
+    for (;;) {
+        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (sent >= 0) return {Attempt::done, static_cast<std::size_t>(sent)};
+        if (errno == EINTR) continue;
+        return {errno == EAGAIN ? Attempt::would_block : Attempt::closed};
+    }
+}
+
+AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t count) {
+    for (;;) {
+        ssize_t sent = ::sendfile(fd, file_fd, &offset, count);
+        if (sent > 0) return {Attempt::done, static_cast<std::size_t>(sent)};
+        if (sent == 0) return {Attempt::closed};
+        if (errno == EINTR) continue;
+        return {errno == EAGAIN ? Attempt::would_block : Attempt::closed};
+    }
+}
+
+bool read_whole_file(int fd, std::string& out) {
+    char chunk[64 * 1024];
+    off_t offset = 0;
+    for (;;) {
+        ssize_t got = ::pread(fd, chunk, sizeof chunk, offset);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return false;
+        if (got == 0) return true;
+        out.append(chunk, static_cast<std::size_t>(got));
+        offset += got;
+    }
+}
+
+Fd temp_file_with(std::string_view bytes) {
+    Fd fd(::memfd_create("forkd-body", MFD_CLOEXEC));
+    if (!fd) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        ssize_t n = ::write(fd.get(), bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            throw std::runtime_error(std::string("write body file: ") + std::strerror(errno));
+        written += static_cast<std::size_t>(n);
+    }
+    return fd;
 }
 
 }  // namespace forkd::os

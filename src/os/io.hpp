@@ -57,3 +57,22 @@ Fd open_for_append(const std::string& path);
 void append_line(int fd, std::string_view line);
 
 }  // namespace forkd::os
+
+namespace forkd::os {
+
+// Non-blocking attempts for event loops: never wait.
+enum class Attempt { done, would_block, closed };
+struct AttemptResult {
+    Attempt result;
+    std::size_t bytes = 0;
+};
+AttemptResult try_read(int fd, std::span<char> buffer);
+AttemptResult try_write(int fd, std::span<const std::string_view> pieces);
+// Advances `offset`; `count` bytes at most.
+AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t count);
+// Reads a whole (small) file from its start, e.g. a request body handed over as a temp file.
+bool read_whole_file(int fd, std::string& out);
+// An unlinked temporary file holding `bytes` (memfd), positioned at its start.
+Fd temp_file_with(std::string_view bytes);
+
+}  // namespace forkd::os

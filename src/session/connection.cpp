@@ -10,6 +10,7 @@
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
+#include "session/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::session {
@@ -50,7 +51,6 @@ class Connection {
   private:
     std::optional<Request> read_request(Ending& ending);
     bool answer_parse_error(int status, const std::string& reason);
-    Response run_handler(const Request& request);
     void close(Ending ending);
 
     Fd fd_;
@@ -71,7 +71,7 @@ void Connection::serve() {
         request->remote_addr = peer_;
         services_.observer.request_started(*request);
         if (options_.guard_requests) os::begin_guarded_request(fd_.get(), options_.request_timeout);
-        Response response = run_handler(*request);
+        Response response = respond(services_.router, *request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();
@@ -154,27 +154,6 @@ bool Connection::answer_parse_error(int status, const std::string& reason) {
     SendResult sent = send_response(fd_.get(), request, response, false, options_);
     services_.access_log.write(peer_, nullptr, status, sent.body_bytes);
     return sent.complete;
-}
-
-Response Connection::run_handler(const Request& request) {
-    if (request.target == "*") {
-        Response response = Response::text(request.method == "OPTIONS" ? 200 : 400, "");
-        response.headers.set("Allow", "GET, HEAD, OPTIONS");
-        return response;
-    }
-    Handler* handler = services_.router.find(request.path);
-    if (handler == nullptr) return http::error_response(404, "Nothing is served at this path.");
-    try {
-        return handler->handle(request);
-    } catch (const std::exception& e) {
-        log::error("{} {}: handler failed: {}", request.method, request.target, e.what());
-    } catch (...) {
-        log::error("{} {}: handler failed with an unknown exception", request.method,
-                   request.target);
-    }
-    Response response = http::error_response(500, "The handler failed; see the error log.");
-    response.close = true;
-    return response;
 }
 
 // A lingering close: stop sending, then read and discard what the client still sends, for

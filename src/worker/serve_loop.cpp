@@ -38,6 +38,7 @@ void serve_until_stopped(std::span<const int> listeners, const session::Services
             auto listener = static_cast<int>(ready[static_cast<std::size_t>(i)].data.u64);
             std::optional<os::Accepted> accepted = os::accept_connection(listener);
             if (!accepted) continue;  // another worker was faster
+            status.connection_accepted();
             session::serve_connection(std::move(accepted->fd), accepted->peer, services);
             status.idle();
             if (max_connections > 0 && ++served >= max_connections) return;

@@ -23,6 +23,12 @@ void StatusReporter::idle() {
     }
 }
 
+void StatusReporter::connection_accepted() {
+    if (scoreboard_ != nullptr) {
+        scoreboard_->header().accepted.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
 void StatusReporter::request_started(const Request& request) {
     request_start_ = std::chrono::steady_clock::now();
     // Targets are client bytes: cut them short, they only need to be recognisable.

@@ -27,6 +27,9 @@ class StatusReporter final : public session::Observer {
 
     // Waiting for a connection.
     void idle();
+    // A connection was accepted: counted in the scoreboard header (the status page's
+    // accepted_conn), as the master counts the ones it accepts in fork mode.
+    void connection_accepted();
     void request_started(const Request& request) override;
     void request_finished(const Request& request, int status, std::size_t body_bytes) override;
 

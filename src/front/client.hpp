@@ -1,0 +1,63 @@
+// One client connection as an io worker holds it: bytes read and not yet parsed, the
+// parser, the response being written, and where the connection is in its life.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/fd.hpp"
+#include "forkd/request.hpp"
+#include "forkd/response.hpp"
+#include "http/request_parser.hpp"
+#include "os/io.hpp"
+
+namespace forkd::front {
+
+enum class Phase {
+    reading,     // waiting for (the rest of) a request
+    queued,      // a blocking request waits for an idle app worker
+    handed_off,  // an app worker owns the request and writes the response
+    writing,     // an inline response (or an error) is being written
+    lingering,   // answered and half-closed: draining what the client still sends
+};
+
+struct Client {
+    Client(uint64_t id_, Fd fd_, std::string peer_, const http::Limits& limits)
+        : id(id_), fd(std::move(fd_)), peer(std::move(peer_)), parser(limits) {}
+
+    uint64_t id;
+    Fd fd;
+    std::string peer;
+    Phase phase = Phase::reading;
+    std::string in;  // received, not yet consumed by the parser
+    http::RequestParser parser;
+    bool idle = true;  // no byte of the next request yet (keep-alive wait)
+    bool continue_sent = false;
+    int served = 0;
+    os::Deadline deadline{};
+
+    // The request being answered, kept for the access log.
+    std::optional<Request> request;
+    int status = 0;
+
+    // An inline response in progress.
+    std::string out;
+    std::size_t out_sent = 0;
+    std::optional<FileBody> file;
+    off_t file_offset = 0;
+    off_t file_end = 0;
+    std::size_t body_bytes = 0;
+    bool close_after = false;
+
+    // A blocking request: queued, then handed to an app worker.
+    os::Clock::time_point queued_at{};
+    os::Clock::time_point handed_at{};
+    Fd completion;
+    bool started = false;  // the app worker began writing the response
+};
+
+}  // namespace forkd::front

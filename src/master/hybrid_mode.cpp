@@ -1,0 +1,180 @@
+// Hybrid mode: io workers (front/) accept, parse and keep connections in epoll loops and
+// answer inline routes; blocking requests go to a pool of app workers (a WorkerPool, with
+// the pm settings) that receive the client fd itself over their dispatch socket.
+//
+// The master makes one dispatch socket pair per scoreboard slot before any fork: every io
+// worker keeps the sending ends, the app worker in slot i keeps receiving end i. When an
+// app worker dies, the master drains its socket, closing any hand-off that was still in it,
+// so the io worker that sent it sees its completion socket close and answers 502.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/log.hpp"
+#include "front/io_worker.hpp"
+#include "ipc/hand_off.hpp"
+#include "master/worker_pool.hpp"
+#include "os/fd_passing.hpp"
+#include "os/process.hpp"
+#include "os/request_guard.hpp"
+#include "worker/app_worker.hpp"
+
+namespace forkd::master {
+namespace {
+
+std::size_t max_message(const config::Config& config) {
+    return ipc::max_hand_off_size(config.max_request_line, config.max_header_size,
+                                  config.body_buffer_size);
+}
+
+class HybridModel final : public ProcessModel {
+  public:
+    HybridModel()
+        : pool_(
+              "hybrid", "app",
+              [this](Master& master, std::size_t slot, const std::string& label) {
+                  return serve_as_app_worker(master, slot, label);
+              },
+              false) {}
+
+    const char* name() const override { return "hybrid"; }
+
+    void start(Master& master) override {
+        for (std::size_t i = 0; i < master.scoreboard().size(); ++i) {
+            dispatch_.push_back(os::make_message_pair(true));
+        }
+        pool_.start(master);
+        maintain(master, Clock::now());
+    }
+
+    void maintain(Master& master, Clock::time_point now) override {
+        if (!paused_) spawn_missing_io_workers(master);
+        pool_.set_connections_waiting(master.scoreboard().header().queued.load() > 0);
+        pool_.maintain(master, now);
+    }
+
+    void child_exited(Master& master, const Child& child, int status) override {
+        if (child.role == Role::io) {
+            if (!child.retiring && !master.stopping()) {
+                log::warn("{} (pid {}) {}; starting a new one", child.label, child.pid,
+                          os::describe_exit(status));
+            }
+            return;
+        }
+        drain_dispatch_socket(master, child.board_slot);
+        pool_.child_exited(master, child, status);
+    }
+
+    void stop_accepting(Master& master) override { pool_.stop_accepting(master); }
+
+    // New io workers start with the new configuration; the old ones stop accepting, finish
+    // what they hold and leave.
+    void reloaded(Master& master) override {
+        retire_io_workers(master, "a new generation replaces it");
+        pool_.reloaded(master);
+    }
+
+    void pause(Master& master) override {
+        paused_ = true;
+        retire_io_workers(master, "binary upgrade: the new master serves");
+        pool_.pause(master);
+    }
+
+    void resume(Master& master) override {
+        paused_ = false;
+        pool_.resume(master);
+    }
+
+    void resize(Master& master, int delta) override { pool_.resize(master, delta); }
+
+  private:
+    void spawn_missing_io_workers(Master& master) {
+        int wanted = io_worker_count(master.server().config);
+        for (int number = 1; number <= wanted; ++number) {
+            if (has_io_worker(master, number)) continue;
+            std::string label = "io " + std::to_string(number);
+            try {
+                master.spawn(Role::io, number, label, true, [&](std::size_t slot) {
+                    return serve_as_io_worker(master, slot, label);
+                });
+            } catch (const std::exception& e) {
+                log::error("cannot start {}: {}", label, e.what());
+            }
+        }
+    }
+
+    static bool has_io_worker(const Master& master, int number) {
+        return std::ranges::any_of(master.table(), [&](const auto& entry) {
+            const Child& child = entry.second;
+            return child.role == Role::io && child.slot == number && !child.retiring &&
+                   child.generation == master.generation();
+        });
+    }
+
+    void retire_io_workers(Master& master, const std::string& why) {
+        std::vector<pid_t> pids;
+        for (const auto& [pid, child] : master.table()) {
+            if (child.role == Role::io) pids.push_back(pid);
+        }
+        for (pid_t pid : pids)
+            master.retire(pid, why);
+    }
+
+    int serve_as_io_worker(Master& master, std::size_t slot, const std::string& label) {
+        std::vector<int> senders;
+        for (auto& [sender, receiver] : dispatch_) {
+            ::close(receiver.release());  // only app workers receive
+            senders.push_back(sender.get());
+        }
+        Server& server = master.server();
+        std::vector<int> listeners = listener_fds(server.listeners);
+        front::IoContext context{server.config,
+                                 server.options,
+                                 server.router,
+                                 server.access_log,
+                                 master.scoreboard(),
+                                 slot,
+                                 listeners,
+                                 senders,
+                                 label};
+        return front::run_io_worker(context);
+    }
+
+    int serve_as_app_worker(Master& master, std::size_t slot, const std::string& label) {
+        for (std::size_t i = 0; i < dispatch_.size(); ++i) {
+            ::close(dispatch_[i].first.release());
+            if (i != slot) ::close(dispatch_[i].second.release());
+        }
+        Server& server = master.server();
+        os::install_crash_guard();
+        worker::ReporterSettings settings{
+            worker::request_quota(server.config.max_requests, server.config.max_requests_jitter),
+            server.config.slow_request_log};
+        worker::StatusReporter status(label, &master.scoreboard(), slot, settings);
+        session::Services services{server.options, server.router, server.access_log, status};
+        worker::serve_hand_offs(dispatch_[slot].second.get(), max_message(server.config), services,
+                                master.scoreboard(), slot, status);
+        return 0;
+    }
+
+    void drain_dispatch_socket(Master& master, std::size_t slot) {
+        if (slot >= dispatch_.size()) return;
+        std::size_t limit = max_message(master.server().config);
+        int dropped = 0;
+        while (os::receive_message(dispatch_[slot].second.get(), limit))
+            ++dropped;
+        if (dropped > 0) log::warn("{} hand-off(s) to a dead app worker dropped", dropped);
+    }
+
+    WorkerPool pool_;
+    std::vector<std::pair<Fd, Fd>> dispatch_;  // per scoreboard slot: (io end, app end)
+    bool paused_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ProcessModel> make_hybrid_model() {
+    return std::make_unique<HybridModel>();
+}
+
+}  // namespace forkd::master

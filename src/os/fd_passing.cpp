@@ -1,0 +1,69 @@
+#include "os/fd_passing.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace forkd::os {
+
+std::pair<Fd, Fd> make_message_pair(bool nonblocking) {
+    int fds[2];
+    int type = SOCK_SEQPACKET | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+    if (::socketpair(AF_UNIX, type, 0, fds) != 0) {
+        throw std::runtime_error(std::string("socketpair: ") + std::strerror(errno));
+    }
+    return {Fd(fds[0]), Fd(fds[1])};
+}
+
+bool send_message(int socket, std::string_view bytes, std::span<const int> fds) {
+    iovec vector{const_cast<char*>(bytes.data()), bytes.size()};
+    msghdr message{};
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+    if (!fds.empty()) {
+        if (fds.size() > kMaxPassedFds) return false;
+        message.msg_control = control;
+        message.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
+    }
+    for (;;) {
+        if (::sendmsg(socket, &message, MSG_NOSIGNAL) >= 0) return true;
+        if (errno != EINTR) return false;
+    }
+}
+
+std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes) {
+    ReceivedMessage received;
+    received.bytes.resize(max_bytes);
+    iovec vector{received.bytes.data(), max_bytes};
+    msghdr message{};
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    if (got < 0) return std::nullopt;
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+         header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        std::size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof fd);
+            received.fds.emplace_back(fd);
+        }
+    }
+    received.bytes.resize(static_cast<std::size_t>(got));
+    received.closed = got == 0 && received.fds.empty();
+    return received;
+}
+
+}  // namespace forkd::os
