@@ -173,5 +173,5 @@ def server():
         srv.stop()
 
 
-MODES = ["single", "fork", "prefork"]
-CONCURRENT_MODES = ["fork", "prefork"]
+MODES = ["single", "fork", "prefork", "hybrid"]
+CONCURRENT_MODES = ["fork", "prefork", "hybrid"]

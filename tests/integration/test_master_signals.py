@@ -1,7 +1,6 @@
-"""The master's signals (docs/signals.md) in fork and prefork mode: TERM and QUIT stop
-gracefully, INT stops at once, Ctrl-C on a terminal leaves no orphan, a master killed with
-SIGKILL takes its children with it, the pid file lives as long as the master, and the
-signals of the process-manager issue are logged and ignored until then."""
+"""The master's signals (docs/signals.md) in fork, prefork and hybrid mode: TERM and QUIT
+stop gracefully, INT stops at once, Ctrl-C on a terminal leaves no orphan, a master killed
+with SIGKILL takes its children with it, and the pid file lives as long as the master."""
 import os
 import signal
 import socket
@@ -14,6 +13,18 @@ from conftest import CONCURRENT_MODES, process_state, wait_until
 from http_client import get, timed_get
 
 SLEEPER = "/?sleep=2"
+
+
+def assert_cut_short(sleeper, timeout):
+    """A stop that kills an in-flight request closes its connection, or (hybrid mode, where
+    the io worker may outlive the app worker by a moment) answers 502."""
+    try:
+        response = sleeper.result(timeout=timeout)
+    except (EOFError, ConnectionError):
+        return
+    if isinstance(response, tuple):  # timed_get: (response, seconds)
+        response = response[0]
+    assert response.status == 502, f"expected a close or 502, got {response.status}"
 
 
 def start(server, mode, **settings):
@@ -86,8 +97,7 @@ def test_a_graceful_stop_kills_a_request_that_outlives_graceful_timeout(server, 
 
     assert srv.wait_exit(timeout=30) == 0
     assert time.monotonic() - signal_sent < 4, "the master should not wait for the sleeper"
-    with pytest.raises((EOFError, ConnectionError)):
-        sleeper.result(timeout=30)
+    assert_cut_short(sleeper, timeout=30)
     assert all(is_gone(child) for child in children)
     assert "SIGKILL" in srv.log()
 
@@ -107,8 +117,7 @@ def test_sigint_stops_at_once_even_with_a_request_in_flight(server, mode):
     assert srv.wait_exit(timeout=10) == 0
     wait_until(lambda: all(is_gone(child) for child in children), timeout=5,
                message="every child to be gone")
-    with pytest.raises((EOFError, ConnectionError)):
-        sleeper.result(timeout=10)
+    assert_cut_short(sleeper, timeout=10)
     assert refuses_connections(srv)
 
 
@@ -125,8 +134,7 @@ def test_ctrl_c_on_a_terminal_leaves_no_orphan(server, mode):
     assert srv.wait_exit(timeout=10) == 0
     wait_until(lambda: all(process_state(child) is None for child in children), timeout=5,
                message="every child to be gone (exited and reaped by the master)")
-    with pytest.raises((EOFError, ConnectionError)):
-        sleeper.result(timeout=10)
+    assert_cut_short(sleeper, timeout=10)
 
 
 # The master's death: SIGKILL leaves nothing behind.
@@ -145,8 +153,7 @@ def test_children_die_with_a_master_killed_by_sigkill_and_free_the_port(server, 
     wait_until(lambda: all(is_gone(child) for child in children), timeout=1.0,
                message="every child to die within a second of the master")
     wait_until(lambda: port_can_be_bound(srv), timeout=1.0, message="the port to be free")
-    with pytest.raises((EOFError, ConnectionError)):
-        sleeper.result(timeout=10)
+    assert_cut_short(sleeper, timeout=10)
 
 
 # The pid file.
