@@ -65,7 +65,8 @@ void exec_with_fds(const std::string& path, const std::vector<std::string>& argu
     std::string names;
     for (int fd : inherited_fds) {
         ::fcntl(fd, F_SETFD, 0);  // survive the exec
-        names += (names.empty() ? "" : ",") + std::to_string(fd);
+        if (!names.empty()) names += ',';
+        names += std::to_string(fd);
     }
     ::setenv(fds_variable, names.c_str(), 1);
     reset_signal_state();
