@@ -1,202 +1,196 @@
-"""Benchmarks forkd's modes with wrk and ab; writes a Markdown report.
+"""forkd's benchmarks against nginx, h2o, nginx + PHP-FPM, Apache prefork, gunicorn, the
+tutorial's PHP server and tcpserver. Writes docs/benchmarks.md, docs/img/ and
+bench/results/latest.json.
 
-Fairness: the server runs pinned to one CPU (taskset), the load generator to another; each
-workload runs REPEAT times and the median is reported with min and max. Server CPU per
-request is the utime+stime of every server process (the master, its live children, and its
-reaped children through cutime/cstime) divided by the requests completed, so it stays
-honest on a 2-core machine where the load generator saturates its own core.
+    bench/run build/forkd                      # full run (about 20 minutes on 2 CPUs)
+    bench/run build/forkd --quick              # one short repetition, to iterate
+    bench/run build/forkd --only W1,W2 --servers forkd,nginx
+
+Fairness: servers are pinned to one CPU set and everything else (this script, wrk, ab,
+the W4 sleepers) to another. Repetitions are the outer loop, so that drift on a shared
+machine spreads over all servers instead of landing on one.
 """
 import argparse
+import datetime
+import json
 import os
-import platform
-import re
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
+import traceback
 from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
+import report
+import servers
+import workloads
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--forkd", required=True, help="the forkd binary")
+    p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    p.add_argument("--quick", action="store_true", help="one short repetition of everything")
+    p.add_argument("--only", default="W1,W2,W4,W5", help="workloads, e.g. W1,W2")
+    p.add_argument("--servers", default="", help="names or families, e.g. forkd,nginx")
+    p.add_argument("--repeat", type=int)
+    p.add_argument("--seconds", type=int, help="W1: each wrk run")
+    p.add_argument("--connections", type=int, default=32, help="W1, W2 concurrency")
+    p.add_argument("--ab-requests", type=int, help="W2: requests per run")
+    p.add_argument("--ab-seconds", type=int, help="W2: time cap per run")
+    p.add_argument("--bounded-requests", type=int,
+                   help="W2/W4 request cap for servers that keep a process per connection")
+    p.add_argument("--w4-seconds", type=int)
+    p.add_argument("--w4-clients", type=int, default=4, help="W4: ab concurrency on /")
+    p.add_argument("--server-cpus", default="0", help="taskset list for the servers")
+    p.add_argument("--load-cpus", default="1", help="taskset list for everything else")
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--from-json", metavar="FILE",
+                   help="re-write the page from saved results (e.g. after editing bench/reading.md)")
+    opts = p.parse_args(argv)
+    # Full-run defaults sized so that everything fits in about 20 minutes on 2 CPUs.
+    defaults = dict(repeat=3, seconds=5, ab_requests=20000, ab_seconds=8, bounded_requests=1000,
+                    w4_seconds=6)
+    if opts.quick:
+        defaults = dict(repeat=1, seconds=2, ab_requests=3000, ab_seconds=3, bounded_requests=300,
+                        w4_seconds=3)
+    for key, value in defaults.items():
+        if getattr(opts, key) is None:
+            setattr(opts, key, value)
+    opts.only = [w.strip().upper() for w in opts.only.split(",") if w.strip()]
+    unknown = set(opts.only) - set(WORKLOADS)
+    if unknown:
+        p.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    opts.forkd = str(Path(opts.forkd).resolve())
+    return opts
 
 
-def descendants(pid):
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                kids = [int(k) for k in (task / "children").read_text().split()]
-            except OSError:
-                kids = []
-            found.extend(kids)
-            todo.extend(kids)
-    return found
+def cpu_set(text):
+    """taskset's list syntax, "1" or "1,3" or "2-3", as a set of CPU numbers."""
+    cpus = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
 
 
-def cpu_seconds(pid):
-    """CPU time of `pid`, its reaped children and its live descendants."""
-    def stat_fields(p):
-        try:
-            text = Path(f"/proc/{p}/stat").read_text()
-        except OSError:
-            return None
-        return text[text.rindex(")") + 2:].split()
-    total = 0
-    master = stat_fields(pid)
-    if master:
-        total += sum(int(x) for x in master[11:15])  # utime stime cutime cstime
-    for child in descendants(pid):
-        fields = stat_fields(child)
-        if fields:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICK
+def log(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-class Server:
-    def __init__(self, forkd, mode, cpu, extra):
-        self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="forkd-bench-", suffix=".log")
-        args = ["taskset", "-c", str(cpu), forkd, "--mode", mode,
-                "--listen", f"127.0.0.1:{self.port}", "--log-level", "warn", *extra]
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"forkd --mode {mode} did not start")
-
-    def stop(self):
-        self.proc.send_signal(2)
-        self.proc.wait(timeout=15)
+def runs_for(spec, opts):
+    """(workload, argument) pairs to run for `spec`, in order. W5 rides along on W1 (W2
+    for servers without keep-alive), so asking for W5 alone still runs that load."""
+    wanted = set(opts.only)
+    memory_on = ("W1" if spec.keepalive else "W2") if "W5" in wanted else None
+    if spec.keepalive and ("W1" in wanted or memory_on == "W1"):
+        yield "W1", None
+    if "W2" in wanted or memory_on == "W2":
+        yield "W2", None
+    if "W4" in wanted and spec.sleep_route:
+        for n in workloads.W4_IN_FLIGHT:
+            yield "W4", n
 
 
-def run_wrk(port, cpu, connections, seconds):
-    out = subprocess.run(
-        ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-         f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    def pct(p):
-        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
-        value, unit = float(m.group(1)), m.group(2)
-        return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = int(errors.group(1)) if errors else 0
-    if socket_errors:
-        failed += sum(int(x) for x in socket_errors.groups())
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": pct(50), "p99": pct(99), "requests": requests, "errors": failed}
-
-
-def run_ab(port, cpu, connections, count):
-    out = subprocess.run(
-        ["taskset", "-c", str(cpu), "ab", "-q", "-n", str(count), "-c", str(connections),
-         f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
-    def pct(p):
-        return float(re.search(rf"\s{p}%\s+(\d+)", out).group(1))
-    failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
-    return {"rps": float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1)),
-            "p50": pct(50), "p99": pct(99), "requests": count, "errors": failed}
-
-
-def measure(forkd, mode, extra, tool, args):
-    server = Server(forkd, mode, args.server_cpu, extra)
-    try:
-        before = cpu_seconds(server.proc.pid)
-        if tool == "wrk":
-            connections = 1 if mode == "single" else args.connections
-            result = run_wrk(server.port, args.load_cpu, connections, args.seconds)
+def run_one(spec, workload, arg, opts, rep):
+    """Starts `spec` fresh, runs one workload, stops it; returns records."""
+    memory = {} if "W5" in opts.only and workload == ("W1" if spec.keepalive else "W2") else None
+    fork_cap = servers.APP_WORKERS if workload == "W4" else 256
+    sleepers = None
+    with servers.Run(spec, opts.forkd, opts.server_cpus, fork_cap) as run:
+        if workload == "W1":
+            records = workloads.w1(run, opts, memory)
+        elif workload == "W2":
+            records = workloads.w2(run, opts, memory)
         else:
-            connections = 1 if mode == "single" else args.connections
-            result = run_ab(server.port, args.load_cpu, connections, args.ab_requests)
-        after = cpu_seconds(server.proc.pid)
-        result["cpu_us"] = (after - before) / max(result["requests"], 1) * 1e6
-        result["connections"] = connections
-        return result
-    finally:
-        server.stop()
+            records, sleepers = workloads.w4(run, opts, arg)
+    if sleepers:  # the server is gone now, so every sleeper returns
+        sleepers.join()
+        records[0].update(sleeps_done=sleepers.done, sleep_errors=sleepers.errors)
+    for r in records:
+        r.update(workload=workload, server=spec.name, rep=rep, left_after_stop=run.left_after_stop)
+    for state, sample in (memory or {}).items():
+        records.append(dict(sample, workload="W5", server=spec.name, rep=rep, variant=state))
+    return records
 
 
-def median_row(runs):
-    row = {}
-    for key in ("rps", "p50", "p99", "cpu_us", "errors", "connections"):
-        values = [r[key] for r in runs]
-        row[key] = (statistics.median(values), min(values), max(values))
-    return row
+def rewrite(opts):
+    """The page again from saved results, with the run's own options and servers."""
+    saved = json.loads(Path(opts.from_json).read_text())
+    meta, records = saved["meta"], saved["records"]
+    ran = argparse.Namespace(**dict(meta["options"], out=opts.out, no_plots=opts.no_plots))
+    names = {r["server"] for r in records}
+    specs = [s for s in servers.SPECS if s.name in names]
+    write_outputs(meta, records, specs, meta["unavailable"], ran, save=False)
 
 
-def tool_version(command):
-    try:
-        out = subprocess.run(command, capture_output=True, text=True)
-        return (out.stdout + out.stderr).strip().splitlines()[0]
-    except (OSError, IndexError):
-        return "unknown"
+def main(argv):
+    opts = parse_args(argv)
+    if opts.from_json:
+        return rewrite(opts)
+    # This script and every load tool it starts stay off the server CPUs.
+    os.sched_setaffinity(0, cpu_set(opts.load_cpus))
+    specs, unavailable = [], {}
+    for spec in servers.select([s.strip() for s in opts.servers.split(",") if s.strip()]):
+        missing = spec.missing()
+        if missing:
+            unavailable[spec.name] = f"{', '.join(missing)} not installed (scripts/install-deps bench)"
+        else:
+            specs.append(spec)
+    if "W3" in opts.only:
+        log("W3 (static files) waits for the static-files issue: skipped")
+    started, t0 = datetime.datetime.now().isoformat(timespec="seconds"), time.monotonic()
+    env = report.environment(opts.forkd)
+    records = []
+    for rep in range(opts.repeat):
+        for spec in specs:
+            for workload, arg in runs_for(spec, opts):
+                label = f"rep {rep + 1}/{opts.repeat} {workload} {spec.name}" + (f" {arg}" if arg else "")
+                try:
+                    got = run_one(spec, workload, arg, opts, rep)
+                    records += got
+                    log(f"{label}: " + ", ".join(f"{r['variant']} {r['rps']:,.0f} req/s"
+                                                for r in got if "rps" in r))
+                except Exception as e:  # one broken anchor must not end the whole run
+                    variant = {"W1": "keep-alive", "W2": "new connection"}.get(workload, f"{arg} in flight")
+                    records.append(dict(workload=workload, server=spec.name, rep=rep,
+                                        variant=variant, failed=str(e).replace("\n", " ")))
+                    log(f"{label}: FAILED {e}")
+                    traceback.print_exc()
+    meta = {"started": started, "duration_s": time.monotonic() - t0, "environment": env,
+            "tracking": tracking_kind(),
+            "options": {k: v for k, v in vars(opts).items()}, "unavailable": unavailable}
+    write_outputs(meta, records, specs, unavailable, opts)
 
 
-def report(rows, args):
-    lines = [
-        "# Benchmarks",
-        "",
-        "Written by `make bench` (bench/run, bench/bench.py); numbers from the last run on the",
-        "machine below. Absolute numbers drift on a shared machine: compare rows of the same run.",
-        "",
-        f"- machine: {os.cpu_count()} CPUs, {platform.machine()}, kernel {platform.release()}",
-        f"- server pinned to CPU {args.server_cpu}, load generator to CPU {args.load_cpu}",
-        f"- {tool_version(['wrk', '--version'])}; {tool_version(['ab', '-V'])}",
-        f"- each row: median of {args.repeat} runs (min-max); wrk runs {args.seconds}s, "
-        f"ab sends {args.ab_requests} requests; `GET /` (`this is server`)",
-        "- server CPU per request: utime+stime of all server processes / requests",
-        "- single mode gets one connection: it serves one client at a time by design",
-        "",
-        "| mode | workload | connections | req/s | p50 ms | p99 ms | server CPU µs/req | errors |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    def fmt(triple, digits):
-        med, lo, hi = triple
-        return f"{med:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
-    for (mode, workload), row in rows:
-        lines.append(
-            f"| {mode} | {workload} | {int(row['connections'][0])} | {fmt(row['rps'], 0)} | "
-            f"{fmt(row['p50'], 2)} | {fmt(row['p99'], 2)} | {fmt(row['cpu_us'], 1)} | "
-            f"{int(row['errors'][0])} |")
-    lines += ["", "Workloads: **wrk keep-alive** reuses connections (wrk -t1); **ab new "
-              "connection** opens one TCP connection per request (ab without -k).", ""]
-    return "\n".join(lines)
+def tracking_kind():
+    tracker = servers.Tracker("probe")
+    tracker.close()
+    return tracker.kind
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--forkd", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--ab-requests", type=int, default=20000)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--server-cpu", type=int, default=0)
-    parser.add_argument("--load-cpu", type=int, default=1)
-    parser.add_argument("--modes", default="single,fork,prefork")
-    args = parser.parse_args()
-    extras = {"single": [], "fork": ["--max-children", "256"], "prefork": ["--workers", "8"]}
-    rows = []
-    for mode in args.modes.split(","):
-        for tool, workload in (("wrk", "wrk keep-alive"), ("ab", "ab new connection")):
-            runs = [measure(args.forkd, mode, extras[mode], tool, args) for _ in range(args.repeat)]
-            rows.append(((mode, workload), median_row(runs)))
-            print(f"{mode:8} {workload:18} {rows[-1][1]['rps'][0]:10.0f} req/s", file=sys.stderr)
-    Path(args.out).write_text(report(rows, args))
-    print(f"wrote {args.out}", file=sys.stderr)
+def write_outputs(meta, records, specs, unavailable, opts, save=True):
+    out = Path(opts.out)
+    img = out.parent / "img"
+    img.mkdir(parents=True, exist_ok=True)
+    plot = None
+    if "W4" in opts.only and not opts.no_plots:
+        plot = img / "w4-latency.png"
+        if not report.plot_w4(report.aggregate(records), [s.name for s in specs], plot):
+            plot = None
+    reading_file = HERE / "reading.md"
+    reading = reading_file.read_text() if reading_file.exists() and not opts.quick else ""
+    out.write_text(report.markdown(meta, records, specs, unavailable, reading, plot))
+    log(f"wrote {out}" + (f", {plot}" if plot else ""))
+    if save:  # raw results: bench/results/latest.json for the docs page, else beside --out
+        default = out.resolve() == (REPO / "docs" / "benchmarks.md").resolve()
+        results = HERE / "results" / "latest.json" if default else out.with_suffix(".json")
+        results.parent.mkdir(exist_ok=True)
+        results.write_text(json.dumps({"meta": meta, "records": records}, indent=1))
+        log(f"wrote {results}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -1,0 +1,245 @@
+"""The servers under test: forkd's modes and the anchors. Each is started from a config
+template in bench/anchors/ written into a fresh temp dir, on 127.0.0.1 and a free port,
+pinned to the server CPU set, and stopped by the PIDs it started (then, by PID, whatever
+of it is left).
+"""
+import dataclasses
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from procs import Tracker
+
+ANCHORS = Path(__file__).resolve().parent / "anchors"
+BODY = "this is server"
+APP_WORKERS = 8        # "8 application workers everywhere" (the issue's W4)
+NGINX_MANY = 8         # nginx's "N workers": as many processes as the pools have
+TUTORIAL_PIDS_MAX = 2048  # the tutorial server's process cap (pids cgroup)
+
+
+@dataclasses.dataclass
+class Spec:
+    name: str
+    family: str            # what --servers also matches: forkd, nginx, php-fpm, ...
+    about: str             # one line for the report
+    needs: list            # executables that must exist
+    commands: Callable     # (Run) -> list of argv lists, one per leader process
+    keepalive: bool = True     # W1 (wrk keep-alive) makes sense
+    sleep_route: bool = True   # W4 needs `/?sleep=2`
+    stop_signal: int = signal.SIGTERM
+    pids_max: int | None = None
+    bounded: bool = False      # every connection leaves a process: bound the counts
+
+    def missing(self):
+        return [n for n in self.needs if not (shutil.which(n) or Path(n).exists())]
+
+
+def render(template, run, **values):
+    """Writes bench/anchors/<template> with {{key}} replaced into the run's dir."""
+    values = {"port": run.port, "dir": run.dir, **values}
+    text = (ANCHORS / template).read_text()
+    def value(m):
+        return str(values[m.group(1)])
+    target = run.dir / template.removesuffix(".tmpl")
+    target.write_text(re.sub(r"\{\{(\w+)\}\}", value, text))
+    return target
+
+
+def forkd_commands(mode, setting):
+    def commands(run):
+        conf = render("forkd.toml.tmpl", run, mode=mode, mode_settings=setting(run))
+        return [[run.forkd, "-c", str(conf)]]
+    return commands
+
+
+def nginx_commands(workers):
+    def commands(run):
+        conf = render("nginx.conf.tmpl", run, workers=workers)
+        return [["nginx", "-p", str(run.dir), "-c", str(conf)]]
+    return commands
+
+
+def nginx_php_commands(run):
+    fpm = render("php-fpm.conf.tmpl", run, workers=APP_WORKERS)
+    conf = render("nginx-php-fpm.conf.tmpl", run)
+    return [["php-fpm8.2", "--nodaemonize", "--fpm-config", str(fpm)],
+            ["nginx", "-p", str(run.dir), "-c", str(conf)]]
+
+
+def apache_commands(run):
+    conf = render("apache-prefork.conf.tmpl", run, workers=APP_WORKERS)
+    return [["apache2", "-f", str(conf), "-DFOREGROUND"]]
+
+
+def h2o_commands(run):
+    return [["h2o", "-c", str(render("h2o.conf.tmpl", run))]]
+
+
+def gunicorn_commands(run):
+    conf = render("gunicorn.conf.py.tmpl", run, workers=APP_WORKERS)
+    return [["gunicorn", "-c", str(conf), "gunicorn_app:app"]]
+
+
+def tutorial_commands(run):
+    return [["php", str(run.dir / "www" / "tutorial_server.php"), str(run.port)]]
+
+
+def tcpserver_commands(run):
+    # -c 8 -b 511 as the issue says; -H -R -l 0: no DNS or ident look-ups per connection.
+    responder = build_responder(run.dir)
+    return [["tcpserver", "-q", "-H", "-R", "-l", "0", "-c", str(APP_WORKERS), "-b", "511",
+             "127.0.0.1", str(run.port), str(responder)]]
+
+
+def build_responder(directory):
+    """Compiles bench/anchors/responder.c; the bench builds it so that no binary is kept."""
+    out = Path(directory) / "responder"
+    subprocess.run(["cc", "-O2", "-o", str(out), str(ANCHORS / "responder.c")], check=True)
+    return out
+
+
+SPECS = [
+    Spec("forkd-fork", "forkd", f"forkd --mode fork (max_children 256; {APP_WORKERS} in W4)",
+         [], forkd_commands("fork", lambda run: f"max_children = {run.fork_cap}"),
+         stop_signal=signal.SIGINT),
+    Spec("forkd-prefork", "forkd", f"forkd --mode prefork --workers {APP_WORKERS}",
+         [], forkd_commands("prefork", lambda run: f"workers = {APP_WORKERS}"),
+         stop_signal=signal.SIGINT),
+    # Hybrid mode: add Spec("forkd-hybrid", ...) here once it lands.
+    Spec("nginx-1w", "nginx", "nginx `return 200`, 1 worker", ["nginx"],
+         nginx_commands(1), sleep_route=False),
+    Spec(f"nginx-{NGINX_MANY}w", "nginx", f"nginx `return 200`, {NGINX_MANY} workers",
+         ["nginx"], nginx_commands(NGINX_MANY), sleep_route=False),
+    Spec("h2o", "h2o", "h2o, 1 thread, the body as a static file", ["h2o"], h2o_commands,
+         sleep_route=False),
+    Spec("nginx-php-fpm", "php-fpm", f"nginx (1 worker) + PHP-FPM pm=static, {APP_WORKERS} children",
+         ["nginx", "php-fpm8.2"], nginx_php_commands),
+    Spec("apache-prefork", "apache", f"Apache 2.4 mpm_prefork, {APP_WORKERS} servers, mod_php",
+         ["apache2", "/usr/lib/apache2/modules/libphp8.2.so"], apache_commands),
+    Spec("gunicorn", "gunicorn", f"gunicorn, {APP_WORKERS} sync workers, WSGI app",
+         ["gunicorn"], gunicorn_commands, stop_signal=signal.SIGINT),
+    Spec("tutorial-php", "tutorial", "the tutorial's PHP server (fork per connection, never reaps)",
+         ["php"], tutorial_commands, keepalive=False, pids_max=TUTORIAL_PIDS_MAX, bounded=True),
+    Spec("tcpserver", "tcpserver", f"tcpserver -c {APP_WORKERS} -b 511 + C responder (fork+exec per connection)",
+         ["tcpserver", "cc"], tcpserver_commands, keepalive=False),
+]
+
+
+def select(names):
+    """The specs whose name or family is in `names` (all when `names` is empty)."""
+    if not names:
+        return list(SPECS)
+    chosen = [s for s in SPECS if s.name in names or s.family in names]
+    unknown = set(names) - {s.name for s in SPECS} - {s.family for s in SPECS}
+    if unknown:
+        raise SystemExit(f"unknown servers: {', '.join(sorted(unknown))}")
+    return chosen
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path="/", timeout=5.0):
+    """One GET on a new connection, read to EOF; returns (status line, body) as text."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.replace(b"\r\n", b"\n").partition(b"\n\n")
+    return head.split(b"\n")[0].decode(errors="replace"), body.decode(errors="replace")
+
+
+class Run:
+    """One started server: `with Run(spec, options) as run:` ... stopped on exit."""
+
+    def __init__(self, spec, forkd, cpus, fork_cap=256):
+        self.spec, self.forkd, self.cpus, self.fork_cap = spec, forkd, cpus, fork_cap
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"forkd-bench-{spec.name}-"))
+        self.tracker = Tracker(spec.name, spec.pids_max)
+        self.procs = []
+        self.left_after_stop = 0
+
+    def __enter__(self):
+        try:
+            self._prepare_dir()
+            for argv in self.spec.commands(self):
+                pinned = ["taskset", "-c", self.cpus, *argv]
+                log = open(self.dir / f"{Path(argv[0]).name}.out", "ab")
+                self.procs.append(subprocess.Popen(
+                    self.tracker.wrap(pinned), stdout=log, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, start_new_session=True))
+                self.tracker.leaders.append(self.procs[-1].pid)
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _prepare_dir(self):
+        # Workers run as www-data or nobody: they must read the app and reach sockets here.
+        os.chmod(self.dir, 0o755)
+        www = self.dir / "www"
+        www.mkdir(mode=0o755)
+        (www / "index.html").write_text(BODY)
+        for name in ("app.php", "gunicorn_app.py", "tutorial_server.php"):
+            shutil.copy(ANCHORS / name, www / name)
+
+    def _wait_ready(self, timeout=15):
+        """Until `GET /` answers the shared body: also checks every server says the same."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{self.spec.name} exited at start: {self._logs()}")
+            try:
+                status, body = http_get(self.port, timeout=2)
+                if " 200" in status and body == BODY:
+                    return
+                last = f"{status!r} {body[:60]!r}"
+            except OSError as e:
+                last = str(e)
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.spec.name} not ready: {last}; {self._logs()}")
+
+    def _logs(self):
+        texts = [p.read_text(errors="replace")[-400:] for p in self.dir.glob("*.out")]
+        texts += [p.read_text(errors="replace")[-400:] for p in self.dir.glob("*error.log")]
+        return " | ".join(t.strip() for t in texts if t.strip())
+
+    def __exit__(self, *exc):
+        # The server's own stop signal to each leader, then SIGKILL by PID for what is left
+        # (the tutorial server's children, tcpserver's sleeping responders).
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(self.spec.stop_signal)
+        deadline = time.monotonic() + 5
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        # Children that outlive their leader get one more second (the tutorial's never end).
+        grace = min(deadline, time.monotonic() + 1)
+        while self.tracker.pids() and time.monotonic() < grace:
+            time.sleep(0.05)
+        self.left_after_stop = self.tracker.kill_all(timeout=5)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        self.tracker.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
