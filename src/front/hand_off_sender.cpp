@@ -21,7 +21,7 @@ Fd HandOffSender::try_hand_off(const Request& request, int client_fd, uint64_t c
         hand_off.worker_pid = scoreboard_.read(slot).pid;
         hand_off.connection = connection;
         hand_off.keep_alive_allowed = keep_alive_allowed;
-        hand_off.body_in_file = request.body.size() > body_buffer_size_;
+        hand_off.body_in_file = ipc::body_travels_in_file(request.body.size(), body_buffer_size_);
         hand_off.request = request;
         Fd body_file;
         if (hand_off.body_in_file) {

@@ -479,13 +479,17 @@ void IoWorker::expire(Clock::time_point now) {
 }
 
 // A graceful stop: accept nothing more, close idle keep-alive connections, finish the rest.
+// A connection accepted but not yet served is not idle: its client has just connected to
+// send a request (possibly still on the wire), so it is answered with `Connection: close`,
+// as nginx does; closing it would fail that request during every reload.
 void IoWorker::begin_stop() {
     stopping_ = true;
     watch_listeners(false);
     os::set_process_title(fmt::format("forkd: {} stopping", context_.role));
     std::vector<uint64_t> idle;
     for (const auto& [id, client] : clients_) {
-        if (client->phase == Phase::reading && client->idle) idle.push_back(id);
+        if (client->phase == Phase::reading && client->idle && client->served > 0)
+            idle.push_back(id);
     }
     for (uint64_t id : idle)
         close_client(*clients_.at(id));

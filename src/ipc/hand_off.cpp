@@ -1,5 +1,6 @@
 #include "ipc/hand_off.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace forkd::ipc {
@@ -120,10 +121,15 @@ std::optional<Completion> decode_completion(std::string_view bytes) {
     return completion;
 }
 
+bool body_travels_in_file(std::size_t body_size, std::size_t body_buffer_size) {
+    return body_size > std::min(body_buffer_size, kMaxBodyInMessage);
+}
+
 std::size_t max_hand_off_size(std::size_t max_request_line, std::size_t max_header_size,
                               std::size_t body_buffer_size) {
     // Each field repeats once at most in decoded form (target, path, query) plus lengths.
-    return 3 * max_request_line + 2 * max_header_size + body_buffer_size + 4096;
+    return 3 * max_request_line + 2 * max_header_size +
+           std::min(body_buffer_size, kMaxBodyInMessage) + 4096;
 }
 
 }  // namespace forkd::ipc

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,8 +45,16 @@ struct Completion {
 std::string encode(const Completion& completion);
 std::optional<Completion> decode_completion(std::string_view bytes);
 
-// Largest hand-off message: request line and headers at their limits plus an in-message
-// body of `body_buffer_size`.
+// A body larger than this travels as a file even when body_buffer_size is larger: a
+// SOCK_SEQPACKET message must fit the socket's send buffer (net.core.wmem_default, about
+// 208 KiB), else every hand-off of such a request fails and it waits for queue_timeout.
+inline constexpr std::size_t kMaxBodyInMessage = 64 * 1024;
+
+// Whether a request body of `body_size` goes to the app worker as a file (third fd).
+bool body_travels_in_file(std::size_t body_size, std::size_t body_buffer_size);
+
+// Largest hand-off message: request line and headers at their limits plus the largest
+// in-message body.
 std::size_t max_hand_off_size(std::size_t max_request_line, std::size_t max_header_size,
                               std::size_t body_buffer_size);
 

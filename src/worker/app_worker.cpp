@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/log.hpp"
+#include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
 #include "os/fd_passing.hpp"
 #include "os/io.hpp"
@@ -21,19 +22,26 @@ namespace {
 // after this long, so the slot does not stay claimed forever.
 constexpr std::chrono::seconds kStaleClaim{1};
 
+// Reads a body that came as a file into the request. A handler must never see a partial
+// body as if it were whole, so a body that cannot be read is answered 500 instead.
+bool body_arrived(ipc::HandOff& hand_off, std::vector<Fd>& fds) {
+    if (!hand_off.body_in_file) return true;
+    if (fds.size() >= 3 && os::read_whole_file(fds[2].get(), hand_off.request.body)) return true;
+    log::error("a hand-off lost its request body; answering 500");
+    return false;
+}
+
 void run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, const session::Services& services,
                   StatusReporter& status) {
     Request& request = hand_off.request;
-    if (hand_off.body_in_file &&
-        (fds.size() < 3 || !os::read_whole_file(fds[2].get(), request.body))) {
-        log::error("a hand-off lost its request body; answering 500");
-    }
     int client = fds[0].get();
     int completion = fds[1].get();
     status.request_started(request);
     // No answer from the signal handlers here: the io worker answers for a dead app worker.
     os::begin_guarded_request(-1, services.options.request_timeout);
-    Response response = session::respond(services.router, request);
+    Response response = body_arrived(hand_off, fds)
+                            ? session::respond(services.router, request)
+                            : http::error_response(500, "The request body was lost in transit.");
     os::send_message(completion, std::string_view(&ipc::kStarted, 1));
     session::SendResult sent = session::send_response(
         client, request, response, hand_off.keep_alive_allowed, services.options);
@@ -41,6 +49,14 @@ void run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, const session::S
     ipc::Completion done{response.status, sent.body_bytes, sent.complete, sent.keep_alive};
     os::send_message(completion, ipc::encode(done));
     status.request_finished(request, response.status, sent.body_bytes);
+}
+
+// Whether a stopping app worker may leave. An io worker may have claimed this idle slot a
+// moment ago and be sending its hand-off: leaving now would turn that request into a 502.
+// So the worker claims its own slot (no io worker can claim it after that); when the claim
+// fails because an io worker holds it, the worker serves that hand-off first.
+bool may_leave(ipc::Scoreboard& scoreboard, std::size_t slot) {
+    return scoreboard.try_claim(slot) || scoreboard.state(slot) != ipc::SlotState::claimed;
 }
 
 }  // namespace
@@ -51,7 +67,7 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
     pid_t self = ::getpid();
     status.idle();
     auto claimed_since = os::Clock::time_point::max();
-    while (!os::stop_requested()) {
+    while (!(os::stop_requested() && may_leave(scoreboard, slot))) {
         os::Wait wait = os::wait_for(dispatch_socket, POLLIN, os::Clock::now() + kStaleClaim);
         if (wait != os::Wait::ready) {
             bool claimed = scoreboard.state(slot) == ipc::SlotState::claimed;
