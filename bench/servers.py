@@ -112,7 +112,11 @@ SPECS = [
     Spec("forkd-prefork", "forkd", f"forkd --mode prefork --workers {APP_WORKERS}",
          [], forkd_commands("prefork", lambda run: f"workers = {APP_WORKERS}"),
          stop_signal=signal.SIGINT),
-    # Hybrid mode: add Spec("forkd-hybrid", ...) here once it lands.
+    Spec("forkd-hybrid", "forkd",
+         f"forkd --mode hybrid --io-workers 1 --workers {APP_WORKERS}",
+         [], forkd_commands("hybrid",
+                            lambda run: f"io_workers = 1\nworkers = {APP_WORKERS}"),
+         stop_signal=signal.SIGINT),
     Spec("nginx-1w", "nginx", "nginx `return 200`, 1 worker", ["nginx"],
          nginx_commands(1), sleep_route=False),
     Spec(f"nginx-{NGINX_MANY}w", "nginx", f"nginx `return 200`, {NGINX_MANY} workers",

@@ -21,6 +21,10 @@ enum class LogLevel { debug, info, warn, error };
 // Prefork pool policy, as PHP-FPM's pm: a fixed pool, a pool kept between spare bounds, or
 // workers forked only when connections wait.
 enum class Pm { static_pool, dynamic, ondemand };
+// Which symlinks beneath the document root are followed, as nginx's disable_symlinks: all of
+// them, only those owned by the owner of their target, or none. No symlink ever leads
+// outside the root, whatever the policy.
+enum class Symlinks { on, owner, off };
 
 // One `listen` entry: "127.0.0.1:9933", "[::1]:8080", "*:80", "unix:/run/forkd.sock".
 struct ListenAddress {
@@ -93,11 +97,28 @@ struct Config {
     std::string pid_file;  // empty: none
     std::string user;      // privilege drop: a later issue; warned about when root
 
+    // Static files (handlers/static_files.hpp).
+    std::string root;                                 // document root; empty: no static files
+    std::vector<std::string> index = {"index.html"};  // tried in order for a directory
+    bool autoindex = false;                           // list a directory without an index
+    Symlinks symlinks = Symlinks::on;
+    std::string default_type = "application/octet-stream";  // for unknown extensions
+    bool dotfiles = false;      // serve names starting with '.' (off: 404)
+    bool precompressed = true;  // serve foo.css.br / foo.css.gz to clients that accept them
+    std::vector<std::string> locations;  // "URL-prefix=directory", e.g. "/assets/=/srv/a"
+    // The demo's routes; unset: served only when `root` is empty.
+    std::optional<bool> demo_routes;
+
     DemoConfig demo;
 
     // Set by the loader: which keys the user gave (file or flag), so that settings that do
     // not apply to the chosen mode can be warned about by name.
     std::vector<std::string> keys_set;
 };
+
+// Whether the demo's routes are served: as `demo_routes` says, else only without a `root`.
+inline bool wants_demo_routes(const Config& config) {
+    return config.demo_routes.value_or(config.root.empty());
+}
 
 }  // namespace forkd::config

@@ -40,7 +40,7 @@ std::string type_name(const Setting& setting) {
         case Kind::text:
             return "TEXT";
         case Kind::text_list:
-            return "ADDR";
+            return setting.name == "listen" || setting.name == "status_allow" ? "ADDR" : "TEXT";
         case Kind::choice:
             break;
     }
@@ -56,7 +56,7 @@ std::string help_line(const Setting& setting, const Config& defaults) {
     if (!shown.empty()) line += " [default: " + shown + "]";
     if (setting.modes != kAllModes) {
         std::string modes;
-        for (const Mode mode : {Mode::single, Mode::fork, Mode::prefork}) {
+        for (const Mode mode : {Mode::single, Mode::fork, Mode::prefork, Mode::hybrid}) {
             if (!applies_to(setting.name, mode)) continue;
             modes += (modes.empty() ? "" : ", ") + std::string(to_string(mode));
         }
@@ -131,9 +131,22 @@ std::string read_file(const std::string& path) {
     return std::move(text).str();
 }
 
+// So that `forkd -t` catches a document root that cannot be served (the server opens it
+// again at start-up, when it may still have gone).
+void check_document_root(const Config& config) {
+    if (!config.locations.empty() && config.root.empty()) {
+        throw ConfigError("locations: needs a root");
+    }
+    std::error_code error;
+    if (!config.root.empty() && !std::filesystem::is_directory(config.root, error)) {
+        throw ConfigError("root: " + config.root + " is not a directory");
+    }
+}
+
 // The defaults that depend on what was given rather than on the struct.
 void finish(Config& config) {
     if (config.listen.empty()) config.listen.push_back(parse_listen_address(kDefaultListen));
+    check_document_root(config);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "config/settings.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "config/config_loader.hpp"
 #include "config/value_syntax.hpp"
@@ -59,6 +60,29 @@ Setting text_row(std::string name, Field field, std::string help) {
     Setting setting = row(std::move(name), Kind::text, kAllModes, std::move(help));
     setting.store = [field](Config& c, const Value& v) { field(c) = std::get<std::string>(v); };
     setting.show = [field](const Config& c) { return field(c); };
+    return setting;
+}
+
+template <class Field>
+Setting boolean_row(std::string name, Field field, std::string help) {
+    Setting setting = row(std::move(name), Kind::boolean, kAllModes, std::move(help));
+    setting.store = [field](Config& c, const Value& v) { field(c) = std::get<bool>(v); };
+    setting.show = [field](const Config& c) { return std::string(field(c) ? "on" : "off"); };
+    return setting;
+}
+
+template <class Field>
+Setting text_list_row(std::string name, Field field, std::string help) {
+    Setting setting = row(std::move(name), Kind::text_list, kAllModes, std::move(help));
+    setting.store = [field](Config& c, const Value& v) {
+        field(c) = std::get<std::vector<std::string>>(v);
+    };
+    setting.show = [field](const Config& c) {
+        std::string shown;
+        for (const auto& item : field(c))
+            shown += (shown.empty() ? "" : ",") + item;
+        return shown;
+    };
     return setting;
 }
 
@@ -157,6 +181,91 @@ Setting server_tokens_row() {
     setting.store = [](Config& c, const Value& v) { c.server_tokens = std::get<bool>(v); };
     setting.show = [](const Config& c) { return std::string(c.server_tokens ? "on" : "off"); };
     return setting;
+}
+
+Setting symlinks_row() {
+    Setting setting = row("symlinks", Kind::choice, kAllModes,
+                          "Symlinks beneath root: on (follow), owner (only when the link and "
+                          "its target have the same owner) or off");
+    setting.choices = {"on", "owner", "off"};
+    setting.store = [](Config& c, const Value& v) {
+        const auto& text = std::get<std::string>(v);
+        c.symlinks = text == "on"      ? Symlinks::on
+                     : text == "owner" ? Symlinks::owner
+                                       : Symlinks::off;
+    };
+    setting.show = [](const Config& c) {
+        return std::string(c.symlinks == Symlinks::on      ? "on"
+                           : c.symlinks == Symlinks::owner ? "owner"
+                                                           : "off");
+    };
+    return setting;
+}
+
+Setting dotfiles_row() {
+    Setting setting = row("dotfiles", Kind::choice, kAllModes,
+                          "Names starting with '.' (.git, .env): deny (404) or allow");
+    setting.choices = {"deny", "allow"};
+    setting.store = [](Config& c, const Value& v) {
+        c.dotfiles = std::get<std::string>(v) == "allow";
+    };
+    setting.show = [](const Config& c) { return std::string(c.dotfiles ? "allow" : "deny"); };
+    return setting;
+}
+
+// Unset means "on when root is empty", so the row shows nothing as its default.
+Setting demo_routes_row() {
+    Setting setting = row("demo_routes", Kind::boolean, kAllModes,
+                          "Serve the demo's / (default: on without root, off with it)");
+    setting.store = [](Config& c, const Value& v) { c.demo_routes = std::get<bool>(v); };
+    setting.show = [](const Config& c) {
+        return c.demo_routes ? std::string(*c.demo_routes ? "on" : "off") : std::string();
+    };
+    return setting;
+}
+
+// Each entry is "/prefix/=/directory": both halves are checked here, the directory's
+// existence when the server starts.
+Setting locations_row() {
+    Setting setting = text_list_row(
+        "locations", [](auto& c) -> auto& { return c.locations; },
+        "URL prefix served from another directory: /prefix/=/dir (repeatable)");
+    setting.store = [](Config& c, const Value& v) {
+        const auto& entries = std::get<std::vector<std::string>>(v);
+        for (const auto& entry : entries) {
+            const auto equals = entry.find('=');
+            if (equals == std::string::npos || !entry.starts_with('/') ||
+                equals + 1 == entry.size()) {
+                throw ConfigError("expected \"/prefix/=/directory\", got \"" + entry + "\"");
+            }
+        }
+        c.locations = entries;
+    };
+    return setting;
+}
+
+std::vector<Setting> static_file_settings() {
+    return {
+        text_row(
+            "root", [](auto& c) -> auto& { return c.root; },
+            "Document root: serve its files (empty: no static files)"),
+        text_list_row(
+            "index", [](auto& c) -> auto& { return c.index; },
+            "Index files tried in order for a directory (repeatable)"),
+        boolean_row(
+            "autoindex", [](auto& c) -> auto& { return c.autoindex; },
+            "List a directory that has no index file (off: 403)"),
+        symlinks_row(),
+        text_row(
+            "default_type", [](auto& c) -> auto& { return c.default_type; },
+            "Content-Type of files whose extension is unknown"),
+        dotfiles_row(),
+        boolean_row(
+            "precompressed", [](auto& c) -> auto& { return c.precompressed; },
+            "Serve foo.br / foo.gz beside foo to clients that accept them"),
+        locations_row(),
+        demo_routes_row(),
+    };
 }
 
 std::vector<Setting> make_settings() {
@@ -302,7 +411,13 @@ std::string Setting::flag() const {
 }
 
 std::span<const Setting> settings() {
-    static const std::vector<Setting> table = make_settings();
+    static const std::vector<Setting> table = [] {
+        std::vector<Setting> all = make_settings();
+        // Static-file rows sit before [demo]'s, with the other top-level keys.
+        auto demo = std::ranges::find_if(all, [](const Setting& s) { return !s.table().empty(); });
+        std::ranges::move(static_file_settings(), std::inserter(all, demo));
+        return all;
+    }();
     return table;
 }
 

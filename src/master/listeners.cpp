@@ -11,13 +11,21 @@ namespace forkd::master {
 
 namespace {
 
-// The text os::local_address() gives for a socket bound to `address`; "" for port 0, which
-// no open socket can match.
-std::string bound_text(const config::ListenAddress& address) {
-    if (address.kind == config::ListenAddress::Kind::unix_socket) return "unix:" + address.path;
-    if (address.port == 0) return "";
+// Whether `listener` is the socket `address` asks for. A port-0 entry ("any free port") is
+// served by any socket on its host: a reload or a binary upgrade with the same configuration
+// keeps the port it got instead of opening another one and dropping the first.
+bool serves(const Listener& listener, const config::ListenAddress& address) {
+    if (address.kind == config::ListenAddress::Kind::unix_socket) {
+        return listener.address == "unix:" + address.path;
+    }
     bool v6 = address.host.find(':') != std::string::npos;
-    return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+    std::string host = v6 ? "[" + address.host + "]" : address.host;
+    if (address.port == 0) return listener.address.starts_with(host + ":");
+    return listener.address == host + ":" + std::to_string(address.port);
+}
+
+bool is_any_port(const config::ListenAddress& address) {
+    return address.kind != config::ListenAddress::Kind::unix_socket && address.port == 0;
 }
 
 Fd open_listener(const config::ListenAddress& address, int backlog) {
@@ -31,21 +39,43 @@ Fd open_listener(const config::ListenAddress& address, int backlog) {
 
 std::vector<Listener> open_listeners(const config::Config& config, std::vector<Listener> reusable,
                                      std::vector<Listener>* unused) {
-    std::vector<Listener> listeners;
-    for (const config::ListenAddress& address : config.listen) {
-        std::string wanted = bound_text(address);
-        auto same = std::find_if(reusable.begin(), reusable.end(), [&](const Listener& l) {
-            return !wanted.empty() && l.address == wanted;
-        });
-        if (same != reusable.end()) {
-            listeners.push_back(std::move(*same));
+    return open_listeners_from(config, reusable, unused);
+}
+
+std::vector<Listener> open_listeners_from(const config::Config& config,
+                                          std::vector<Listener>& reusable,
+                                          std::vector<Listener>* unused) {
+    std::size_t count = config.listen.size();
+    std::vector<Listener> listeners(count);
+    std::vector<bool> kept(count, false);  // listeners[i] was taken from `reusable`
+    // Exact addresses first, so that a port-0 entry cannot take a socket another entry names.
+    for (bool any_port : {false, true}) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const config::ListenAddress& address = config.listen[i];
+            if (is_any_port(address) != any_port) continue;
+            auto same = std::find_if(reusable.begin(), reusable.end(),
+                                     [&](const Listener& l) { return serves(l, address); });
+            if (same == reusable.end()) continue;
+            listeners[i] = std::move(*same);
             reusable.erase(same);
-            continue;
+            kept[i] = true;
         }
-        Fd fd = open_listener(address, config.backlog);
-        std::string bound = os::local_address(fd.get());
-        log::info("listening on {}", bound);
-        listeners.push_back({std::move(fd), std::move(bound)});
+    }
+    try {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (kept[i]) continue;
+            Fd fd = open_listener(config.listen[i], config.backlog);
+            std::string bound = os::local_address(fd.get());
+            log::info("listening on {}", bound);
+            listeners[i] = {std::move(fd), std::move(bound)};
+        }
+    } catch (...) {
+        // A failed reload must leave the running sockets open: the ones taken go back (the
+        // ones opened here close with `listeners`).
+        for (std::size_t i = 0; i < count; ++i) {
+            if (kept[i]) reusable.push_back(std::move(listeners[i]));
+        }
+        throw;
     }
     if (unused != nullptr) *unused = std::move(reusable);
     return listeners;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/log.hpp"
+#include "handlers/status.hpp"
 #include "os/epoll.hpp"
 #include "os/process.hpp"
 #include "os/process_info.hpp"
@@ -23,6 +24,18 @@ constexpr std::chrono::seconds kFastStopGrace{2};
 // for one that cannot (blocked in the kernel, signal handler broken) after this grace.
 constexpr std::chrono::seconds kTimeoutGrace{2};
 
+// The status page's max_active_processes: the most processes busy at once. Sampled every
+// turn of the loop (at least every tick), so that a burst between two status requests is
+// remembered; counted as the status page counts its active processes.
+void note_peak_activity(ipc::Scoreboard& scoreboard) {
+    uint64_t active = 0;
+    for (std::size_t i = 0; i < scoreboard.size(); ++i) {
+        if (handlers::counts_as_active(scoreboard.read(i).state)) ++active;
+    }
+    std::atomic<uint64_t>& peak = scoreboard.header().max_active;
+    if (active > peak.load(std::memory_order_relaxed)) peak.store(active);
+}
+
 }  // namespace
 
 Master::Master(Server& server) : server_(server) {}
@@ -38,6 +51,7 @@ int Master::run(ProcessModel& model) {
         handle_signals(model);
         reap_children(model);
         watch_children(Clock::now());
+        note_peak_activity(scoreboard());
         if (stopping()) {
             carry_on_stopping(Clock::now());
         } else {
@@ -45,13 +59,14 @@ int Master::run(ProcessModel& model) {
         }
     }
     remove_pid_file();
-    if (new_master_ == 0) remove_unix_socket_files(server_.config);
+    if (!shares_listeners()) remove_unix_socket_files(server_.config);
     log::info("master exits");
     return exit_code_;
 }
 
 void Master::prepare() {
     pid_ = ::getpid();
+    note_old_master();
     log::set_role("master");
     os::set_process_title("forkd: master");
     os::become_subreaper();  // grandchildren (CGI, later) are reaped here, never leaked
@@ -230,9 +245,9 @@ void Master::begin_stop(ProcessModel& model, Stop kind) {
     if (stop_ == Stop::none) {
         os::notify_systemd_stopping();
         model.stop_accepting(*this);
-        // New connections are refused, not queued forever, unless a binary upgrade's new
-        // master shares the listeners: then they stay open for it.
-        if (new_master_ == 0) stop_listening(server_.listeners);
+        // New connections are refused, not queued forever, unless the other master of a
+        // binary upgrade shares the listeners: then they stay open for it.
+        if (!shares_listeners()) stop_listening(server_.listeners);
         server_.listeners.clear();
     }
     stop_ = kind;

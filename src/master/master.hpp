@@ -94,6 +94,8 @@ class Master {
     void pause_for_upgrade(ProcessModel& model);
     void write_pid_file();
     void remove_pid_file();
+    void note_old_master();
+    bool shares_listeners() const;
 
     Server& server_;
     event::Loop loop_;
@@ -110,6 +112,7 @@ class Master {
     int exit_code_ = 0;
     std::vector<Listener> retired_listeners_;  // removed by a reload, closed once unused
     pid_t new_master_ = 0;                     // a binary upgrade's master, while it lives
+    pid_t old_master_ = 0;                     // the master whose upgrade started this one
     bool paused_ = false;                      // SIGWINCH: no children until a rollback
     ProcessModel* model_ = nullptr;            // the mode being run
 };

@@ -7,6 +7,7 @@
 // generation keeps serving.
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
+#include "handlers/status.hpp"
 #include "master/master.hpp"
 #include "os/systemd.hpp"
 
@@ -27,7 +28,8 @@ std::string why_not_reloadable(const config::Config& running, const config::Conf
     if (scoreboard_slots(next) > scoreboard_size) {
         return "the new pool is larger than the scoreboard made at start; restart forkd";
     }
-    return "";
+    // apply_config would refuse it, but only after the listeners were changed: refuse first.
+    return handlers::StatusHandler::validate_allow_list(next.status_allow).value_or("");
 }
 
 }  // namespace
@@ -40,8 +42,8 @@ void Master::reload(ProcessModel& model) {
         std::string refusal = why_not_reloadable(server_.config, next, scoreboard().size());
         if (!refusal.empty()) throw std::runtime_error(refusal);
         std::vector<Listener> unused;
-        std::vector<Listener> listeners =
-            open_listeners(next, std::move(server_.listeners), &unused);
+        // Leaves server_.listeners whole when an address fails.
+        std::vector<Listener> listeners = open_listeners_from(next, server_.listeners, &unused);
         server_.listeners = std::move(listeners);
         for (Listener& listener : unused)
             retired_listeners_.push_back(std::move(listener));

@@ -9,6 +9,7 @@
 // it has no parent-death signal (it must outlive the old master), and the old master's stop
 // leaves the shared listeners listening.
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "base/log.hpp"
@@ -18,6 +19,9 @@
 
 namespace forkd::master {
 namespace {
+
+// Names the old master to the new one, which shares its listening sockets.
+constexpr const char* kOldMasterVariable = "FORKD_OLD_MASTER";
 
 std::string old_pid_file(const std::string& pid_file) {
     return pid_file + ".oldbin";
@@ -43,6 +47,7 @@ void Master::start_upgrade() {
     if (!pid_file.empty()) std::rename(pid_file.c_str(), old_pid_file(pid_file).c_str());
     pid_t pid = os::fork_process();
     if (pid == 0) {
+        ::setenv(kOldMasterVariable, std::to_string(pid_).c_str(), 1);
         os::exec_with_fds(server_.binary_path, server_.arguments, listener_fds(server_.listeners),
                           kInheritedListenersVariable);
         ::_exit(os::kFatalExitCode);
@@ -74,6 +79,23 @@ void Master::pause_for_upgrade(ProcessModel& model) {
     log::info("SIGWINCH: stopping this master's children; the new master serves");
     paused_ = true;
     model.pause(*this);
+}
+
+// A master started by a binary upgrade learns its predecessor from the environment (and
+// keeps it from its own children).
+void Master::note_old_master() {
+    const char* text = ::getenv(kOldMasterVariable);
+    if (text == nullptr) return;
+    old_master_ = static_cast<pid_t>(std::atoi(text));
+    ::unsetenv(kOldMasterVariable);
+}
+
+// Whether another master serves from this master's listening sockets: the new one during an
+// upgrade, or the old one while it lives (it is still our parent; a rollback quits the new
+// master). Stopping then only closes this master's copies: shutting the sockets down, or
+// removing unix socket files, would stop them for the other master too.
+bool Master::shares_listeners() const {
+    return new_master_ != 0 || (old_master_ != 0 && ::getppid() == old_master_);
 }
 
 void Master::write_pid_file() {

@@ -136,8 +136,12 @@ void plan_generation_change(std::span<const WorkerView> workers,
 PoolSettings PoolSettings::from(const config::Config& config, uint64_t memory_limit_kb) {
     PoolSettings settings;
     settings.pm = config.pm;
-    settings.workers = config.workers;
-    settings.max_workers = std::max(config.max_workers, config.workers);
+    // max_workers is the cap of dynamic and ondemand pools whatever `workers` says (its
+    // default, 8, must not lift a max_workers of 2); a dynamic pool starts with at most it.
+    settings.max_workers = config.max_workers;
+    settings.workers = config.pm == config::Pm::dynamic
+                           ? std::min(config.workers, config.max_workers)
+                           : config.workers;
     settings.min_spare = config.min_spare;
     settings.max_spare = std::max(config.max_spare, config.min_spare);
     settings.idle_timeout = config.idle_timeout;

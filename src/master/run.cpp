@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "handlers/demo.hpp"
+#include "handlers/static_files.hpp"
 #include "handlers/status.hpp"
 #include "master/master.hpp"
 
@@ -24,7 +25,9 @@ void apply_config(Server& server, config::Config config) {
     Router router;
     // Built-in routes (status page, test routes) first, so that they match before the app.
     handlers::add_builtin_routes(router, config, server.scoreboard.get());
-    handlers::add_demo_routes(router, config.demo);
+    // The demo's exact "/" before the files' prefix "/": with both on, the demo keeps "/".
+    if (config::wants_demo_routes(config)) handlers::add_demo_routes(router, config.demo);
+    handlers::add_static_routes(router, config);
     server.options = session::Options::from(config);
     server.access_log = std::move(access_log);
     server.router = std::move(router);

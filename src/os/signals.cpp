@@ -73,7 +73,9 @@ void enter_serving_signal_state() {
 
 bool stop_requested() {
     if (g_stop) return true;
-    // A stop signal that arrived while blocked is pending, not yet recorded.
+    // A stop signal that arrived while blocked is pending, not yet recorded; and it may stay
+    // pending through a wait, since epoll_pwait and ppoll that return ready fds restore the
+    // mask without delivering it. So ask the kernel.
     sigset_t pending;
     ::sigpending(&pending);
     return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGQUIT) == 1;

@@ -159,8 +159,8 @@ TEST_F(ConfigLoaderTest, NamesTheFlagOfABadValue) {
               "--keepalive-timeout: expected a duration such as 250ms, 5s or 2m, got \"5x\"");
     EXPECT_EQ(error_of({"--workers", "four"}), "--workers: expected an integer, got \"four\"");
     EXPECT_EQ(error_of({"--workers=0"}), "--workers: must be at least 1, got 0");
-    EXPECT_EQ(error_of({"--mode", "hybrid"}),
-              "--mode: expected one of single, fork or prefork, got \"hybrid\"");
+    EXPECT_EQ(error_of({"--mode", "threaded"}),
+              "--mode: expected one of single, fork, prefork or hybrid, got \"threaded\"");
     EXPECT_THAT(error_of({"--listen", "nowhere"}), HasSubstr("--listen: \"nowhere\""));
 }
 
@@ -243,7 +243,8 @@ TEST_F(ConfigLoaderTest, ReturnsHelpTextListingEveryFlagWithoutPrinting) {
         EXPECT_THAT(invocation.help_text, HasSubstr(flag));
     }
     EXPECT_THAT(invocation.help_text, HasSubstr("[default: 5s]"));
-    EXPECT_THAT(invocation.help_text, HasSubstr("(prefork only)"));
+    EXPECT_THAT(invocation.help_text, HasSubstr("(hybrid only)"));
+    EXPECT_THAT(invocation.help_text, HasSubstr("(prefork, hybrid only)"));
     EXPECT_TRUE(load({"-h"}).show_help);
 }
 

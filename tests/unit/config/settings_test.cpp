@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "config/config_loader.hpp"
+
 namespace forkd::config {
 namespace {
 
@@ -37,6 +41,12 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "status_path",
                                                "status_allow",
                                                "test_routes",
+                                               "io_workers",
+                                               "worker_connections",
+                                               "queue_size",
+                                               "queue_timeout",
+                                               "body_buffer_size",
+                                               "health_path",
                                                "client_header_timeout",
                                                "client_body_timeout",
                                                "keepalive_timeout",
@@ -53,6 +63,15 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "server_tokens",
                                                "pid_file",
                                                "user",
+                                               "root",
+                                               "index",
+                                               "autoindex",
+                                               "symlinks",
+                                               "default_type",
+                                               "dotfiles",
+                                               "precompressed",
+                                               "locations",
+                                               "demo_routes",
                                                "demo.sleep_seconds",
                                                "demo.max_sleep_seconds"};
     EXPECT_EQ(names, expected);
@@ -94,6 +113,44 @@ TEST(Settings, SuggestTheClosestNameOrNothing) {
     EXPECT_EQ(suggest_setting("worker"), "workers");
     EXPECT_EQ(suggest_setting("demo_sleep_seconds"), "demo.sleep_seconds");
     EXPECT_EQ(suggest_setting("colour"), "");
+}
+
+TEST(StaticFileSettings, ReadEveryKeyFromToml) {
+    const std::string root = std::filesystem::temp_directory_path().string();
+    const Config config = parse_config_text("root = \"" + root +
+                                                "\"\n"
+                                                "index = [\"a.html\", \"b.html\"]\n"
+                                                "autoindex = true\n"
+                                                "symlinks = \"owner\"\n"
+                                                "default_type = \"text/plain\"\n"
+                                                "dotfiles = \"allow\"\n"
+                                                "precompressed = false\n"
+                                                "locations = [\"/a/=/srv/a\"]\n",
+                                            "forkd.toml");
+    EXPECT_EQ(config.root, root);
+    EXPECT_EQ(config.index, (std::vector<std::string>{"a.html", "b.html"}));
+    EXPECT_TRUE(config.autoindex);
+    EXPECT_EQ(config.symlinks, Symlinks::owner);
+    EXPECT_EQ(config.default_type, "text/plain");
+    EXPECT_TRUE(config.dotfiles);
+    EXPECT_FALSE(config.precompressed);
+    EXPECT_EQ(config.locations, (std::vector<std::string>{"/a/=/srv/a"}));
+}
+
+TEST(StaticFileSettings, ServeTheDemoOnlyWithoutARootUnlessTold) {
+    Config config;
+    EXPECT_TRUE(wants_demo_routes(config));
+    config.root = "/srv/www";
+    EXPECT_FALSE(wants_demo_routes(config));
+    config.demo_routes = true;
+    EXPECT_TRUE(wants_demo_routes(config));
+}
+
+TEST(StaticFileSettings, RefuseAMissingRootAndMalformedLocations) {
+    EXPECT_THROW(parse_config_text("root = \"/no/such/dir\"\n", "forkd.toml"), ConfigError);
+    EXPECT_THROW(parse_config_text("locations = [\"/a/=/srv/a\"]\n", "forkd.toml"), ConfigError);
+    EXPECT_THROW(parse_config_text("root = \"/tmp\"\nlocations = [\"nodir\"]\n", "forkd.toml"),
+                 ConfigError);
 }
 
 }  // namespace

@@ -190,12 +190,13 @@ TEST(ConfigLoader, NamesTheWrongTypeOfOtherKinds) {
               "forkd.toml:1: listen: expected an array of strings, got an array holding an "
               "integer");
     EXPECT_EQ(error_of("mode = [\"fork\"]"),
-              "forkd.toml:1: mode: expected one of single, fork or prefork, got an array");
+              "forkd.toml:1: mode: expected one of single, fork, prefork or hybrid, got an array");
 }
 
 TEST(ConfigLoader, NamesTheChoicesOfAnEnum) {
-    EXPECT_EQ(error_of("mode = \"hybrid\""),
-              "forkd.toml:1: mode: expected one of single, fork or prefork, got \"hybrid\"");
+    EXPECT_EQ(error_of("mode = \"threaded\""),
+              "forkd.toml:1: mode: expected one of single, fork, prefork or hybrid, got "
+              "\"threaded\"");
     EXPECT_EQ(error_of("log_level = \"verbose\""),
               "forkd.toml:1: log_level: expected one of debug, info, warn or error, got "
               "\"verbose\"");

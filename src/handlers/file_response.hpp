@@ -1,0 +1,39 @@
+// The response for one regular file: validators, preconditions, ranges and precompressed
+// variants. Used by the static-file handler once it has opened the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/fd.hpp"
+#include "forkd/response.hpp"
+#include "http/mime_types.hpp"
+#include "os/file_beneath.hpp"
+
+namespace forkd::handlers {
+
+// multipart/byteranges bodies are built in memory; a larger multi-range request gets the
+// whole file instead (RFC 9110 §14.2 lets a server ignore Range).
+inline constexpr std::uint64_t kMaxMultipartBytes = 1024 * 1024;
+
+// A file the handler has opened, with where it was found (to look for "name.br" beside it).
+struct OpenFile {
+    int directory = -1;    // the served directory the file lies beneath
+    std::string relative;  // its path beneath that directory
+    Fd fd;
+    os::FileStatus status;
+};
+
+struct FileResponseOptions {
+    const http::MimeTypes* mime_types = nullptr;
+    std::string_view default_type;
+    os::SymlinkPolicy symlinks = os::SymlinkPolicy::follow;
+    bool precompressed = true;
+};
+
+// 200 with the file, 206 with a range of it (or a multipart/byteranges body for several),
+// 304, 412 or 416, each with the headers RFC 9110 asks for. HEAD gets GET's head.
+Response file_response(const Request& request, OpenFile file, const FileResponseOptions& options);
+
+}  // namespace forkd::handlers

@@ -1,0 +1,92 @@
+#include "http/target_path.hpp"
+
+namespace forkd::http {
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// One segment, decoded; nullopt when it cannot name a file beneath the root.
+std::optional<std::string> decode_segment(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == '%') {
+            if (i + 2 >= raw.size()) return std::nullopt;
+            const int high = hex_value(raw[i + 1]);
+            const int low = hex_value(raw[i + 2]);
+            if (high < 0 || low < 0) return std::nullopt;
+            c = static_cast<char>(high * 16 + low);
+            i += 2;
+        }
+        if (c == '\0' || c == '/' || c == '\\') return std::nullopt;
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string TargetPath::text() const {
+    std::string out = "/" + relative();
+    if (trailing_slash && !segments.empty()) out += '/';
+    return out;
+}
+
+std::string TargetPath::relative() const {
+    std::string out;
+    for (const auto& segment : segments) {
+        if (!out.empty()) out += '/';
+        out += segment;
+    }
+    return out;
+}
+
+std::optional<TargetPath> normalize_target_path(std::string_view raw_path) {
+    if (!raw_path.starts_with('/')) return std::nullopt;
+    TargetPath path;
+    std::string_view rest = raw_path.substr(1);
+    while (true) {
+        const auto slash = rest.find('/');
+        const auto segment = decode_segment(rest.substr(0, slash));
+        if (!segment) return std::nullopt;
+        const bool last = slash == std::string_view::npos;
+        // A final "." or ".." names a directory, as if written with a slash.
+        path.trailing_slash = last && (segment->empty() || *segment == "." || *segment == "..");
+        if (*segment == "..") {
+            if (path.segments.empty()) return std::nullopt;
+            path.segments.pop_back();
+        } else if (!segment->empty() && *segment != ".") {
+            path.segments.push_back(*segment);
+        }
+        if (last) break;
+        rest.remove_prefix(slash + 1);
+    }
+    if (path.segments.empty()) path.trailing_slash = true;
+    return path;
+}
+
+std::string encode_path_segment(std::string_view segment) {
+    constexpr std::string_view kSafe = "-._~!$&'()*+,;=:@";
+    std::string out;
+    for (const char c : segment) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+            kSafe.find(c) != std::string_view::npos) {
+            out += c;
+        } else {
+            constexpr char kHex[] = "0123456789ABCDEF";
+            out += '%';
+            out += kHex[u >> 4];
+            out += kHex[u & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace forkd::http

@@ -1,0 +1,187 @@
+#include "handlers/static_files.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace forkd::handlers {
+namespace {
+
+namespace fs = std::filesystem;
+
+// <tmp>/root: hello.txt, style.css (+ .gz), .env, docs/index.html, empty/, list/<b>&"x.txt
+// <tmp>/assets: logo.svg, served under /static/
+class StaticFiles : public testing::Test {
+  protected:
+    void SetUp() override {
+        base_ = fs::temp_directory_path() / ("forkd-static-" + std::to_string(::getpid()));
+        fs::remove_all(base_);
+        for (const char* dir : {"root/docs", "root/empty", "root/list", "assets"})
+            fs::create_directories(base_ / dir);
+        write("root/hello.txt", "hello, world");
+        write("root/style.css", "body{}");
+        write("root/style.css.gz", "GZIPPED");
+        write("root/.env", "SECRET=1");
+        write("root/docs/index.html", "<h1>docs</h1>");
+        write("root/list/<b>&\"x.txt", "x");
+        write("root/noext", "?");
+        write("assets/logo.svg", "<svg/>");
+        config_.root = base_ / "root";
+        config_.locations = {"/static/=" + (base_ / "assets").string()};
+    }
+    void TearDown() override { fs::remove_all(base_); }
+
+    void write(const std::string& relative, const std::string& text) {
+        std::ofstream(base_ / relative) << text;
+    }
+
+    Response get(std::string path,
+                 std::initializer_list<std::pair<const char*, std::string>> fields = {},
+                 std::string method = "GET") {
+        StaticFilesHandler handler(config_);
+        Request request;
+        request.method = std::move(method);
+        request.path = std::move(path);
+        for (const auto& [name, value] : fields)
+            request.headers.add(name, value);
+        return handler.handle(request);
+    }
+
+    static std::string header(const Response& response, std::string_view name) {
+        return std::string(response.headers.get(name).value_or(""));
+    }
+    static const FileBody& file_of(const Response& response) {
+        return std::get<FileBody>(response.body);
+    }
+    static const std::string& bytes_of(const Response& response) {
+        return std::get<std::string>(response.body);
+    }
+
+    fs::path base_;
+    config::Config config_;
+};
+
+TEST_F(StaticFiles, ServesAFileAsAFileBodyWithValidators) {
+    const Response response = get("/hello.txt");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(header(response, "Content-Type"), "text/plain; charset=utf-8");
+    EXPECT_EQ(header(response, "Accept-Ranges"), "bytes");
+    EXPECT_FALSE(header(response, "ETag").empty());
+    EXPECT_FALSE(header(response, "Last-Modified").empty());
+    EXPECT_EQ(file_of(response).offset, 0);
+    EXPECT_EQ(file_of(response).length, 12);
+}
+
+TEST_F(StaticFiles, AnswersHeadLikeGet) {
+    const Response response = get("/hello.txt", {}, "HEAD");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(file_of(response).length, 12);
+}
+
+TEST_F(StaticFiles, RefusesOtherMethodsWithAllow) {
+    const Response response = get("/hello.txt", {}, "POST");
+    EXPECT_EQ(response.status, 405);
+    EXPECT_EQ(header(response, "Allow"), "GET, HEAD");
+}
+
+TEST_F(StaticFiles, AnswersNotFoundForMissingFilesAndDotfiles) {
+    EXPECT_EQ(get("/missing").status, 404);
+    EXPECT_EQ(get("/.env").status, 404);
+    config_.dotfiles = true;
+    EXPECT_EQ(get("/.env").status, 200);
+}
+
+TEST_F(StaticFiles, RejectsPathsThatClimbOutOrHideSeparators) {
+    for (const char* path : {"/../secret", "/%2e%2e/secret", "/..%2fsecret", "/a%00", "/..\\x"})
+        EXPECT_EQ(get(path).status, 400) << path;
+}
+
+TEST_F(StaticFiles, UsesTheDefaultTypeForUnknownExtensions) {
+    EXPECT_EQ(header(get("/noext"), "Content-Type"), "application/octet-stream");
+    config_.default_type = "text/plain";
+    EXPECT_EQ(header(get("/noext"), "Content-Type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(StaticFiles, RedirectsADirectoryToItsSlashForm) {
+    const Response response = get("/docs");
+    EXPECT_EQ(response.status, 301);
+    EXPECT_EQ(header(response, "Location"), "/docs/");
+}
+
+TEST_F(StaticFiles, ServesTheIndexFileOfADirectory) {
+    const Response response = get("/docs/");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(header(response, "Content-Type"), "text/html; charset=utf-8");
+}
+
+TEST_F(StaticFiles, ForbidsADirectoryWithoutIndexUnlessAutoindex) {
+    EXPECT_EQ(get("/list/").status, 403);
+    config_.autoindex = true;
+    const Response response = get("/list/");
+    EXPECT_EQ(response.status, 200);
+    const std::string& page = bytes_of(response);
+    EXPECT_NE(page.find("&lt;b&gt;&amp;&quot;x.txt"), std::string::npos) << page;
+    EXPECT_NE(page.find("href=\"./%3Cb%3E&amp;%22x.txt\""), std::string::npos) << page;
+    EXPECT_EQ(page.find("<b>"), std::string::npos);
+}
+
+TEST_F(StaticFiles, ServesLocationsFromTheirOwnDirectory) {
+    EXPECT_EQ(header(get("/static/logo.svg"), "Content-Type"), "image/svg+xml; charset=utf-8");
+    EXPECT_EQ(get("/logo.svg").status, 404);
+}
+
+TEST_F(StaticFiles, AnswersNotModifiedForTheCurrentEtag) {
+    const std::string etag = header(get("/hello.txt"), "ETag");
+    const Response response = get("/hello.txt", {{"If-None-Match", etag}});
+    EXPECT_EQ(response.status, 304);
+    EXPECT_EQ(header(response, "ETag"), etag);
+}
+
+TEST_F(StaticFiles, AnswersPreconditionFailedForAnotherEtag) {
+    EXPECT_EQ(get("/hello.txt", {{"If-Match", "\"other\""}}).status, 412);
+}
+
+TEST_F(StaticFiles, ServesOneRangeAsAFileSlice) {
+    const Response response = get("/hello.txt", {{"Range", "bytes=7-"}});
+    EXPECT_EQ(response.status, 206);
+    EXPECT_EQ(header(response, "Content-Range"), "bytes 7-11/12");
+    EXPECT_EQ(file_of(response).offset, 7);
+    EXPECT_EQ(file_of(response).length, 5);
+}
+
+TEST_F(StaticFiles, ServesSeveralRangesAsMultipart) {
+    const Response response = get("/hello.txt", {{"Range", "bytes=0-4,-5"}});
+    EXPECT_EQ(response.status, 206);
+    EXPECT_TRUE(header(response, "Content-Type").starts_with("multipart/byteranges; boundary="));
+    const std::string& body = bytes_of(response);
+    EXPECT_NE(body.find("Content-Range: bytes 0-4/12\r\n\r\nhello\r\n"), std::string::npos);
+    EXPECT_NE(body.find("Content-Range: bytes 7-11/12\r\n\r\nworld\r\n"), std::string::npos);
+}
+
+TEST_F(StaticFiles, AnswersUnsatisfiableRanges) {
+    const Response response = get("/hello.txt", {{"Range", "bytes=50-"}});
+    EXPECT_EQ(response.status, 416);
+    EXPECT_EQ(header(response, "Content-Range"), "bytes */12");
+}
+
+TEST_F(StaticFiles, IgnoresRangesForHeadAndForAStaleIfRange) {
+    EXPECT_EQ(get("/hello.txt", {{"Range", "bytes=0-1"}}, "HEAD").status, 200);
+    EXPECT_EQ(get("/hello.txt", {{"Range", "bytes=0-1"}, {"If-Range", "\"old\""}}).status, 200);
+    EXPECT_EQ(get("/hello.txt", {{"Range", "bytes=x"}}).status, 200);
+}
+
+TEST_F(StaticFiles, ServesAPrecompressedVariantToClientsThatAcceptIt) {
+    const Response response = get("/style.css", {{"Accept-Encoding", "gzip, deflate"}});
+    EXPECT_EQ(header(response, "Content-Encoding"), "gzip");
+    EXPECT_EQ(header(response, "Vary"), "Accept-Encoding");
+    EXPECT_EQ(header(response, "Content-Type"), "text/css; charset=utf-8");
+    EXPECT_EQ(file_of(response).length, 7);
+    EXPECT_EQ(header(get("/style.css"), "Content-Encoding"), "");
+    config_.precompressed = false;
+    EXPECT_EQ(header(get("/style.css", {{"Accept-Encoding", "gzip"}}), "Content-Encoding"), "");
+}
+
+}  // namespace
+}  // namespace forkd::handlers
