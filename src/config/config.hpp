@@ -45,7 +45,7 @@ struct DemoConfig {
 };
 
 struct Config {
-    Mode mode = Mode::fork;
+    Mode mode = Mode::hybrid;
     std::vector<ListenAddress> listen;  // default: 127.0.0.1:9933
     int backlog = 511;
 

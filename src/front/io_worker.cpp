@@ -219,11 +219,6 @@ void IoWorker::handle_request(Client& client, Request request) {
                       client.served < options_.keepalive_requests;
     client.request = std::move(request);
     const Request& current = *client.request;
-    if (!context_.config.health_path.empty() && current.path == context_.config.health_path) {
-        Response health =
-            stopping_ ? Response::text(503, "stopping\n") : Response::text(200, "ok\n");
-        return answer(client, std::move(health), keep_alive);
-    }
     Handler* handler = session::handler_for(context_.router, current);
     if (handler != nullptr && handler->dispatch(current) == Dispatch::blocking) {
         return queue_blocking(client);

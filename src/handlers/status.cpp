@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
+#include "handlers/health.hpp"
 #include "handlers/test_routes.hpp"
 #include "http/response_head.hpp"
 
@@ -419,6 +420,10 @@ void add_builtin_routes(Router& router, const config::Config& config,
     if (!config.status_path.empty() && scoreboard != nullptr) {
         router.add(config.status_path, Route::Match::exact,
                    std::make_shared<StatusHandler>(*scoreboard, status_info_from(config)));
+    }
+    if (!config.health_path.empty() && scoreboard != nullptr) {
+        router.add(config.health_path, Route::Match::exact,
+                   std::make_shared<HealthHandler>(*scoreboard));
     }
     if (config.test_routes) add_test_routes(router);
 }

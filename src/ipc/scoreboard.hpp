@@ -66,7 +66,9 @@ struct ScoreboardHeader {
     // How long dispatched requests waited: <1ms, <10ms, <100ms, <1s, <10s, longer.
     std::atomic<uint64_t> queue_wait_histogram[6]{};
     std::atomic<uint32_t> generation{0};
-    std::atomic<uint32_t> degraded{0};  // crash-loop back-off in force
+    std::atomic<uint32_t> degraded{0};
+    std::atomic<uint32_t> draining{
+        0};  // a graceful stop has begun: health checks say 503  // crash-loop back-off in force
 };
 
 class Scoreboard {

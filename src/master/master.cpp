@@ -243,6 +243,7 @@ void Master::give_up(ProcessModel& model, const std::string& reason) {
 void Master::begin_stop(ProcessModel& model, Stop kind) {
     if (stop_ == Stop::fast || stop_ == kind) return;  // a repeated signal changes nothing
     if (stop_ == Stop::none) {
+        scoreboard().header().draining = 1;
         os::notify_systemd_stopping();
         model.stop_accepting(*this);
         // New connections are refused, not queued forever, unless the other master of a

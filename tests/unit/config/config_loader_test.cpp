@@ -69,7 +69,7 @@ TEST_F(ConfigLoaderTest, UsesDefaultsWithoutFileOrFlags) {
     EXPECT_FALSE(invocation.test_only);
     EXPECT_FALSE(invocation.show_version);
     EXPECT_FALSE(invocation.show_help);
-    EXPECT_EQ(invocation.config.mode, Mode::fork);
+    EXPECT_EQ(invocation.config.mode, Mode::hybrid);
     EXPECT_THAT(texts(invocation.config.listen), ElementsAre("127.0.0.1:9933"));
     EXPECT_TRUE(invocation.config.keys_set.empty());
 }

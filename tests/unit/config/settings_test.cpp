@@ -87,7 +87,7 @@ TEST(Settings, GiveEveryRowHelpAndADefaultPrinter) {
     EXPECT_EQ(find_setting("keepalive_timeout")->show(defaults), "5s");
     EXPECT_EQ(find_setting("max_header_size")->show(defaults), "32k");
     EXPECT_EQ(find_setting("server_tokens")->show(defaults), "on");
-    EXPECT_EQ(find_setting("mode")->show(defaults), "fork");
+    EXPECT_EQ(find_setting("mode")->show(defaults), "hybrid");
 }
 
 TEST(Settings, SayWhichModesEachKeyAppliesTo) {

@@ -27,7 +27,7 @@ std::string error_of(const std::string& text) {
 
 TEST(ConfigFile, LeavesEveryDefaultInPlaceWhenEmpty) {
     const Config config = parse_config_text("", "forkd.toml");
-    EXPECT_EQ(config.mode, Mode::fork);
+    EXPECT_EQ(config.mode, Mode::hybrid);
     ASSERT_EQ(config.listen.size(), 1U);
     EXPECT_EQ(config.listen[0].host, "127.0.0.1");
     EXPECT_EQ(config.listen[0].port, 9933);
