@@ -38,7 +38,7 @@ struct ParseStep {
 };
 
 class RequestParser {
-public:
+  public:
     explicit RequestParser(const Limits& limits);
     ~RequestParser();
     RequestParser(const RequestParser&) = delete;
@@ -61,7 +61,7 @@ public:
     // Ready for the next request on the same connection.
     void reset();
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };

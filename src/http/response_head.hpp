@@ -14,17 +14,17 @@
 namespace forkd::http {
 
 enum class Framing {
-    content_length,  // bytes and file bodies, and stream bodies of known length
-    chunked,         // stream bodies to HTTP/1.1 clients
-    close_delimited, // stream bodies to HTTP/1.0 clients: the end of the body is the close
-    none,            // 1xx, 204, 304: no body and no length
+    content_length,   // bytes and file bodies, and stream bodies of known length
+    chunked,          // stream bodies to HTTP/1.1 clients
+    close_delimited,  // stream bodies to HTTP/1.0 clients: the end of the body is the close
+    none,             // 1xx, 204, 304: no body and no length
 };
 
 struct HeadOptions {
-    int version = 11;             // the request's version: a 1.0 client gets an HTTP/1.0 reply
-    bool keep_alive = true;       // adds "Connection: close" when false
-    bool server_tokens = true;    // "Server: forkd/0.1.0" or "Server: forkd"
-    std::time_t now = 0;          // for the Date field
+    int version = 11;           // the request's version: a 1.0 client gets an HTTP/1.0 reply
+    bool keep_alive = true;     // adds "Connection: close" when false
+    bool server_tokens = true;  // "Server: forkd/0.1.0" or "Server: forkd"
+    std::time_t now = 0;        // for the Date field
 };
 
 // How `response` will be framed for a client of `version`.
