@@ -213,6 +213,15 @@ Json status_json(const StatusSnapshot& snapshot, const StatusInfo& info, bool fu
     status["max_active_processes"] = snapshot.max_active;
     status["max_workers_reached"] = snapshot.max_workers_reached;
     status["slow_requests"] = snapshot.slow_requests;
+    status["queue_length"] = snapshot.queue_length;
+    status["max_queue_length"] = snapshot.max_queue_length;
+    status["queue_timeouts"] = snapshot.queue_timeouts;
+    static constexpr std::array<const char*, 6> kWaitBuckets = {
+        "queue_wait_under_1ms", "queue_wait_under_10ms", "queue_wait_under_100ms",
+        "queue_wait_under_1s",  "queue_wait_under_10s",  "queue_wait_10s_or_more"};
+    for (std::size_t i = 0; i < kWaitBuckets.size(); ++i) {
+        status[kWaitBuckets[i]] = snapshot.queue_waits[i];
+    }
     status["degraded"] = snapshot.degraded;
     status["generation"] = snapshot.generation;
     status["settings"] = Json{{"workers", info.workers},
@@ -342,6 +351,12 @@ StatusSnapshot take_snapshot(const ipc::Scoreboard& scoreboard, uint64_t now_ms)
     snapshot.max_listen_queue = header.max_listen_queue.load();
     snapshot.max_workers_reached = header.max_workers_reached.load();
     snapshot.slow_requests = header.slow_requests.load();
+    snapshot.queue_length = header.queued.load();
+    snapshot.max_queue_length = header.max_queued.load();
+    snapshot.queue_timeouts = header.queue_timeouts.load();
+    for (std::size_t i = 0; i < snapshot.queue_waits.size(); ++i) {
+        snapshot.queue_waits[i] = header.queue_wait_histogram[i].load();
+    }
     snapshot.generation = header.generation.load();
     snapshot.degraded = header.degraded.load() != 0;
     for (std::size_t i = 0; i < scoreboard.size(); ++i) {

@@ -58,6 +58,10 @@ struct StatusSnapshot {
     uint64_t max_active = 0;  // never below `active`
     uint64_t max_workers_reached = 0;
     uint64_t slow_requests = 0;
+    uint64_t queue_length = 0;  // hybrid: requests waiting for an app worker
+    uint64_t max_queue_length = 0;
+    uint64_t queue_timeouts = 0;
+    std::array<uint64_t, 6> queue_waits{};  // <1ms, <10ms, <100ms, <1s, <10s, longer
     uint32_t generation = 0;
     bool degraded = false;
     std::vector<ProcessRow> processes;  // every slot that is not empty

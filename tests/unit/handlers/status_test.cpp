@@ -165,6 +165,22 @@ TEST_F(StatusPage, ReportsDegradedWhenTheBackOffIsInForce) {
     EXPECT_TRUE(json_of(get("json"))["degraded"].get<bool>());
 }
 
+TEST_F(StatusPage, ReportsTheQueueAndHowLongRequestsWaitedInIt) {
+    ipc::ScoreboardHeader& header = scoreboard.header();
+    header.queued = 3;
+    header.max_queued = 7;
+    header.queue_timeouts = 2;
+    header.queue_wait_histogram[0] = 10;
+    header.queue_wait_histogram[3] = 4;
+    json status = json_of(get("json"));
+    EXPECT_EQ(status["queue_length"].get<uint64_t>(), 3U);
+    EXPECT_EQ(status["max_queue_length"].get<uint64_t>(), 7U);
+    EXPECT_EQ(status["queue_timeouts"].get<uint64_t>(), 2U);
+    EXPECT_EQ(status["queue_wait_under_1ms"].get<uint64_t>(), 10U);
+    EXPECT_EQ(status["queue_wait_under_1s"].get<uint64_t>(), 4U);
+    EXPECT_EQ(status["queue_wait_10s_or_more"].get<uint64_t>(), 0U);
+}
+
 TEST_F(StatusPage, FullJsonListsEveryProcessThatIsNotEmpty) {
     json processes = json_of(get("json&full"))["processes"];
     ASSERT_EQ(processes.size(), 4u);
