@@ -94,7 +94,7 @@ std::optional<Request> Connection::read_request(Ending& ending) {
     bool continue_sent = false;
     os::Deadline deadline =
         os::Clock::now() + (idle ? options_.keepalive_timeout : options_.client_header_timeout);
-    std::array<char, 16 * 1024> chunk{};
+    std::array<char, 16 * 1024> chunk;  // not zero-filled: recv() writes what it returns
     for (;;) {
         if (!buffer_.empty()) {
             http::ParseStep step = parser_.feed(buffer_);
