@@ -12,8 +12,8 @@ namespace forkd::os {
 // across the processes that share them, so the pool's total is honest. nullopt when gone.
 std::optional<uint64_t> proportional_set_size_kb(pid_t pid);
 
-// Connections waiting in a TCP listener's accept queue (TCP_INFO's tcpi_unacked on a
-// listening socket). 0 for other sockets.
+// Connections waiting in a listener's accept queue: TCP_INFO for TCP, sock_diag for unix
+// sockets. 0 for other sockets.
 uint64_t listen_queue_length(int listener);
 
 // The memory.max of the calling process's cgroup (v2) in kB; nullopt when unlimited or
