@@ -34,7 +34,12 @@ void serve_until_stopped(std::span<const int> listeners, const session::Services
         // Signals are unblocked only inside this wait (and the session's idle waits).
         int count =
             os::epoll_wait_for(epoll.get(), ready, std::chrono::milliseconds(-1), os::wait_mask());
-        for (int i = 0; i < count && !os::stop_requested(); ++i) {
+        // Every connection the kernel woke this worker for is served, even if a stop came
+        // meanwhile: with EPOLLEXCLUSIVE no other worker was woken for it, so one left in
+        // the queue would wait for the next arrival (a retiring worker at a reload or
+        // upgrade stalled clients so). A stopping master has shut the listeners already,
+        // so accept finds nothing then.
+        for (int i = 0; i < count; ++i) {
             auto listener = static_cast<int>(ready[static_cast<std::size_t>(i)].data.u64);
             std::optional<os::Accepted> accepted = os::accept_connection(listener);
             if (!accepted) continue;  // another worker was faster
