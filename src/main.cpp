@@ -12,6 +12,7 @@
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
 #include "config/settings.hpp"
+#include "handlers/status.hpp"
 #include "master/server.hpp"
 #include "os/process.hpp"
 #include "os/process_title.hpp"
@@ -88,6 +89,11 @@ int start(int argc, char** argv) {
     }
     if (!invocation.signal.empty())
         return signal_running_master(invocation.config, invocation.signal);
+    if (auto problem =
+            handlers::StatusHandler::validate_allow_list(invocation.config.status_allow)) {
+        std::fprintf(stderr, "forkd: %s\n", problem->c_str());
+        return 1;
+    }
     if (invocation.test_only) {
         std::printf("forkd: the configuration %s is valid\n", invocation.config_path.empty()
                                                                   ? "(defaults and flags)"

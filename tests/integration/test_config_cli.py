@@ -125,3 +125,13 @@ def test_address_in_use_is_one_line_naming_it_and_a_failure(config_file, taken_a
     naming = [line for line in result.stderr.splitlines() if taken_address in line]
     assert len(naming) == 1
     assert "in use" in naming[0]
+
+
+def test_check_refuses_a_status_allow_entry_that_is_no_address(tmp_path):
+    config = tmp_path / "forkd.toml"
+    config.write_text('status_allow = ["not-an-address"]\n')
+    result = subprocess.run([FORKD_BIN, "-t", "-c", str(config)], capture_output=True, text=True,
+                            timeout=10)
+    assert result.returncode != 0
+    assert "status_allow" in result.stderr
+    assert "not-an-address" in result.stderr
