@@ -6,37 +6,11 @@
 #include <algorithm>
 #include <iterator>
 
+#include "http/response_head.hpp"
 #include "http/target_path.hpp"
 
 namespace forkd::handlers {
 namespace {
-
-std::string escape_html(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 bool listed_before(const os::DirectoryEntry& a, const os::DirectoryEntry& b) {
     if (a.is_directory != b.is_directory) return a.is_directory;
@@ -51,7 +25,7 @@ std::string render_autoindex(std::string_view directory_path,
         std::erase_if(entries, [](const auto& entry) { return entry.name.starts_with('.'); });
     }
     std::ranges::sort(entries, listed_before);
-    const std::string title = escape_html(fmt::format("Index of {}", directory_path));
+    const std::string title = http::escape_html(fmt::format("Index of {}", directory_path));
     std::string page = fmt::format(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n"
         "<body><h1>{0}</h1><hr><pre>\n",
@@ -62,8 +36,8 @@ std::string render_autoindex(std::string_view directory_path,
         const std::string href = "./" + http::encode_path_segment(entry.name) + slash;
         const std::string size = entry.is_directory ? "-" : std::to_string(entry.size);
         fmt::format_to(std::back_inserter(page), "<a href=\"{}\">{}</a>  {:%d-%b-%Y %H:%M}  {}\n",
-                       escape_html(href), escape_html(entry.name + slash), fmt::gmtime(entry.mtime),
-                       size);
+                       http::escape_html(href), http::escape_html(entry.name + slash),
+                       fmt::gmtime(entry.mtime), size);
     }
     page += "</pre><hr></body></html>\n";
     return page;

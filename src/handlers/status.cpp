@@ -238,27 +238,10 @@ Json status_json(const StatusSnapshot& snapshot, const StatusInfo& info, bool fu
     return status;
 }
 
-std::string escape_html(std::string_view text) {
-    static constexpr std::string_view kSpecial = "&<>\"'";
-    static constexpr std::array<std::string_view, 5> kEntities = {"&amp;", "&lt;", "&gt;", "&quot;",
-                                                                  "&#39;"};
-    std::string escaped;
-    escaped.reserve(text.size());
-    for (char c : text) {
-        std::size_t special = kSpecial.find(c);
-        if (special == std::string_view::npos) {
-            escaped += c;
-        } else {
-            escaped += kEntities[special];
-        }
-    }
-    return escaped;
-}
-
 // A cell's text: strings as they are, start times as UTC dates, other values as JSON writes
 // them; always escaped.
 std::string cell_text(const std::string& key, const Json& value) {
-    if (value.is_string()) return escape_html(value.get<std::string>());
+    if (value.is_string()) return http::escape_html(value.get<std::string>());
     if (key == "start_time" && value.is_number_unsigned()) {
         auto seconds = static_cast<std::time_t>(value.get<uint64_t>());
         std::tm utc{};
@@ -268,7 +251,7 @@ std::string cell_text(const std::string& key, const Json& value) {
         }
         return text;
     }
-    return escape_html(value.dump());
+    return http::escape_html(value.dump());
 }
 
 void append_figures(std::string& html, const Json& object, const std::string& prefix) {
@@ -280,8 +263,8 @@ void append_figures(std::string& html, const Json& object, const std::string& pr
         }
         std::string label = prefix + key;
         std::replace(label.begin(), label.end(), '_', ' ');
-        html +=
-            "<tr><th>" + escape_html(label) + "</th><td>" + cell_text(key, value) + "</td></tr>\n";
+        html += "<tr><th>" + http::escape_html(label) + "</th><td>" + cell_text(key, value) +
+                "</td></tr>\n";
     }
 }
 
@@ -291,7 +274,7 @@ void append_process_table(std::string& html, const Json& processes) {
         for (const auto& [key, value] : processes.front().items()) {
             std::string label = key;
             std::replace(label.begin(), label.end(), '_', ' ');
-            html += "<th>" + escape_html(label) + "</th>";
+            html += "<th>" + http::escape_html(label) + "</th>";
         }
     }
     html += "</tr>\n";

@@ -33,33 +33,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     fmt::format_to(std::back_inserter(out), "{}: {}\r\n", name, value);
 }
 
-std::string escape_html(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 Framing framing_for(const Response& response, int version) {
@@ -120,6 +93,33 @@ Response error_response(int status, std::string_view detail) {
         "<body><h1>{0}</h1><p>{1}</p><hr><p>forkd</p></body></html>\n",
         escape_html(title), escape_html(detail));
     return Response::text(status, std::move(page), "text/html; charset=utf-8");
+}
+
+std::string escape_html(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
 }
 
 }  // namespace forkd::http
