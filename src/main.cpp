@@ -15,6 +15,7 @@
 #include "handlers/status.hpp"
 #include "master/server.hpp"
 #include "os/process.hpp"
+#include "os/process_info.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
 #include "os/systemd.hpp"
@@ -108,6 +109,8 @@ int start(int argc, char** argv) {
     const config::Config& config = invocation.config;
     log::open(config.error_log, master::to_log_level(config.log_level));
     warn_about_unused_settings(config);
+    uint64_t open_files = os::raise_open_files_limit();
+    log::debug("open files limit: {}", open_files);
     server.scoreboard = std::make_unique<ipc::Scoreboard>(master::scoreboard_slots(config));
     std::vector<master::Listener> unused;
     server.listeners = master::open_listeners(config, inherited_listeners(), &unused);

@@ -29,6 +29,8 @@ constexpr int kAcceptBatch = 64;
 // completion of this io worker's own requests retries at once.
 constexpr std::chrono::milliseconds kQueuePoll{2};
 constexpr std::size_t kReadChunk = 16 * 1024;
+// How long an io worker that ran out of file descriptors stops accepting.
+constexpr std::chrono::milliseconds kAcceptPause{100};
 
 class IoWorker {
   public:
@@ -76,6 +78,7 @@ class IoWorker {
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     uint64_t next_id_ = 1;
     bool listening_ = false;
+    Clock::time_point resume_accepting_at_{};  // after running out of file descriptors
     bool stopping_ = false;
 };
 
@@ -94,17 +97,20 @@ int IoWorker::run() {
         now = Clock::now();
         dispatch_queue(now);
         expire(now);
-        if (!stopping_ && !listening_ && accepting_allowed()) watch_listeners(true);
+        if (!stopping_ && !listening_ && accepting_allowed() && now >= resume_accepting_at_) {
+            watch_listeners(true);
+        }
     }
     return 0;
 }
 
 std::chrono::milliseconds IoWorker::wait_time(Clock::time_point now) const {
     if (!queue_.empty()) return kQueuePoll;
-    if (timers_.empty()) return std::chrono::milliseconds(1000);
+    // Not listening (worker_connections or no fds left): look again soon.
+    auto longest = listening_ || stopping_ ? std::chrono::milliseconds(1000) : kAcceptPause;
+    if (timers_.empty()) return longest;
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(timers_.top().first - now);
-    return std::clamp(until + std::chrono::milliseconds(1), std::chrono::milliseconds(0),
-                      std::chrono::milliseconds(1000));
+    return std::clamp(until + std::chrono::milliseconds(1), std::chrono::milliseconds(0), longest);
 }
 
 bool IoWorker::accepting_allowed() const {
@@ -132,7 +138,15 @@ void IoWorker::accept_from(int listener) {
             watch_listeners(false);
             return;
         }
-        std::optional<os::Accepted> accepted = os::accept_connection(listener);
+        bool out_of_fds = false;
+        std::optional<os::Accepted> accepted = os::accept_connection(listener, &out_of_fds);
+        if (out_of_fds) {
+            // The listener stays readable while we cannot accept: look away for a moment
+            // (as nginx does) instead of spinning; connections wait in the listen queue.
+            watch_listeners(false);
+            resume_accepting_at_ = Clock::now() + kAcceptPause;
+            return;
+        }
         if (!accepted) return;
         context_.scoreboard.header().accepted.fetch_add(1, std::memory_order_relaxed);
         os::set_tcp_nodelay(accepted->fd.get());

@@ -63,6 +63,7 @@ std::size_t scoreboard_slots(const config::Config& config) {
         case config::Mode::hybrid:
             break;
     }
+    // Room for max_workers even in a static pool: a reload may grow it up to there.
     auto pool = static_cast<std::size_t>(std::max(config.workers, config.max_workers));
     // Hybrid's io workers: two generations of them at most, during a reload.
     std::size_t io = config.mode == config::Mode::hybrid

@@ -6,6 +6,7 @@
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -95,6 +96,16 @@ uint64_t listen_queue_length(int listener) {
     if (::getsockopt(listener, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
     if (info.tcpi_state != TCP_LISTEN) return 0;
     return info.tcpi_unacked;  // on a listening socket: the accept queue's length
+}
+
+uint64_t raise_open_files_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return limit.rlim_cur;
 }
 
 std::optional<uint64_t> cgroup_memory_limit_kb() {

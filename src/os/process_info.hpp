@@ -16,6 +16,11 @@ std::optional<uint64_t> proportional_set_size_kb(pid_t pid);
 // sockets. 0 for other sockets.
 uint64_t listen_queue_length(int listener);
 
+// Raises the soft limit on open files to the hard limit, as servers do at start: io workers
+// hold thousands of connections, the hybrid master a socket pair per scoreboard slot.
+// Returns the limit now in force.
+uint64_t raise_open_files_limit();
+
 // The memory.max of the calling process's cgroup (v2) in kB; nullopt when unlimited or
 // unknown.
 std::optional<uint64_t> cgroup_memory_limit_kb();

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -113,7 +114,8 @@ std::string local_address(int fd) {
     return format_peer(address);
 }
 
-std::optional<Accepted> accept_connection(int listener) {
+std::optional<Accepted> accept_connection(int listener, bool* out_of_resources) {
+    if (out_of_resources != nullptr) *out_of_resources = false;
     sockaddr_storage address{};
     socklen_t length = sizeof address;
     int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&address), &length,
@@ -121,7 +123,16 @@ std::optional<Accepted> accept_connection(int listener) {
     if (fd < 0) {
         int error = errno;
         if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
-            log::warn("accept: {} (connection left in the listen queue)", std::strerror(error));
+            // Once a second at most: the listener stays readable, so a caller that keeps
+            // trying would otherwise write this line thousands of times.
+            static auto last_logged = std::chrono::steady_clock::time_point{};
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_logged >= std::chrono::seconds(1)) {
+                last_logged = now;
+                log::warn("accept: {} (connections wait in the listen queue)",
+                          std::strerror(error));
+            }
+            if (out_of_resources != nullptr) *out_of_resources = true;
         }
         // EAGAIN: another process took it; ECONNABORTED and the like: the client left.
         return std::nullopt;

@@ -29,9 +29,10 @@ struct Accepted {
 };
 
 // Accepts one pending connection, or nothing when none is pending (EAGAIN) or the client
-// gave up before we got to it. Resource exhaustion (EMFILE, ENFILE, ENOBUFS) is logged and
-// reported as nothing, too.
-std::optional<Accepted> accept_connection(int listener);
+// gave up before we got to it. Resource exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM) is
+// logged (once a second at most), reported as nothing, and flagged in `out_of_resources`:
+// an event loop should then stop watching the listener for a while instead of spinning.
+std::optional<Accepted> accept_connection(int listener, bool* out_of_resources = nullptr);
 
 void set_nonblocking(int fd, bool on);
 void set_tcp_nodelay(int fd);
