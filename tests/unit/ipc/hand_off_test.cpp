@@ -1,0 +1,78 @@
+// The hand-off messages: what an io worker encodes, an app worker must decode unchanged.
+#include "ipc/hand_off.hpp"
+
+#include <gtest/gtest.h>
+
+namespace forkd::ipc {
+namespace {
+
+HandOff sample_hand_off() {
+    HandOff hand_off;
+    hand_off.worker_pid = 4242;
+    hand_off.connection = 77;
+    hand_off.keep_alive_allowed = false;
+    hand_off.request.method = "POST";
+    hand_off.request.target = "/upload?name=a%20b";
+    hand_off.request.path = "/upload";
+    hand_off.request.query = "name=a%20b";
+    hand_off.request.version = 10;
+    hand_off.request.remote_addr = "[::1]:40000";
+    hand_off.request.headers.add("Host", "example");
+    hand_off.request.headers.add("X-Empty", "");
+    hand_off.request.body = std::string("binary\0body", 11);
+    return hand_off;
+}
+
+TEST(HandOff, SurvivesEncodingAndDecodingFieldForField) {
+    HandOff sent = sample_hand_off();
+    std::optional<HandOff> received = decode_hand_off(encode(sent));
+    ASSERT_TRUE(received.has_value());
+    EXPECT_EQ(received->worker_pid, 4242);
+    EXPECT_EQ(received->connection, 77U);
+    EXPECT_FALSE(received->keep_alive_allowed);
+    EXPECT_FALSE(received->body_in_file);
+    const Request& request = received->request;
+    EXPECT_EQ(request.method, "POST");
+    EXPECT_EQ(request.target, "/upload?name=a%20b");
+    EXPECT_EQ(request.path, "/upload");
+    EXPECT_EQ(request.query, "name=a%20b");
+    EXPECT_EQ(request.version, 10);
+    EXPECT_EQ(request.remote_addr, "[::1]:40000");
+    EXPECT_EQ(request.headers.get("host"), "example");
+    EXPECT_EQ(request.headers.get("X-Empty"), "");
+    EXPECT_EQ(request.body, std::string("binary\0body", 11));
+}
+
+TEST(HandOff, LeavesTheBodyOutWhenItTravelsInAFile) {
+    HandOff sent = sample_hand_off();
+    sent.body_in_file = true;
+    std::optional<HandOff> received = decode_hand_off(encode(sent));
+    ASSERT_TRUE(received.has_value());
+    EXPECT_TRUE(received->body_in_file);
+    EXPECT_TRUE(received->request.body.empty());
+}
+
+TEST(HandOff, RefusesATruncatedOrPaddedMessage) {
+    std::string bytes = encode(sample_hand_off());
+    for (std::size_t cut : {std::size_t{0}, std::size_t{3}, bytes.size() / 2, bytes.size() - 1}) {
+        EXPECT_FALSE(decode_hand_off(std::string_view(bytes).substr(0, cut)).has_value()) << cut;
+    }
+    EXPECT_FALSE(decode_hand_off(bytes + "x").has_value());
+}
+
+TEST(Completion, SurvivesEncodingAndDecoding) {
+    Completion sent{404, 1234, true, false};
+    std::optional<Completion> received = decode_completion(encode(sent));
+    ASSERT_TRUE(received.has_value());
+    EXPECT_EQ(received->status, 404);
+    EXPECT_EQ(received->body_bytes, 1234U);
+    EXPECT_TRUE(received->complete);
+    EXPECT_FALSE(received->keep_alive);
+}
+
+TEST(Completion, IsNeverMistakenForTheStartedByte) {
+    EXPECT_FALSE(decode_completion(std::string_view(&kStarted, 1)).has_value());
+}
+
+}  // namespace
+}  // namespace forkd::ipc
