@@ -3,23 +3,16 @@
 #include <optional>
 
 #include "forkd/request.hpp"
+#include "http/field_text.hpp"
 
 namespace forkd::http {
 namespace {
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
 
 // Whether the parameters of one list member ("q=0", "q=0.000") say "not acceptable".
 bool has_zero_quality(std::string_view parameters) {
     while (!parameters.empty()) {
         const auto semicolon = parameters.find(';');
-        const std::string_view parameter = trim(parameters.substr(0, semicolon));
+        const std::string_view parameter = trim_ows(parameters.substr(0, semicolon));
         if (parameter.size() >= 2 && (parameter[0] == 'q' || parameter[0] == 'Q') &&
             parameter[1] == '=') {
             const std::string_view value = parameter.substr(2);
@@ -40,7 +33,7 @@ bool accepts_coding(std::string_view accept_encoding, std::string_view coding) {
         const auto comma = accept_encoding.find(',');
         const std::string_view member = accept_encoding.substr(0, comma);
         const auto semicolon = member.find(';');
-        const std::string_view name = trim(member.substr(0, semicolon));
+        const std::string_view name = trim_ows(member.substr(0, semicolon));
         const bool acceptable =
             semicolon == std::string_view::npos || !has_zero_quality(member.substr(semicolon + 1));
         if (iequals(name, coding) || (iequals(coding, "gzip") && iequals(name, "x-gzip"))) {

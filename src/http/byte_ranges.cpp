@@ -8,19 +8,12 @@
 #include <optional>
 
 #include "forkd/request.hpp"
+#include "http/field_text.hpp"
 
 namespace forkd::http {
 namespace {
 
 constexpr std::uint64_t kHuge = std::numeric_limits<std::uint64_t>::max();
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
 
 // 1*DIGIT; a number too large for 64 bits saturates (it is then beyond any file anyway).
 std::optional<std::uint64_t> read_number(std::string_view text) {
@@ -66,7 +59,7 @@ std::optional<Spec> read_spec(std::string_view text, std::uint64_t size) {
 }  // namespace
 
 RangeSelection select_ranges(std::string_view header, std::uint64_t size) {
-    header = trim(header);
+    header = trim_ows(header);
     constexpr std::string_view kUnit = "bytes=";
     if (header.size() < kUnit.size() || !iequals(header.substr(0, kUnit.size()), kUnit)) return {};
     std::string_view list = header.substr(kUnit.size());
@@ -74,7 +67,7 @@ RangeSelection select_ranges(std::string_view header, std::uint64_t size) {
     std::size_t specs = 0;
     while (true) {
         const auto comma = list.find(',');
-        const std::string_view element = trim(list.substr(0, comma));
+        const std::string_view element = trim_ows(list.substr(0, comma));
         // Empty list elements are allowed by the #rule (RFC 9110 §5.6.1) and carry nothing.
         if (!element.empty()) {
             const auto spec = read_spec(element, size);

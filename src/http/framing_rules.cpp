@@ -6,17 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "http/field_text.hpp"
+
 namespace forkd::http {
 
 namespace {
 
 using Kind = BodyFraming::Kind;
-
-std::string_view trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t");
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 // The elements of every field called `name`, in order (RFC 9110 §5.6.1 lists); empty
 // elements are kept so that the caller can refuse them where they matter.
@@ -27,7 +23,7 @@ std::vector<std::string_view> list_elements(const Headers& headers, std::string_
         std::string_view rest = value;
         for (;;) {
             const auto comma = rest.find(',');
-            out.push_back(trim(rest.substr(0, comma)));
+            out.push_back(trim_ows(rest.substr(0, comma)));
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
         }
@@ -45,7 +41,7 @@ bool is_known_coding(std::string_view coding) {
 
 // A parameter (";q=1") does not change what a coding is; its name decides.
 std::string_view coding_name(std::string_view coding) {
-    return trim(coding.substr(0, coding.find(';')));
+    return trim_ows(coding.substr(0, coding.find(';')));
 }
 
 std::optional<ParseError> check_transfer_encoding(const Request& request) {
