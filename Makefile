@@ -4,7 +4,9 @@ CXX_COMPILER ?= g++
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test test-clang bench format check-format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run test test-clang test-asan fuzz test-extended bench format check-format clean
 
 all: build
 
@@ -27,6 +29,29 @@ test: build
 test-clang:
 	$(MAKE) test BUILD=build-clang CXX_COMPILER=clang++
 
+# Sanitizer and fuzz builds (docs/testing.md): clang++ 14, Debug (Beast's assertions on) at
+# -O1, ASan and UBSan. Not part of `make test`.
+SANITIZED = -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+	-DCMAKE_CXX_COMPILER=clang++
+
+# The whole suite against a sanitizer build in build-asan/; any sanitizer report fails it.
+test-asan:
+	scripts/install-deps fuzz
+	cmake -S . -B build-asan $(SANITIZED) -DFORKD_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	scripts/test-asan build-asan
+
+# Every libFuzzer target of fuzz/ for FUZZ_SECONDS each, built in build-fuzz/.
+fuzz:
+	scripts/install-deps fuzz
+	cmake -S . -B build-fuzz $(SANITIZED) -DFORKD_FUZZ=ON
+	cmake --build build-fuzz --target fuzzers -j $(JOBS)
+	fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+# The longer checks: a minute of every fuzz target.
+test-extended:
+	$(MAKE) fuzz FUZZ_SECONDS=60
+
 bench: build
 	scripts/install-deps bench
 	bench/run $(BUILD)/forkd
@@ -38,4 +63,4 @@ check-format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
 clean:
-	rm -rf build build-clang
+	rm -rf build build-clang build-asan build-fuzz

@@ -1,19 +1,20 @@
 """forkd's benchmarks against nginx, h2o, nginx + PHP-FPM, Apache prefork, gunicorn, the
-tutorial's PHP server and tcpserver. Writes docs/benchmarks.md, docs/img/ and
-bench/results/latest.json.
+tutorial's PHP server, tcpserver and a minimal fork-per-connection server (fork-floor).
+Writes docs/benchmarks.md, docs/img/ and bench/results/latest.json.
 
-    bench/run build/forkd                      # full run (about 20 minutes on 2 CPUs)
+    bench/run build/forkd                      # full run (about 25 minutes on 2 CPUs)
     bench/run build/forkd --quick              # one short repetition, to iterate
     bench/run build/forkd --only W1,W2 --servers forkd,nginx
 
 Fairness: servers are pinned to one CPU set and everything else (this script, wrk, ab,
-the W4 sleepers) to another. Repetitions are the outer loop, so that drift on a shared
+the W4 sleepers, slowhttptest, strace) to another. Repetitions are the outer loop, so that drift on a shared
 machine spreads over all servers instead of landing on one.
 """
 import argparse
 import datetime
 import json
 import os
+import resource
 import sys
 import time
 import traceback
@@ -25,7 +26,8 @@ import workloads
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+OPEN_FILES = 65536  # RLIMIT_NOFILE for the servers and load tools: W6 holds 1,000 connections
 
 
 def parse_args(argv):
@@ -33,7 +35,7 @@ def parse_args(argv):
     p.add_argument("--forkd", required=True, help="the forkd binary")
     p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     p.add_argument("--quick", action="store_true", help="one short repetition of everything")
-    p.add_argument("--only", default="W1,W2,W4,W5", help="workloads, e.g. W1,W2")
+    p.add_argument("--only", default=",".join(WORKLOADS), help="workloads, e.g. W1,W2")
     p.add_argument("--servers", default="", help="names or families, e.g. forkd,nginx")
     p.add_argument("--repeat", type=int)
     p.add_argument("--seconds", type=int, help="W1: each wrk run")
@@ -44,18 +46,23 @@ def parse_args(argv):
                    help="W2/W4 request cap for servers that keep a process per connection")
     p.add_argument("--w4-seconds", type=int)
     p.add_argument("--w4-clients", type=int, default=4, help="W4: ab concurrency on /")
+    p.add_argument("--slowloris", type=int, default=1000, help="W6: slowloris connections held")
+    p.add_argument("--w6-seconds", type=int, help="W6: the wrk run on / while they are held")
+    p.add_argument("--w6-clients", type=int, default=8, help="W6: wrk connections on /")
+    p.add_argument("--no-strace", action="store_true", help="W3: skip the system-call count")
     p.add_argument("--server-cpus", default="0", help="taskset list for the servers")
     p.add_argument("--load-cpus", default="1", help="taskset list for everything else")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--from-json", metavar="FILE",
                    help="re-write the page from saved results (e.g. after editing bench/reading.md)")
     opts = p.parse_args(argv)
-    # Full-run defaults sized so that everything fits in about 20 minutes on 2 CPUs.
+    # Full-run defaults sized so that everything fits in about 25 minutes on 2 CPUs:
+    # W1, W2, W4, W5 about 16, W3 about 3.5 (strace once), W6 about 2, W7 about 1.
     defaults = dict(repeat=3, seconds=5, ab_requests=20000, ab_seconds=8, bounded_requests=1000,
-                    w4_seconds=6)
+                    w4_seconds=6, w6_seconds=5)
     if opts.quick:
         defaults = dict(repeat=1, seconds=2, ab_requests=3000, ab_seconds=3, bounded_requests=300,
-                        w4_seconds=3)
+                        w4_seconds=3, w6_seconds=3)
     for key, value in defaults.items():
         if getattr(opts, key) is None:
             setattr(opts, key, value)
@@ -80,18 +87,38 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def raise_open_files():
+    """Soft (and, as root, hard) RLIMIT_NOFILE up to OPEN_FILES, inherited by every server
+    and load tool the bench starts (`ulimit -n`); returns the soft limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, OPEN_FILES)
+    for limits in ((want, max(hard, want)), (min(want, hard), hard)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+            break
+        except (ValueError, OSError):
+            continue
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def runs_for(spec, opts):
     """(workload, argument) pairs to run for `spec`, in order. W5 rides along on W1 (W2
-    for servers without keep-alive), so asking for W5 alone still runs that load."""
+    for servers without keep-alive), so asking for W5 alone still runs that load. W3, W6
+    and W7 run for the servers whose spec lists them (Spec.extra)."""
     wanted = set(opts.only)
     memory_on = ("W1" if spec.keepalive else "W2") if "W5" in wanted else None
     if spec.keepalive and ("W1" in wanted or memory_on == "W1"):
         yield "W1", None
     if "W2" in wanted or memory_on == "W2":
         yield "W2", None
+    if "W3" in wanted and "W3" in spec.extra:
+        yield "W3", None
     if "W4" in wanted and spec.sleep_route:
         for n in workloads.W4_IN_FLIGHT:
             yield "W4", n
+    for w in ("W6", "W7"):
+        if w in wanted and w in spec.extra:
+            yield w, None
 
 
 def run_one(spec, workload, arg, opts, rep):
@@ -99,11 +126,17 @@ def run_one(spec, workload, arg, opts, rep):
     memory = {} if "W5" in opts.only and workload == ("W1" if spec.keepalive else "W2") else None
     fork_cap = servers.APP_WORKERS if workload == "W4" else 256
     sleepers = None
-    with servers.Run(spec, opts.forkd, opts.server_cpus, fork_cap) as run:
+    with servers.Run(spec, opts.forkd, opts.server_cpus, fork_cap, workload) as run:
         if workload == "W1":
             records = workloads.w1(run, opts, memory)
         elif workload == "W2":
             records = workloads.w2(run, opts, memory)
+        elif workload == "W3":
+            records = workloads.w3(run, opts, syscalls=rep == 0 and not opts.no_strace)
+        elif workload == "W6":
+            records = workloads.w6(run, opts)
+        elif workload == "W7":
+            records = workloads.w7(run, opts)
         else:
             records, sleepers = workloads.w4(run, opts, arg)
     if sleepers:  # the server is gone now, so every sleeper returns
@@ -139,8 +172,10 @@ def main(argv):
             unavailable[spec.name] = f"{', '.join(missing)} not installed (scripts/install-deps bench)"
         else:
             specs.append(spec)
-    if "W3" in opts.only:
-        log("W3 (static files) waits for the static-files issue: skipped")
+    opts.open_files = raise_open_files()
+    if "W6" in opts.only and opts.open_files < opts.slowloris + 1024:
+        log(f"W6: only {opts.open_files} open files allowed (ulimit -n); the servers and "
+            f"slowhttptest may not reach {opts.slowloris} connections")
     started, t0 = datetime.datetime.now().isoformat(timespec="seconds"), time.monotonic()
     env = report.environment(opts.forkd)
     records = []
@@ -151,10 +186,14 @@ def main(argv):
                 try:
                     got = run_one(spec, workload, arg, opts, rep)
                     records += got
-                    log(f"{label}: " + ", ".join(f"{r['variant']} {r['rps']:,.0f} req/s"
-                                                for r in got if "rps" in r))
+                    log(f"{label}: " + ", ".join(
+                        f"{r['variant']} {r['rps']:,.0f} req/s" if "rps" in r else
+                        f"{r['variant']} {r['syscalls_per_req']:.1f} per request"
+                        for r in got if "rps" in r or "syscalls_per_req" in r))
                 except Exception as e:  # one broken anchor must not end the whole run
-                    variant = {"W1": "keep-alive", "W2": "new connection"}.get(workload, f"{arg} in flight")
+                    variant = {"W1": "keep-alive", "W2": "new connection", "W3": "4 KiB",
+                               "W6": f"{opts.slowloris} slowloris",
+                               "W7": "blocking hello"}.get(workload, f"{arg} in flight")
                     records.append(dict(workload=workload, server=spec.name, rep=rep,
                                         variant=variant, failed=str(e).replace("\n", " ")))
                     log(f"{label}: FAILED {e}")

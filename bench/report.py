@@ -8,8 +8,12 @@ import subprocess
 from collections import defaultdict
 
 FORKD = ("forkd-fork", "forkd-prefork")
+FORKD_POOLS = ("forkd-hybrid", "forkd-prefork")  # the ratio columns of W3, W6 and W7
 PACKAGES = ("nginx", "h2o", "apache2", "libapache2-mod-php8.2", "php8.2-fpm", "php8.2-cli",
-            "gunicorn", "ucspi-tcp", "wrk", "apache2-utils", "python3-matplotlib")
+            "gunicorn", "ucspi-tcp", "wrk", "apache2-utils", "slowhttptest", "strace", "gcc",
+            "libc6-dev", "iproute2", "python3-matplotlib")
+SYSCALLS = "4 KiB syscalls"  # W3's strace record: a table of its own
+VARIANT_ORDER = {"4 KiB": 0, "1 MiB": 1}
 
 
 # ---------------------------------------------------------------- environment
@@ -97,20 +101,22 @@ def ratio(table, key, forkd, metric):
     return f"{mine[0] / theirs[0]:.2f}"
 
 
-def workload_table(table, fails, workload, servers, columns, ratios):
+def workload_table(table, fails, workload, servers, columns, ratios, forkd=FORKD):
     """One Markdown table: a row per (server, variant) in run order."""
     head = ["server", "variant"] + [c[0] for c in columns] + \
-           [f"{f.removeprefix('forkd-')} ÷ this, {label}" for label, _ in ratios for f in FORKD]
+           [f"{f.removeprefix('forkd-')} ÷ this, {label}" for label, _ in ratios for f in forkd]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    keys = [k for k in table if k[0] == workload] + [k for k in fails if k[0] == workload]
+    keys = [k for k in table if k[0] == workload and k[2] != SYSCALLS] + \
+           [k for k in fails if k[0] == workload]
     order = {name: i for i, name in enumerate(servers)}
-    for key in sorted(set(keys), key=lambda k: (k[2], order.get(k[1], 99))):
+    for key in sorted(set(keys), key=lambda k: (VARIANT_ORDER.get(k[2], 9), k[2],
+                                                order.get(k[1], 99))):
         if key in fails and key not in table:
             lines.append(f"| {key[1]} | {key[2]} | failed: {fails[key][:120]} |")
             continue
         row = table[key]
         cells = [key[1], key[2]] + [spread(row.get(metric), digits) for _, metric, digits in columns]
-        cells += [ratio(table, key, f, metric) for _, metric in ratios for f in FORKD]
+        cells += [ratio(table, key, f, metric) for _, metric in ratios for f in forkd]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -165,16 +171,55 @@ W4_COLUMNS = [("req/s of /", "rps", 0), ("p50 ms", "p50", 2), ("p99 ms", "p99", 
               ("sleep errors", "sleep_errors", 0), ("processes", "processes", 0)]
 W5_COLUMNS = [("master PSS KiB", "master_kib", 0), ("one worker PSS KiB", "worker_kib", 0),
               ("total PSS KiB", "total_kib", 0), ("processes", "processes", 0)]
+W3_COLUMNS = [("conns", "connections", 0), ("req/s", "rps", 0), ("server CPU µs/req", "cpu_us", 1),
+              ("p50 ms", "p50", 2), ("p99 ms", "p99", 2), ("max ms", "max", 1),
+              ("MB/s", "mb_s", 0), ("errors", "errors", 0)]
+W6_COLUMNS = [("held", "held", 0), ("of them not accepted", "queued", 0),
+              ("slowhttptest connected", "slowhttptest_connected", 0),
+              ("held during wrk", "held_during", 0), ("req/s of /", "rps", 0),
+              ("p50 ms", "p50", 2), ("p99 ms", "p99", 2), ("max ms", "max", 0),
+              ("requests", "requests", 0), ("errors", "errors", 0),
+              ("server CPU µs/req", "cpu_us", 1)]
+W7_COLUMNS = W1_COLUMNS
 
 
-def summary(table, servers):
+def syscall_table(records, servers):
+    """W3's system calls per request (the first repetition that has them, per server)."""
+    first = {}
+    for r in records:
+        if r.get("variant") == SYSCALLS and "failed" not in r:
+            first.setdefault(r["server"], r)
+    if not first:
+        return []
+    lines = ["| server | requests traced | system calls per request | data segments per "
+             "response | per request, by call |", "|---|---|---|---|---|"]
+    for s in servers:
+        if s in first:
+            r = first[s]
+            lines.append(f"| {s} | {num(r['requests'])} | {num(r['syscalls_per_req'], 2)} | "
+                         f"{num(r.get('segments_per_resp'), 2)} | {r['syscall_mix']} |")
+    return lines
+
+
+def w6_variant(options):
+    return f"{options.get('slowloris', 1000)} slowloris"
+
+
+def summary(table, servers, options):
     """One line per server with the headline number of each workload."""
     cols = [("W1 req/s", ("W1", "keep-alive"), "rps", 0),
             ("W1 CPU µs/req", ("W1", "keep-alive"), "cpu_us", 1),
             ("W1 pipelined req/s", ("W1", "pipelined 16"), "rps", 0),
             ("W2 conn/s", ("W2", "new connection"), "rps", 0),
+            ("W3 4 KiB req/s", ("W3", "4 KiB"), "rps", 0),
+            ("W3 1 MiB MB/s", ("W3", "1 MiB"), "mb_s", 0),
             ("W4 8 in flight p99 ms", ("W4", "8 in flight"), "p99", 1),
-            ("W5 idle PSS KiB", ("W5", "idle"), "total_kib", 0)]
+            ("W5 idle PSS KiB", ("W5", "idle"), "total_kib", 0),
+            ("W6 req/s", ("W6", w6_variant(options)), "rps", 0),
+            ("W6 p99 ms", ("W6", w6_variant(options)), "p99", 1),
+            ("W7 req/s", ("W7", "blocking hello"), "rps", 0)]
+    # Only the columns of workloads this run has (a page from an older run keeps its shape).
+    cols = [c for c in cols if any((c[1][0], s, c[1][1]) in table for s in servers)]
     lines = ["| server | " + " | ".join(c[0] for c in cols) + " |", "|" + "---|" * (len(cols) + 1)]
     for s in servers:
         cells = [num(table.get((w, s, v), {}).get(m, (None,))[0], d) for _, (w, v), m, d in cols]
@@ -183,17 +228,76 @@ def summary(table, servers):
     return lines
 
 
-def targets(table):
-    """The issue's fork-mode targets: 5x tcpserver's and 20x the tutorial's connections/s."""
+def _median(table, workload, server, variant, metric):
+    value = table.get((workload, server, variant), {}).get(metric)
+    return value[0] if value and value[0] else None
+
+
+def targets(table, options):
+    """The issues' targets, each from medians of the same run."""
     lines = []
+    def w2(server):
+        return _median(table, "W2", server, "new connection", "rps")
+    # Fork mode: 5x tcpserver's and 20x the tutorial's connections per second. fork-floor
+    # (bench/anchors/fork_floor.c) says whether any fork-per-connection server reaches that here.
     for anchor, goal in (("tcpserver", 5), ("tutorial-php", 20)):
-        mine = table.get(("W2", "forkd-fork", "new connection"), {}).get("rps")
-        theirs = table.get(("W2", anchor, "new connection"), {}).get("rps")
-        if mine and theirs and theirs[0]:
-            got = mine[0] / theirs[0]
+        mine, theirs, floor = w2("forkd-fork"), w2(anchor), w2("fork-floor")
+        if mine and theirs:
+            got = mine / theirs
             verdict = "met" if got >= goal else f"not met ({got / goal:.0%} of the target)"
             lines.append(f"- forkd fork ÷ {anchor}, connections per second: **{got:.2f}x** "
                          f"(target {goal}x): {verdict}")
+        if floor and theirs:
+            most = floor / theirs
+            cpu_floor = _median(table, "W2", "fork-floor", "new connection", "cpu_us")
+            cpu_theirs = _median(table, "W2", anchor, "new connection", "cpu_us")
+            cpu = (f", and {cpu_theirs / cpu_floor:.2f}x less server CPU per connection"
+                   if cpu_floor and cpu_theirs else "")
+            verdict = ("a server as lean as fork-floor reaches the target here" if most >= goal
+                       else "no fork-per-connection server reaches the target on this machine")
+            lines.append(f"  - fork-floor ÷ {anchor}: **{most:.2f}x** the connections per "
+                         f"second{cpu} (the most fork per connection gives; target {goal}x): "
+                         f"{verdict}")
+    if w2("forkd-fork") and w2("fork-floor"):
+        cpu = [_median(table, "W2", s, "new connection", "cpu_us") for s in ("forkd-fork", "fork-floor")]
+        cpu_text = (f"; server CPU per connection {cpu[0]:.0f} µs against the floor's {cpu[1]:.0f} µs"
+                    if all(cpu) else "")
+        lines.append(f"- forkd fork ÷ fork-floor, connections per second: "
+                     f"**{w2('forkd-fork') / w2('fork-floor'):.2f}x** (how close fork mode gets "
+                     f"to the floor of fork per connection){cpu_text}")
+    # W3: static files, floor nginx, goal h2o.
+    for variant in VARIANT_ORDER:
+        parts = []
+        for anchor, label in (("nginx-1w", "floor"), ("h2o", "goal")):
+            mine = _median(table, "W3", "forkd-hybrid", variant, "rps")
+            theirs = _median(table, "W3", anchor, variant, "rps")
+            cpu_mine = _median(table, "W3", "forkd-hybrid", variant, "cpu_us")
+            cpu_theirs = _median(table, "W3", anchor, variant, "cpu_us")
+            if mine and theirs:
+                cpu = f", CPU/req **{cpu_mine / cpu_theirs:.2f}x**" if cpu_mine and cpu_theirs else ""
+                parts.append(f"÷ {anchor} ({label}) req/s **{mine / theirs:.2f}x**{cpu}")
+        if parts:
+            lines.append(f"- W3 {variant}, forkd hybrid " + "; ".join(parts) +
+                         " (req/s: above 1 is better; CPU/req: below 1 is better)")
+    # W6: p99 of / under slowloris, hybrid below 50 ms.
+    variant = w6_variant(options)
+    p99 = _median(table, "W6", "forkd-hybrid", variant, "p99")
+    held = _median(table, "W6", "forkd-hybrid", variant, "held")
+    if ("W6", "forkd-hybrid", variant) in table:
+        verdict = ("no answer in the window: not met" if not p99 else
+                   "met" if p99 < 50 else "not met")
+        lines.append(f"- W6, forkd hybrid p99 of `/` while {num(held)} of "
+                     f"{options.get('slowloris', 1000)} slowloris connections are held: "
+                     f"**{num(p99, 1)} ms** (target < 50 ms): {verdict}")
+    # W7: blocking hello through an app worker.
+    for anchor, goal in (("nginx-php-fpm", 2), ("gunicorn", 3)):
+        mine = _median(table, "W7", "forkd-hybrid", "blocking hello", "rps")
+        theirs = _median(table, "W7", anchor, "blocking hello", "rps")
+        if mine and theirs:
+            got = mine / theirs
+            verdict = "met" if got >= goal else f"not met ({got / goal:.0%} of the target)"
+            lines.append(f"- W7, forkd hybrid ÷ {anchor}, blocking requests per second: "
+                         f"**{got:.2f}x** (target ≥{goal}x): {verdict}")
     return lines
 
 
@@ -213,7 +317,8 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
            f"- machine: {env['cpu']}; {env['os']}; kernel {env['kernel']}; "
            f"load average at start {' '.join(env['loadavg_start'])}",
            f"- servers pinned to CPU {o['server_cpus']}, load generator (wrk, ab, the W4 sleepers, "
-           f"this script) to CPU {o['load_cpus']}; process accounting: {meta['tracking']}",
+           + ("slowhttptest, strace, " if {"W3", "W6"} & set(o["only"]) else "")
+           + f"this script) to CPU {o['load_cpus']}; process accounting: {meta['tracking']}",
            f"- forkd: `{env['forkd']}` ({o['forkd']})",
            "- packages: " + ", ".join(f"{k} {v}" for k, v in env["packages"].items()),
            f"- W1: `wrk -t1 -c{o['connections']} -d{o['seconds']}s`, and the same with "
@@ -221,6 +326,14 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
            "user+system CPU of all server processes (their cgroup) ÷ requests",
            f"- W2: `ab -c{o['connections']} -t{o['ab_seconds']} -n{o['ab_requests']}` without `-k` "
            f"(the tutorial server: `-n{o['bounded_requests']}`, since each connection leaves a process)",
+           f"- W3: `wrk -t1 -c{o['connections']} -d{o['seconds']}s` on `/static-4k.bin` (4,096 B) "
+           "and `/static-1m.bin` (1,048,576 B), keep-alive: the same pseudo-random bytes for "
+           "every server, written into the run's dir and checked (SHA-256) before each run. "
+           "forkd with `root` (an inline route: hybrid's io worker answers it, with sendfile); "
+           "nginx-1w from `nginx-static.conf.tmpl` (sendfile, open_file_cache); h2o `file.dir`; "
+           "Apache from `apache-static.conf.tmpl` (no PHP, EnableSendfile On). MB/s is wrk's "
+           "Transfer/sec (heads included) in 10^6 B/s. System calls: `strace -c -f` on every "
+           "server process while `wrk -c1 -d2s` fetches the 4 KiB file (first repetition only)",
            f"- W4: 4, 8 and 16 clients each keep one `GET /?sleep=2` in flight while "
            f"`ab -c{o['w4_clients']} -t{o['w4_seconds']}` measures `GET /` (new connections); "
            "8 application workers everywhere (forkd fork: `max_children = 8`)",
@@ -228,15 +341,33 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
            "(nginx + php-fpm masters for nginx-php-fpm), one worker = the median other process; "
            "idle = after start-up and one request, load = halfway through W1 (W2 for servers "
            "without keep-alive)",
+           f"- W6: `slowhttptest -H -c{o.get('slowloris', 1000)} -r{max(o.get('slowloris', 1000) // 2, 50)} "
+           "-i10 -p3` opens slowloris connections (a header line every 10 s, never the end); once "
+           f"their count stops growing, `wrk -t1 -c{o.get('w6_clients', 8)} -d{o.get('w6_seconds', 5)}s "
+           "--timeout 5s -s bench/anchors/close.lua` measures `GET /` with a new connection per "
+           "request. `held` = the server port's established connections (`ss`) before wrk, "
+           "`of them not accepted` = its listen queue then; `held during wrk` includes wrk's own. "
+           f"Open-files limit of servers and tools: {o.get('open_files', 'unknown')}. Header "
+           "time-outs as shipped: forkd `client_header_timeout` 10 s, nginx 60 s, Apache `Timeout` "
+           "60 s per read (no mod_reqtimeout): forkd ends each slowloris connection 10 s after it "
+           "opened, so the measurement starts within a few seconds",
+           f"- W7: `wrk -t1 -c{o['connections']} -d{o['seconds']}s` on `/?sleep=0` (keep-alive where "
+           "the server keeps it; gunicorn's sync workers close): a blocking request in every "
+           "server (forkd's demo dispatches any query with `sleep` to an app worker; PHP and "
+           "WSGI run `app.php`, `gunicorn_app.py`), which sleeps 0 s and answers `繁忙等待` "
+           "(12 bytes; forkd has no blocking route answering `this is server`)",
            "- every server: config from `bench/anchors/` (see its README), 127.0.0.1 and a free "
            "port, access log off, body `this is server` (checked before each run), started fresh "
            "for every run and stopped by PID", ""]
+    # The set-up of W3, W6 and W7 only when the run had them.
+    out = [line for line in out if not (line[:5] in ("- W3:", "- W6:", "- W7:")
+                                        and line[2:4] not in o["only"])]
     for spec in specs:
         out.append(f"- **{spec.name}**: {spec.about}")
     for name, why in unavailable.items():
         out.append(f"- **{name}**: not measured: {why}")
     out.append("")
-    out += ["## Summary", ""] + summary(table, servers) + [""] + targets(table) + [""]
+    out += ["## Summary", ""] + summary(table, servers, o) + [""] + targets(table, o) + [""]
     sections = [
         ("W1", "W1: hello, keep-alive", W1_COLUMNS, [("req/s", "rps"), ("CPU/req", "cpu_us")],
          "A ratio above 1 means forkd serves more requests per second; for CPU/req, below 1 "
@@ -246,21 +377,43 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
          [("req/s", "rps"), ("CPU/req", "cpu_us")],
          "`processes left` counts the server's processes just after the run: the tutorial's "
          "server keeps one per connection it ever accepted."),
-        ("W3", "W3: static files", None, None,
-         "Waits for the static-files issue (4 KiB and 1 MiB, keep-alive): the hook is at the "
-         "end of `bench/workloads.py`."),
+        ("W3", "W3: static files, keep-alive", W3_COLUMNS,
+         [("req/s", "rps"), ("CPU/req", "cpu_us")],
+         "The issue's bar: nginx (sendfile and open_file_cache on) is the floor, h2o the goal; "
+         "Apache prefork (8 servers, sendfile on) beside them. A ratio above 1 means forkd "
+         "serves more; for CPU/req below 1 means forkd spends less. forkd prefork keeps 8 of "
+         "the 32 connections at a time (the others wait in the listen queue, as in W1)."),
         ("W4", "W4: the tutorial's scenario", W4_COLUMNS, [("req/s", "rps"), ("p99", "p99")],
          "nginx alone and h2o have no application workers and no sleep route: they are not in "
          "W4. For p99 a ratio below 1 means forkd answers `/` faster. `processes` is the "
          "server's process count at the end of the run."),
         ("W5", "W5: memory (PSS)", W5_COLUMNS, [], ""),
+        ("W6", "W6: slowloris", W6_COLUMNS, [("req/s", "rps"), ("p99", "p99")],
+         "A server that answered no `/` in the window has no latency and a zero rate. "
+         "`errors` are wrk's (time-outs: a waiting request counts again every 2 s); a "
+         "connection whose connect never completes, because the listen queue is full and the "
+         "kernel drops its SYNs, counts none. For p99 a ratio below 1 means forkd answers `/` "
+         "faster. `server CPU µs/req` includes the work of holding the slowloris connections."),
+        ("W7", "W7: a blocking request through an application worker", W7_COLUMNS,
+         [("req/s", "rps"), ("CPU/req", "cpu_us")],
+         "8 application workers everywhere. forkd hybrid: the io worker parses the request and "
+         "hands the connection to an app worker, which answers and hands it back; forkd "
+         "prefork runs it in the worker that holds the connection. Targets: hybrid ≥2x nginx + "
+         "PHP-FPM and ≥3x gunicorn in requests per second."),
     ]
+    pools = {"W3", "W6", "W7"}  # their ratio columns: forkd hybrid and prefork
     for workload, title, columns, ratios, note in sections:
         if workload not in o["only"]:
             continue
         out += [f"## {title}", ""]
         if columns:
-            out += workload_table(table, fails, workload, servers, columns, ratios) + [""]
+            out += workload_table(table, fails, workload, servers, columns, ratios,
+                                  FORKD_POOLS if workload in pools else FORKD) + [""]
+        if workload == "W3":
+            calls = syscall_table(records, servers)
+            if calls:
+                out += ["System calls per request, 4 KiB file, one keep-alive connection "
+                        "(`strace -c -f`, every process of the server):", ""] + calls + [""]
         if workload == "W4" and plot_path:
             out += [f"![W4 latency of GET / while sleep requests are in flight]"
                     f"(img/{plot_path.name})", ""]

@@ -4,7 +4,9 @@ pinned to the server CPU set, and stopped by the PIDs it started (then, by PID, 
 of it is left).
 """
 import dataclasses
+import hashlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -22,6 +24,9 @@ BODY = "this is server"
 APP_WORKERS = 8        # "8 application workers everywhere" (the issue's W4)
 NGINX_MANY = 8         # nginx's "N workers": as many processes as the pools have
 TUTORIAL_PIDS_MAX = 2048  # the tutorial server's process cap (pids cgroup)
+# W3's files: written into every run's www/ with the same bytes for every server.
+STATIC_FILES = {"4 KiB": ("static-4k.bin", 4096), "1 MiB": ("static-1m.bin", 1 << 20)}
+BUSY_BODY = "繁忙等待"  # every demo's `/?sleep=N` answer (W7 asks `/?sleep=0`)
 
 
 @dataclasses.dataclass
@@ -36,6 +41,7 @@ class Spec:
     stop_signal: int = signal.SIGTERM
     pids_max: int | None = None
     bounded: bool = False      # every connection leaves a process: bound the counts
+    extra: frozenset = frozenset()  # which of W3 (static), W6 (slowloris), W7 (blocking) it is in
 
     def missing(self):
         return [n for n in self.needs if not (shutil.which(n) or Path(n).exists())]
@@ -54,14 +60,21 @@ def render(template, run, **values):
 
 def forkd_commands(mode, setting):
     def commands(run):
-        conf = render("forkd.toml.tmpl", run, mode=mode, mode_settings=setting(run))
+        settings = setting(run)
+        if run.workload == "W3":  # static files: an inline route (io worker in hybrid mode)
+            settings += f'\nroot = "{run.dir / "www"}"'
+        conf = render("forkd.toml.tmpl", run, mode=mode, mode_settings=settings)
         return [[run.forkd, "-c", str(conf)]]
     return commands
 
 
 def nginx_commands(workers):
     def commands(run):
-        conf = render("nginx.conf.tmpl", run, workers=workers)
+        if run.workload == "W3":
+            conf = render("nginx-static.conf.tmpl", run)
+        else:  # W6 holds 1,000 slowloris connections besides the load
+            conf = render("nginx.conf.tmpl", run, workers=workers,
+                          connections=4096 if run.workload == "W6" else 1024)
         return [["nginx", "-p", str(run.dir), "-c", str(conf)]]
     return commands
 
@@ -74,7 +87,8 @@ def nginx_php_commands(run):
 
 
 def apache_commands(run):
-    conf = render("apache-prefork.conf.tmpl", run, workers=APP_WORKERS)
+    template = "apache-static.conf.tmpl" if run.workload == "W3" else "apache-prefork.conf.tmpl"
+    conf = render(template, run, workers=APP_WORKERS)
     return [["apache2", "-f", str(conf), "-DFOREGROUND"]]
 
 
@@ -105,34 +119,57 @@ def build_responder(directory):
     return out
 
 
+def fork_floor_commands(run):
+    # Static, like a minimal server would be: no dynamic loader, the smallest address space.
+    out = run.dir / "fork_floor"
+    subprocess.run(["gcc", "-O2", "-static", "-o", str(out), str(ANCHORS / "fork_floor.c")],
+                   check=True)
+    return [[str(out), str(run.port)]]
+
+
+def static_bytes(size):
+    """W3's file contents: the same pseudo-random bytes in every run and for every server."""
+    return random.Random(f"forkd-bench-{size}").randbytes(size)
+
+
+def static_sha256():
+    return {variant: hashlib.sha256(static_bytes(size)).hexdigest()
+            for variant, (_, size) in STATIC_FILES.items()}
+
+
 SPECS = [
     Spec("forkd-fork", "forkd", f"forkd --mode fork (max_children 256; {APP_WORKERS} in W4)",
          [], forkd_commands("fork", lambda run: f"max_children = {run.fork_cap}"),
          stop_signal=signal.SIGINT),
     Spec("forkd-prefork", "forkd", f"forkd --mode prefork --workers {APP_WORKERS}",
          [], forkd_commands("prefork", lambda run: f"workers = {APP_WORKERS}"),
-         stop_signal=signal.SIGINT),
+         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7"})),
     Spec("forkd-hybrid", "forkd",
          f"forkd --mode hybrid --io-workers 1 --workers {APP_WORKERS}",
          [], forkd_commands("hybrid",
                             lambda run: f"io_workers = 1\nworkers = {APP_WORKERS}"),
-         stop_signal=signal.SIGINT),
+         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7"})),
     Spec("nginx-1w", "nginx", "nginx `return 200`, 1 worker", ["nginx"],
-         nginx_commands(1), sleep_route=False),
+         nginx_commands(1), sleep_route=False, extra=frozenset({"W3", "W6"})),
     Spec(f"nginx-{NGINX_MANY}w", "nginx", f"nginx `return 200`, {NGINX_MANY} workers",
          ["nginx"], nginx_commands(NGINX_MANY), sleep_route=False),
     Spec("h2o", "h2o", "h2o, 1 thread, the body as a static file", ["h2o"], h2o_commands,
-         sleep_route=False),
+         sleep_route=False, extra=frozenset({"W3"})),
     Spec("nginx-php-fpm", "php-fpm", f"nginx (1 worker) + PHP-FPM pm=static, {APP_WORKERS} children",
-         ["nginx", "php-fpm8.2"], nginx_php_commands),
+         ["nginx", "php-fpm8.2"], nginx_php_commands, extra=frozenset({"W7"})),
     Spec("apache-prefork", "apache", f"Apache 2.4 mpm_prefork, {APP_WORKERS} servers, mod_php",
-         ["apache2", "/usr/lib/apache2/modules/libphp8.2.so"], apache_commands),
+         ["apache2", "/usr/lib/apache2/modules/libphp8.2.so"], apache_commands,
+         extra=frozenset({"W3", "W6"})),
     Spec("gunicorn", "gunicorn", f"gunicorn, {APP_WORKERS} sync workers, WSGI app",
-         ["gunicorn"], gunicorn_commands, stop_signal=signal.SIGINT),
+         ["gunicorn"], gunicorn_commands, stop_signal=signal.SIGINT, extra=frozenset({"W7"})),
     Spec("tutorial-php", "tutorial", "the tutorial's PHP server (fork per connection, never reaps)",
          ["php"], tutorial_commands, keepalive=False, pids_max=TUTORIAL_PIDS_MAX, bounded=True),
     Spec("tcpserver", "tcpserver", f"tcpserver -c {APP_WORKERS} -b 511 + C responder (fork+exec per connection)",
          ["tcpserver", "cc"], tcpserver_commands, keepalive=False),
+    Spec("fork-floor", "fork-floor",
+         "bench/anchors/fork_floor.c (gcc -O2 -static): accept, fork, read, write, _exit; "
+         "SIGCHLD ignored: the floor of fork per connection",
+         ["gcc"], fork_floor_commands, keepalive=False, sleep_route=False),
 ]
 
 
@@ -153,22 +190,33 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http_get(port, path="/", timeout=5.0):
-    """One GET on a new connection, read to EOF; returns (status line, body) as text."""
+def http_get_bytes(port, path="/", timeout=5.0):
+    """One GET on a new connection, read to EOF; returns (status line, body bytes)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.replace(b"\r\n", b"\n").partition(b"\n\n")
-    return head.split(b"\n")[0].decode(errors="replace"), body.decode(errors="replace")
+        chunks = []
+        while chunk := s.recv(1 << 20):
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    # The head ends at the first empty line (CRLF or, for the tutorial's server, LF only).
+    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
+    at, length = min(ends) if ends else (len(data), 0)
+    head, body = data[:at], data[at + length:]
+    return head.split(b"\n")[0].rstrip(b"\r").decode(errors="replace"), body
+
+
+def http_get(port, path="/", timeout=5.0):
+    """One GET on a new connection, read to EOF; returns (status line, body) as text."""
+    status, body = http_get_bytes(port, path, timeout)
+    return status, body.decode(errors="replace")
 
 
 class Run:
     """One started server: `with Run(spec, options) as run:` ... stopped on exit."""
 
-    def __init__(self, spec, forkd, cpus, fork_cap=256):
+    def __init__(self, spec, forkd, cpus, fork_cap=256, workload=None):
         self.spec, self.forkd, self.cpus, self.fork_cap = spec, forkd, cpus, fork_cap
+        self.workload = workload  # the templates differ for W3 (files) and W6 (connections)
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix=f"forkd-bench-{spec.name}-"))
         self.tracker = Tracker(spec.name, spec.pids_max)
@@ -199,6 +247,9 @@ class Run:
         (www / "index.html").write_text(BODY)
         for name in ("app.php", "gunicorn_app.py", "tutorial_server.php"):
             shutil.copy(ANCHORS / name, www / name)
+        if self.workload == "W3":
+            for name, size in STATIC_FILES.values():
+                (www / name).write_bytes(static_bytes(size))
 
     def _wait_ready(self, timeout=15):
         """Until `GET /` answers the shared body: also checks every server says the same."""

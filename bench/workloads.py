@@ -1,20 +1,25 @@
-"""The workloads: load tools (wrk, ab) and the W4 sleepers, and one function per workload
-that measures a started server (servers.Run) and returns result records.
+"""The workloads: load tools (wrk, ab, slowhttptest, strace) and the W4 sleepers, and one
+function per workload that measures a started server (servers.Run) and returns result records.
 
 Every load is bounded in time and in count and goes to 127.0.0.1. The load tools run on
 the load CPU set (taskset), never on the server's.
 """
+import hashlib
 import re
+import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from servers import http_get
+from servers import BUSY_BODY, STATIC_FILES, http_get, http_get_bytes, static_sha256
 
 PIPELINE_LUA = Path(__file__).resolve().parent / "anchors" / "pipeline.lua"
+CLOSE_LUA = Path(__file__).resolve().parent / "anchors" / "close.lua"
 W4_IN_FLIGHT = (4, 8, 16)
+W7_PATH = "/?sleep=0"  # forkd's demo routes it blocking (to an app worker): see report.py
 
 
 # ---------------------------------------------------------------- load tools
@@ -30,11 +35,16 @@ def parse_wrk(out):
     latency = re.search(r"Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)([KMGT]?B)", out)
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
               "requests": int(re.search(r"(\d+) requests in", out).group(1)),
               "p50": pct(50), "p99": pct(99), "max": _ms(*latency.groups()) if latency else None,
               "errors": (int(non2xx.group(1)) if non2xx else 0)
-                        + (sum(int(x) for x in sockets.groups()) if sockets else 0)}
+                        + (sum(int(x) for x in sockets.groups()) if sockets else 0),
+              "timeouts": int(sockets.group(4)) if sockets else 0}
+    if transfer:  # wrk's MB are MiB (1024-based), heads included; reported as 10^6 B/s
+        scale = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+        result["mb_s"] = float(transfer.group(1)) * scale[transfer.group(2)] / 1e6
     if not result["max"]:
         # wrk times a pipelined batch only when all of it was answered: a server that
         # closes after one response (gunicorn sync) leaves no latency sample at all.
@@ -42,12 +52,14 @@ def parse_wrk(out):
     return result
 
 
-def wrk(port, cpus, connections, seconds, script=None, probe=None):
+def wrk(port, cpus, connections, seconds, script=None, probe=None, path="/", timeout=None):
     """wrk -t1 for `seconds`; `probe()` is called halfway (W5 samples memory under load)."""
     cmd = ["taskset", "-c", cpus, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", str(script)]
-    proc = subprocess.Popen(cmd + [f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE,
+    if timeout:
+        cmd += ["--timeout", f"{timeout}s"]
+    proc = subprocess.Popen(cmd + [f"http://127.0.0.1:{port}{path}"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     probed = None
     if probe:
@@ -199,7 +211,181 @@ def w4(run, opts, in_flight):
     return [result], sleepers
 
 
-# W3 (static files, 4 KiB and 1 MiB keep-alive) waits for the static-files issue. The hook:
-# write the two files into each run's www/ dir (servers.Run._prepare_dir), point each
-# anchor's template at them, add `def w3(run, opts)` here running wrk on their paths, and
-# list "W3" in bench.WORKLOADS.
+def _cpu_per_request(run, before, result):
+    used = run.tracker.cpu_seconds() - before
+    result["cpu_us"] = used / result["requests"] * 1e6 if result["requests"] else None
+
+
+def w3(run, opts, syscalls=False):
+    """Static files, keep-alive: wrk on a 4 KiB and a 1 MiB file (the same bytes for every
+    server, checked first); with `syscalls`, also an strace -c -f of one connection's loop on
+    the 4 KiB file (system calls per request; slow, so once per run)."""
+    expected = static_sha256()
+    for variant, (name, _) in STATIC_FILES.items():
+        status, body = http_get_bytes(run.port, f"/{name}", timeout=10)
+        if " 200" not in status or hashlib.sha256(body).hexdigest() != expected[variant]:
+            raise RuntimeError(f"/{name}: {status!r}, {len(body)} bytes, not the bench's file")
+    records = []
+    for variant, (name, _) in STATIC_FILES.items():
+        before = run.tracker.cpu_seconds()
+        result, _ = wrk(run.port, opts.load_cpus, opts.connections, opts.seconds, path=f"/{name}")
+        _cpu_per_request(run, before, result)
+        result.update(variant=variant, connections=opts.connections)
+        records.append(result)
+    if syscalls:
+        records.append(syscall_profile(run, opts, "/" + STATIC_FILES["4 KiB"][0]))
+    return records
+
+
+def parse_strace_summary(text):
+    """strace -c's table as {syscall: calls}."""
+    calls = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) in (5, 6) and re.fullmatch(r"[\d.]+", fields[0]) and fields[-1] != "total":
+            calls[fields[-1]] = int(fields[3])
+    return calls
+
+
+def data_segments_per_response(port, path, count=200):
+    """TCP segments with data that the server sent per response: `count` keep-alive GETs on
+    one connection, one at a time, then the server socket's data_segs_out (ss -i)."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        for _ in range(count):
+            s.sendall(request)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise RuntimeError("closed before a response")
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)\ncontent-length:\s*(\d+)", head).group(1))
+            while len(body) < length:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    raise RuntimeError("closed in the middle of a response")
+                body += chunk
+        mine = s.getsockname()[1]
+        out = subprocess.run(["ss", "-Htin", "state", "established",
+                              f"( sport = :{port} and dport = :{mine} )"],
+                             capture_output=True, text=True, timeout=10).stdout
+    m = re.search(r"data_segs_out:(\d+)", out)
+    return int(m.group(1)) / count if m else None
+
+
+def syscall_profile(run, opts, path, seconds=2):
+    """System calls per request: strace -c -f on every process of the server while wrk
+    keeps one keep-alive connection busy (one connection: no batching of events, the
+    plain per-request sequence). strace slows the server down: only the counts matter."""
+    out = run.dir / "strace-summary.txt"
+    cmd = ["taskset", "-c", opts.load_cpus, "strace", "-c", "-f", "-o", str(out)]
+    for pid in run.tracker.pids():
+        cmd += ["-p", str(pid)]
+    tracer = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)  # until every process is attached
+        if tracer.poll() is not None:
+            raise RuntimeError(f"strace failed: {tracer.stderr.read().strip()}")
+        result, _ = wrk(run.port, opts.load_cpus, 1, seconds, path=path)
+    finally:
+        if tracer.poll() is None:
+            tracer.send_signal(signal.SIGINT)
+        try:
+            tracer.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+            tracer.wait()
+    calls = parse_strace_summary(out.read_text())
+    requests = max(result["requests"], 1)
+    mix = sorted(calls.items(), key=lambda kv: -kv[1])
+    return {"variant": "4 KiB syscalls", "requests": result["requests"], "connections": 1,
+            "syscalls_per_req": sum(calls.values()) / requests,
+            "segments_per_resp": data_segments_per_response(run.port, path),
+            "syscall_mix": ", ".join(f"{name} {n / requests:.2f}" for name, n in mix
+                                     if n / requests >= 0.01)}
+
+
+def connections_held(port):
+    """(established connections to the server's port, its listen queue): the first counts
+    every connection the kernel completed, accepted or not; the second those not accepted."""
+    def ss(*args):
+        return subprocess.run(["ss", "-Htn", *args, f"( sport = :{port} )"], capture_output=True,
+                              text=True, timeout=10).stdout.splitlines()
+    established = len(ss("state", "established"))
+    queued = sum(int(line.split()[1]) for line in ss("-l") if len(line.split()) > 1)
+    return established, queued
+
+
+def slowhttptest_connected(csv_path):
+    """The largest `connected` count slowhttptest wrote into its -g statistics."""
+    best = None
+    try:
+        for line in Path(csv_path).read_text().splitlines()[1:]:
+            fields = line.split(",")
+            if len(fields) >= 4 and fields[3].strip().isdigit():
+                best = max(best or 0, int(fields[3]))
+    except OSError:
+        pass
+    return best
+
+
+def w6(run, opts):
+    """Slowloris: slowhttptest -H holds `opts.slowloris` connections that send a header line
+    every 10 s and never finish; while they are held, wrk measures `/` with a new connection
+    per request (`Connection: close`, so every request needs an accept)."""
+    stats = run.dir / "slowloris"
+    rate = max(opts.slowloris // 2, 50)  # all of them in about two seconds
+    cmd = ["taskset", "-c", opts.load_cpus, "slowhttptest", "-H", "-c", str(opts.slowloris),
+           "-r", str(rate), "-i", "10", "-l", str(opts.w6_seconds + 30), "-p", "3",
+           "-g", "-o", str(stats), "-u", f"http://127.0.0.1:{run.port}/"]
+    attack = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        # Until the count stops growing (or 8 s): forkd's client_header_timeout (10 s) ends
+        # the first ones 10 s after they were opened, so the measurement must start soon.
+        deadline, best, since = time.monotonic() + 8, (0, 0), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            if attack.poll() is not None:
+                raise RuntimeError("slowhttptest exited early (ulimit -n?)")
+            now = connections_held(run.port)
+            if now[0] > best[0]:
+                best, since = now, time.monotonic()
+            elif best[0] >= opts.slowloris or (best[0] and time.monotonic() - since > 1.0):
+                break
+        samples = []
+        before = run.tracker.cpu_seconds()
+        result, _ = wrk(run.port, opts.load_cpus, opts.w6_clients, opts.w6_seconds, CLOSE_LUA,
+                        probe=lambda: samples.append(connections_held(run.port)), timeout=5)
+        _cpu_per_request(run, before, result)
+    finally:
+        if attack.poll() is None:
+            attack.send_signal(signal.SIGINT)
+            try:
+                attack.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                attack.kill()
+                attack.wait()
+    during = samples[0] if samples else (None, None)
+    if not result["requests"]:  # nothing answered: wrk's zeros are no latency
+        result.update(p50=None, p99=None, max=None)
+    result.update(variant=f"{opts.slowloris} slowloris", connections=opts.w6_clients,
+                  slowloris=opts.slowloris, held=best[0], queued=best[1],
+                  held_during=during[0],  # wrk's own connections included (at most w6_clients)
+                  slowhttptest_connected=slowhttptest_connected(f"{stats}.csv"))
+    return [result]
+
+
+def w7(run, opts):
+    """A blocking request through an application worker, keep-alive where the server keeps
+    it: wrk on `/?sleep=0`, which every demo answers with `繁忙等待` after sleeping 0 s."""
+    status, body = http_get(run.port, W7_PATH)
+    if " 200" not in status or body != BUSY_BODY:
+        raise RuntimeError(f"{W7_PATH}: {status!r} {body[:60]!r}")
+    before = run.tracker.cpu_seconds()
+    result, _ = wrk(run.port, opts.load_cpus, opts.connections, opts.seconds, path=W7_PATH)
+    _cpu_per_request(run, before, result)
+    result.update(variant="blocking hello", connections=opts.connections)
+    return [result]

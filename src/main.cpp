@@ -14,6 +14,7 @@
 #include "config/settings.hpp"
 #include "handlers/status.hpp"
 #include "master/server.hpp"
+#include "os/identity.hpp"
 #include "os/process.hpp"
 #include "os/process_info.hpp"
 #include "os/process_title.hpp"
@@ -32,7 +33,7 @@ void warn_about_unused_settings(const config::Config& config) {
                       config::to_string(config.mode));
         }
     }
-    if (::geteuid() == 0 && config.user.empty()) {
+    if (os::running_as_root() && config.user.empty()) {
         log::warn("running as root without a `user` setting: every process keeps root rights");
     }
 }
@@ -67,12 +68,14 @@ std::string absolute_binary_path(const char* argv0) {
     return argv0;
 }
 
-// Listening sockets handed over by an old master (binary upgrade) or by systemd.
+// Listening sockets handed over by an old master (binary upgrade) or by systemd (socket
+// activation); an old master names those it had from systemd among the ones it hands over.
 std::vector<master::Listener> inherited_listeners() {
     std::vector<int> fds = os::take_inherited_fds(master::kInheritedListenersVariable);
+    std::vector<int> systemd_fds = os::take_inherited_fds(master::kSystemdListenersVariable);
     for (int fd : os::systemd_listen_fds())
-        fds.push_back(fd);
-    return master::adopt_listeners(fds);
+        systemd_fds.push_back(fd);
+    return master::adopt_listeners(fds, systemd_fds);
 }
 
 int start(int argc, char** argv) {
@@ -95,6 +98,8 @@ int start(int argc, char** argv) {
         std::fprintf(stderr, "forkd: %s\n", problem->c_str());
         return 1;
     }
+    // A user or group that does not exist is a configuration error, for `forkd -t` too.
+    master::identity_for(invocation.config);
     if (invocation.test_only) {
         std::printf("forkd: the configuration %s is valid\n", invocation.config_path.empty()
                                                                   ? "(defaults and flags)"
@@ -118,6 +123,8 @@ int start(int argc, char** argv) {
         log::warn("inherited socket {} is not in listen; closed", listener.address);
     }
     master::apply_config(server, std::move(invocation.config));
+    server.identity = master::children_identity(server.config);
+    master::give_logs_to_children(server);
     log::info("forkd 0.1.0 serving in {} mode", config::to_string(server.config.mode));
     return master::run(server);
 }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,7 +60,8 @@ struct Config {
     int queue_size = 1024;           // requests waiting for an app worker, per io worker
     Duration queue_timeout = std::chrono::seconds(10);  // then 503 with Retry-After
     std::size_t body_buffer_size = 64 * 1024;           // larger request bodies go to a temp file
-    std::string health_path;  // inline health check, e.g. "/healthz" (empty: off)
+    std::string body_temp_path;  // directory of those temp files (empty: $TMPDIR, else /tmp)
+    std::string health_path;     // inline health check, e.g. "/healthz" (empty: off)
 
     // Process manager (prefork, and hybrid's app workers).
     Pm pm = Pm::static_pool;
@@ -95,7 +97,8 @@ struct Config {
     std::string access_log;  // empty: off
     bool server_tokens = true;
     std::string pid_file;  // empty: none
-    std::string user;      // privilege drop: a later issue; warned about when root
+    std::string user;      // children drop to this user when the master runs as root
+    std::string group;     // and to this group (empty: the user's primary group)
 
     // Static files (handlers/static_files.hpp).
     std::string root;                                 // document root; empty: no static files
@@ -114,6 +117,9 @@ struct Config {
     // Set by the loader: which keys the user gave (file or flag), so that settings that do
     // not apply to the chosen mode can be warned about by name.
     std::vector<std::string> keys_set;
+    // Set by the loader: where each key given was set, "forkd.toml:12" or its flag ("--user"),
+    // so that a problem found later (a user that does not exist) can name it. See where().
+    std::map<std::string, std::string> origins;
 };
 
 // Whether the demo's routes are served: as `demo_routes` says, else only without a `root`.

@@ -90,8 +90,11 @@ void reject_extras(const std::vector<std::string>& extras) {
     const std::string& first = extras.front();
     if (!first.starts_with("-")) throw ConfigError("unexpected argument \"" + first + "\"");
     const std::string flag = first.substr(0, first.find('='));
+    const auto name_start = flag.find_first_not_of('-');
+    // "-", "---": dashes only (found by fuzz/config_flags, which saw substr(npos) throw).
+    if (name_start == std::string::npos) throw ConfigError("unexpected argument \"" + first + "\"");
     std::string message = "unknown flag " + flag;
-    std::string name = flag.substr(flag.find_first_not_of('-'));
+    std::string name = flag.substr(name_start);
     std::ranges::replace(name, '-', '_');
     if (const Setting* near = find_setting(suggest_setting(name))) {
         message += " (did you mean " + near->flag() + "?)";
@@ -110,6 +113,7 @@ void apply_flags(Config& config, const FlagValues& values) {
             } else {
                 assign(config, setting, value_from_text(setting, values[i].back()));
             }
+            config.origins[setting.name] = setting.flag();
         } catch (const ConfigError& error) {
             throw ConfigError(setting.flag() + ": " + error.what());
         }
@@ -146,7 +150,11 @@ void check_document_root(const Config& config) {
 // The defaults that depend on what was given rather than on the struct.
 void finish(Config& config) {
     if (config.listen.empty()) config.listen.push_back(parse_listen_address(kDefaultListen));
+    if (config.access_log == "off") config.access_log.clear();  // nginx's spelling
     check_document_root(config);
+    if (!config.group.empty() && config.user.empty()) {
+        throw ConfigError(where(config, "group") + ": needs user");
+    }
 }
 
 }  // namespace
@@ -189,6 +197,13 @@ Invocation load_config(int argc, const char* const* argv) {
     apply_flags(invocation.config, values);
     finish(invocation.config);
     return invocation;
+}
+
+std::string where(const Config& config, const std::string& key) {
+    const auto origin = config.origins.find(key);
+    if (origin == config.origins.end()) return key;
+    if (origin->second.starts_with("--")) return origin->second;
+    return origin->second + ": " + key;
 }
 
 Config parse_config_text(std::string_view toml_text, const std::string& source_name) {

@@ -38,6 +38,11 @@ Invocation load_config(int argc, const char* const* argv);
 // For tests and for `load_config`.
 Config parse_config_text(std::string_view toml_text, const std::string& source_name);
 
+// Where `key` was set, as the loader's errors name it: "forkd.toml:12: user" for the file,
+// "--user" for a flag, the key alone when neither gave it. For problems found after loading
+// (a user name that does not exist).
+std::string where(const Config& config, const std::string& key);
+
 // "250ms", "5s", "2m", "1h", "10" (seconds). std::nullopt when malformed.
 std::optional<Duration> parse_duration(std::string_view text);
 // "8k", "1m", "1g", "512" (bytes), case-insensitive. std::nullopt when malformed.

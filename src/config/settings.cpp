@@ -86,6 +86,14 @@ Setting text_list_row(std::string name, Field field, std::string help) {
     return setting;
 }
 
+Setting body_temp_path_row() {
+    Setting setting = text_row(
+        "body_temp_path", [](auto& c) -> auto& { return c.body_temp_path; },
+        "Directory for request bodies over body_buffer_size (empty: $TMPDIR, else /tmp)");
+    setting.modes = kHybrid;
+    return setting;
+}
+
 // `listen` is checked as a whole list: every entry parses and none repeats.
 void store_listen(Config& config, const Value& value) {
     const auto& entries = std::get<std::vector<std::string>>(value);
@@ -334,6 +342,7 @@ std::vector<Setting> make_settings() {
         size_row(
             "body_buffer_size", [](auto& c) -> auto& { return c.body_buffer_size; }, kHybrid,
             "Request bodies larger than this wait in a temp file, not in memory"),
+        body_temp_path_row(),
         text_row(
             "health_path", [](auto& c) -> auto& { return c.health_path; },
             "Inline health check path: 200, or 503 once a stop or reload begins (empty: off)"),
@@ -373,14 +382,17 @@ std::vector<Setting> make_settings() {
         log_level_row(),
         text_row(
             "access_log", [](auto& c) -> auto& { return c.access_log; },
-            "Access log file (empty: off)"),
+            "Access log file (empty or \"off\": none)"),
         server_tokens_row(),
         text_row(
             "pid_file", [](auto& c) -> auto& { return c.pid_file; },
             "File the master writes its pid to (empty: none)"),
         text_row(
             "user", [](auto& c) -> auto& { return c.user; },
-            "User to run children as when started as root"),
+            "User the children run as when the master runs as root (empty: no drop)"),
+        text_row(
+            "group", [](auto& c) -> auto& { return c.group; },
+            "Group the children run as with `user` (empty: the user's primary group)"),
         duration_row(
             "demo.sleep_seconds", [](auto& c) -> auto& { return c.demo.sleep_seconds; }, 0,
             kAllModes, "How long /?sleep is busy (bare number: seconds)"),

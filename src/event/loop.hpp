@@ -24,9 +24,11 @@ class Loop {
     // Watches `fd` (owned by the caller, who removes it before closing it) for `events`
     // (EPOLLIN, EPOLLOUT, ...).
     void add(int fd, uint32_t events, Callback callback);
+    // Changes what `fd` is watched for; no system call when that is what it is watched for
+    // already (an io worker re-arms EPOLLIN after every keep-alive response).
     void modify(int fd, uint32_t events);
     void remove(int fd);
-    bool watches(int fd) const { return callbacks_.contains(fd); }
+    bool watches(int fd) const { return watches_.contains(fd); }
     // In a forked child that will never run this loop: closes the epoll fd, forgets the rest.
     void close_in_child();
 
@@ -36,7 +38,11 @@ class Loop {
 
   private:
     Fd epoll_;
-    std::unordered_map<int, Callback> callbacks_;
+    struct Watch {
+        uint32_t events;
+        Callback callback;
+    };
+    std::unordered_map<int, Watch> watches_;
 };
 
 }  // namespace forkd::event

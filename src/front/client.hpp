@@ -39,6 +39,11 @@ struct Client {
     bool continue_sent = false;
     int served = 0;
     os::Deadline deadline{};
+    // The one timer this connection has in the io worker's heap: a deadline that moves
+    // later (every read of a body) waits for it to fire, so the heap holds one entry per
+    // connection, not one per read.
+    os::Deadline timer_at = os::Deadline::max();
+    Fd body_file;  // the request body beyond body_buffer_size (body_spool.hpp)
 
     // The request being answered, kept for the access log.
     std::optional<Request> request;
@@ -52,6 +57,12 @@ struct Client {
     off_t file_end = 0;
     std::size_t body_bytes = 0;
     bool close_after = false;
+    // Pipelining: responses to requests that were already buffered wait in `out` and go out
+    // in one write (io_worker.cpp, answer). Each is logged when it joins `out`.
+    bool recorded = false;
+    // A blocking request that came after such responses waits until they are written: the
+    // app worker writes to the socket itself, so they must be out before it gets the fd.
+    bool queue_after_flush = false;
 
     // A blocking request: queued, then handed to an app worker.
     os::Clock::time_point queued_at{};

@@ -1,19 +1,15 @@
+// The io worker's loop and one connection's life in it: accept, read and parse, answer
+// inline routes, write, keep alive, linger, time out. Blocking requests go on in
+// io_worker_blocking.cpp, stopping and reloads in io_worker_reload.cpp.
 #include "front/io_worker.hpp"
 
 #include <fmt/format.h>
 
 #include <array>
-#include <deque>
-#include <queue>
-#include <unordered_map>
 
 #include "base/log.hpp"
-#include "event/loop.hpp"
-#include "front/client.hpp"
-#include "front/hand_off_sender.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
-#include "os/fd_passing.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
@@ -29,63 +25,31 @@ constexpr int kAcceptBatch = 64;
 // completion of this io worker's own requests retries at once.
 constexpr std::chrono::milliseconds kQueuePoll{2};
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Read from one connection in one turn of the loop, at most: a fast uploader cannot hold
+// the loop, and the epoll set (level-triggered) brings the connection back next turn.
+constexpr std::size_t kReadPerTurn = 16 * kReadChunk;
+// Responses to pipelined requests are held back and written together up to this much.
+constexpr std::size_t kPipelineBatch = 64 * 1024;
 // How long an io worker that ran out of file descriptors stops accepting.
 constexpr std::chrono::milliseconds kAcceptPause{100};
 
-class IoWorker {
-  public:
-    explicit IoWorker(const IoContext& context)
-        : context_(context),
-          options_(context.options),
-          sender_(context.scoreboard, context.dispatch_sockets, context.config.body_buffer_size) {}
+}  // namespace
 
-    int run();
-
-  private:
-    // Connections.
-    void accept_from(int listener);
-    void on_client_event(uint64_t id, uint32_t events);
-    void read_from(Client& client);
-    void process_input(Client& client);
-    void handle_request(Client& client, Request request);
-    void answer(Client& client, Response response, bool keep_alive);
-    void answer_error(Client& client, int status, std::string_view detail);
-    void flush(Client& client);
-    void response_done(Client& client);
-    void resume_reading(Client& client);
-    void linger(Client& client);
-    void close_client(Client& client);
-    void set_deadline(Client& client, Clock::duration after);
-    // Blocking requests.
-    void queue_blocking(Client& client);
-    void dispatch_queue(Clock::time_point now);
-    void on_completion(uint64_t id);
-    // Housekeeping.
-    void expire(Clock::time_point now);
-    void begin_stop();
-    bool accepting_allowed() const;
-    void watch_listeners(bool on);
-    std::chrono::milliseconds wait_time(Clock::time_point now) const;
-    Client* find(uint64_t id);
-
-    const IoContext& context_;
-    const session::Options& options_;
-    HandOffSender sender_;
-    event::Loop loop_;
-    std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
-    std::deque<uint64_t> queue_;  // blocking requests waiting for an app worker, oldest first
-    using Timer = std::pair<Clock::time_point, uint64_t>;
-    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
-    uint64_t next_id_ = 1;
-    bool listening_ = false;
-    Clock::time_point resume_accepting_at_{};  // after running out of file descriptors
-    bool stopping_ = false;
-};
+IoWorker::IoWorker(const IoContext& context)
+    : context_(context),
+      options_(context.options),
+      sender_(context.scoreboard, context.dispatch_sockets),
+      spool_(context.config.body_buffer_size, context.config.body_temp_path) {}
 
 int IoWorker::run() {
     context_.scoreboard.set_state(context_.slot, ipc::SlotState::reading);
     os::set_process_title(fmt::format("forkd: {} serving", context_.role));
+    if (std::string problem = spool_.check(); !problem.empty()) {
+        log::error("body_temp_path: {}; request bodies over body_buffer_size will get 500",
+                   problem);
+    }
     watch_listeners(true);
+    loop_.add(context_.hand_over_receiver, EPOLLIN, [this](uint32_t) { adopt_connections(); });
     while (!(stopping_ && clients_.empty())) {
         Clock::time_point now = Clock::now();
         loop_.run_once(wait_time(now), os::wait_mask());
@@ -96,10 +60,14 @@ int IoWorker::run() {
         }
         now = Clock::now();
         dispatch_queue(now);
+        expire_queue(now);
         expire(now);
         if (!stopping_ && !listening_ && accepting_allowed() && now >= resume_accepting_at_) {
             watch_listeners(true);
         }
+    }
+    if (handed_over_ > 0) {
+        log::info("handed {} idle connection(s) to the new generation", handed_over_);
     }
     return 0;
 }
@@ -150,15 +118,20 @@ void IoWorker::accept_from(int listener) {
         if (!accepted) return;
         context_.scoreboard.header().accepted.fetch_add(1, std::memory_order_relaxed);
         os::set_tcp_nodelay(accepted->fd.get());
-        uint64_t id = next_id_++;
-        auto client = std::make_unique<Client>(id, std::move(accepted->fd),
-                                               std::move(accepted->peer), options_.limits);
-        int fd = client->fd.get();
-        Client& added = *clients_.emplace(id, std::move(client)).first->second;
-        set_deadline(added, options_.client_header_timeout);
-        loop_.add(fd, EPOLLIN | EPOLLRDHUP,
-                  [this, id](uint32_t events) { on_client_event(id, events); });
+        Client& client = add_client(std::move(accepted->fd), std::move(accepted->peer));
+        set_deadline(client, options_.client_header_timeout);
     }
+}
+
+// A connection this io worker accepted, or adopted from an older generation.
+Client& IoWorker::add_client(Fd fd, std::string peer) {
+    uint64_t id = next_id_++;
+    auto client = std::make_unique<Client>(id, std::move(fd), std::move(peer), options_.limits);
+    int raw_fd = client->fd.get();
+    Client& added = *clients_.emplace(id, std::move(client)).first->second;
+    loop_.add(raw_fd, EPOLLIN | EPOLLRDHUP,
+              [this, id](uint32_t events) { on_client_event(id, events); });
+    return added;
 }
 
 Client* IoWorker::find(uint64_t id) {
@@ -189,10 +162,11 @@ void IoWorker::read_from(Client& client) {
     // Not zero-filled: recv() writes what it returns, and clearing 16k per event costs more
     // than parsing a small request. One buffer serves every connection (one thread).
     static std::array<char, kReadChunk> chunk;
-    for (;;) {
+    uint64_t id = client.id;
+    for (std::size_t taken = 0; taken < kReadPerTurn; taken += kReadChunk) {
         os::AttemptResult got = os::try_read(client.fd.get(), chunk);
         if (got.result == os::Attempt::closed) return close_client(client);
-        if (got.result == os::Attempt::would_block) break;
+        if (got.result == os::Attempt::would_block) return;
         if (client.phase == Phase::lingering) continue;  // discarded
         if (client.idle) {
             client.idle = false;
@@ -201,29 +175,42 @@ void IoWorker::read_from(Client& client) {
             set_deadline(client, options_.client_body_timeout);
         }
         client.in.append(chunk.data(), got.bytes);
-        if (got.bytes < chunk.size()) break;
+        // Parsed chunk by chunk, so that a body flows on to its file instead of piling up
+        // in `in`. Answering may close the connection, or start a response.
+        process_input(client);
+        Client* still = find(id);
+        if (still == nullptr || still->phase != Phase::reading) return;
+        if (got.bytes < chunk.size()) return;
     }
-    if (client.phase == Phase::reading) process_input(client);
 }
 
 void IoWorker::process_input(Client& client) {
+    uint64_t id = client.id;
     while (client.phase == Phase::reading && !client.in.empty()) {
         http::ParseStep step = client.parser.feed(client.in);
         client.in.erase(0, step.consumed);
         if (step.progress == http::Progress::error) {
             return answer_error(client, step.error_status, step.error_reason);
         }
+        if (client.parser.headers_done() && !spool_.absorb(client.parser, client.body_file)) {
+            return answer_error(client, 500, "The request body could not be stored.");
+        }
         if (step.progress == http::Progress::complete) {
-            // Answering goes on to the next pipelined request by itself (resume_reading).
-            return handle_request(client, client.parser.take_request());
+            // The answer may close the connection, or be held back for the next pipelined
+            // request (then the connection is reading again and the loop goes on).
+            handle_request(client, client.parser.take_request());
+            if (find(id) == nullptr) return;
+            continue;
         }
         if (client.parser.expects_continue() && !client.continue_sent) {
             client.continue_sent = true;
             std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
             os::try_write(client.fd.get(), std::span<const std::string_view>(&interim, 1));
         }
-        return;  // need more bytes
+        break;  // need more bytes
     }
+    // Responses held back for pipelined requests go out once no complete request is left.
+    if (client.phase == Phase::reading && !client.out.empty()) start_writing(client);
 }
 
 void IoWorker::handle_request(Client& client, Request request) {
@@ -234,25 +221,39 @@ void IoWorker::handle_request(Client& client, Request request) {
     bool keep_alive = http::wants_keep_alive(request) && !stopping_ &&
                       client.served < options_.keepalive_requests;
     client.request = std::move(request);
-    const Request& current = *client.request;
+    Request& current = *client.request;
     Handler* handler = session::handler_for(context_.router, current);
-    if (handler != nullptr && handler->dispatch(current) == Dispatch::blocking) {
-        return queue_blocking(client);
+    bool blocking = handler != nullptr && handler->dispatch(current) == Dispatch::blocking;
+    // An app worker gets a body larger than a hand-off message as a file; an inline
+    // handler reads request.body, so a body in a file comes back into memory for it.
+    std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
+    bool body_ready = blocking ? spool_.move_to_file(current, client.body_file, in_message)
+                               : BodySpool::bring_back(current, client.body_file);
+    if (!body_ready) {
+        return answer(client, http::error_response(500, "The request body could not be stored."),
+                      false);
+    }
+    if (blocking) {
+        if (client.out.empty()) return queue_blocking(client);
+        client.queue_after_flush = true;  // earlier pipelined responses go first
+        return start_writing(client);
     }
     answer(client, session::respond(context_.router, current), keep_alive);
 }
 
-// Serialises an inline response into the client's output and starts writing it.
+// Serialises an inline response into the client's output and starts writing it, or, when
+// the client has pipelined more requests, holds it back so that several responses leave in
+// one write (as nginx does; a write per response costs a system call each).
 void IoWorker::answer(Client& client, Response response, bool keep_alive) {
     int version = client.request ? client.request->version : 11;
     bool head_only = client.request && client.request->is_head();
     http::Framing framing = http::framing_for(response, version);
     if (framing == http::Framing::close_delimited || response.close) keep_alive = false;
-    client.out = http::serialize_head(
+    client.out += http::serialize_head(
         response, {version, keep_alive, options_.server_tokens, std::time(nullptr)});
-    client.out_sent = 0;
     client.body_bytes = 0;
     client.file.reset();
+    client.body_file.reset();  // the request's body is no longer needed
     client.status = response.status;
     client.close_after = !keep_alive;
     if (!head_only && framing != http::Framing::none) {
@@ -283,6 +284,19 @@ void IoWorker::answer(Client& client, Response response, bool keep_alive) {
             }
         }
     }
+    client.recorded = false;
+    bool hold_back = keep_alive && !client.file && !stopping_ && !client.in.empty() &&
+                     client.out.size() - client.out_sent < kPipelineBatch;
+    if (!hold_back) return start_writing(client);
+    record_response(client);
+    client.recorded = true;
+    client.request.reset();
+    client.phase = Phase::reading;
+    client.idle = false;
+    set_deadline(client, options_.client_header_timeout);
+}
+
+void IoWorker::start_writing(Client& client) {
     client.phase = Phase::writing;
     set_deadline(client, options_.send_timeout);
     flush(client);
@@ -320,13 +334,24 @@ void IoWorker::flush(Client& client) {
     response_done(client);
 }
 
-void IoWorker::response_done(Client& client) {
+void IoWorker::record_response(Client& client) {
     context_.access_log.write(client.peer, client.request ? &*client.request : nullptr,
                               client.status, client.body_bytes);
     context_.scoreboard.header().requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+void IoWorker::response_done(Client& client) {
+    if (!client.recorded) record_response(client);
+    client.recorded = true;
     client.out.clear();
+    client.out_sent = 0;
     client.file.reset();
-    if (client.close_after || stopping_) return linger(client);
+    if (client.close_after) return linger(client);
+    if (client.queue_after_flush) {
+        client.queue_after_flush = false;
+        return queue_blocking(client);
+    }
+    if (stopping_) return keep_alive_while_stopping(client);
     resume_reading(client);
 }
 
@@ -357,129 +382,27 @@ void IoWorker::close_client(Client& client) {
     clients_.erase(client.id);  // closes the fds
 }
 
+// One timer per connection in the heap (Client::timer_at): a deadline that moves later
+// leaves the armed timer alone, and expire() re-arms it when it fires early.
 void IoWorker::set_deadline(Client& client, Clock::duration after) {
     client.deadline = Clock::now() + after;
+    if (client.timer_at <= client.deadline) return;
+    client.timer_at = client.deadline;
     timers_.emplace(client.deadline, client.id);
 }
 
-// --- Blocking requests -------------------------------------------------------------------
-
-void IoWorker::queue_blocking(Client& client) {
-    if (queue_.size() >= static_cast<std::size_t>(context_.config.queue_size)) {
-        Response busy = http::error_response(503, "Every worker is busy and the queue is full.");
-        busy.headers.set("Retry-After", "1");
-        return answer(client, std::move(busy), false);
-    }
-    client.phase = Phase::queued;
-    client.queued_at = Clock::now();
-    loop_.modify(client.fd.get(), EPOLLRDHUP);
-    queue_.push_back(client.id);
-    ipc::ScoreboardHeader& header = context_.scoreboard.header();
-    uint64_t queued = header.queued.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (queued > header.max_queued.load(std::memory_order_relaxed)) header.max_queued = queued;
-    dispatch_queue(Clock::now());
-}
-
-void record_queue_wait(ipc::ScoreboardHeader& header, Clock::duration waited) {
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
-    std::size_t bucket = 0;
-    for (long long limit = 1000; bucket < 5 && micros >= limit; limit *= 10)
-        ++bucket;
-    header.queue_wait_histogram[bucket].fetch_add(1, std::memory_order_relaxed);
-}
-
-// Oldest first: a request is handed only to an app worker known to be idle.
-void IoWorker::dispatch_queue(Clock::time_point now) {
-    while (!queue_.empty()) {
-        Client* client = find(queue_.front());
-        if (client == nullptr) {
-            queue_.pop_front();
-            continue;
-        }
-        bool keep_alive = http::wants_keep_alive(*client->request) && !stopping_ &&
-                          client->served < options_.keepalive_requests;
-        Fd completion =
-            sender_.try_hand_off(*client->request, client->fd.get(), client->id, keep_alive);
-        if (!completion) return;  // every app worker is busy
-        queue_.pop_front();
-        ipc::ScoreboardHeader& header = context_.scoreboard.header();
-        header.queued.fetch_sub(1, std::memory_order_relaxed);
-        record_queue_wait(header, now - client->queued_at);
-        loop_.remove(client->fd.get());  // the app worker owns the connection meanwhile
-        client->phase = Phase::handed_off;
-        client->handed_at = now;
-        client->started = false;
-        client->completion = std::move(completion);
-        uint64_t id = client->id;
-        loop_.add(client->completion.get(), EPOLLIN, [this, id](uint32_t) { on_completion(id); });
-    }
-}
-
-// The app worker reports "started", then its Completion; the socket closing before the
-// Completion means it died.
-void IoWorker::on_completion(uint64_t id) {
-    Client* client = find(id);
-    if (client == nullptr) return;
-    for (;;) {
-        std::optional<os::ReceivedMessage> message =
-            os::receive_message(client->completion.get(), 64);
-        if (!message) return;  // nothing more yet
-        if (message->closed) break;
-        if (message->bytes.size() == 1 && message->bytes[0] == ipc::kStarted) {
-            client->started = true;
-            continue;
-        }
-        std::optional<ipc::Completion> done = ipc::decode_completion(message->bytes);
-        if (!done) break;
-        loop_.remove(client->completion.get());
-        client->completion.reset();
-        context_.access_log.write(client->peer, &*client->request, done->status, done->body_bytes);
-        loop_.add(client->fd.get(), EPOLLIN | EPOLLRDHUP,
-                  [this, id](uint32_t events) { on_client_event(id, events); });
-        client->phase = Phase::reading;
-        if (!done->complete || !done->keep_alive || stopping_) return linger(*client);
-        return resume_reading(*client);
-    }
-    // The app worker died. If nothing reached the client, it gets 502, or 504 when the
-    // worker was killed for outliving request_timeout.
-    loop_.remove(client->completion.get());
-    client->completion.reset();
-    loop_.add(client->fd.get(), EPOLLIN | EPOLLRDHUP,
-              [this, id](uint32_t events) { on_client_event(id, events); });
-    if (client->started) return close_client(*client);
-    auto timeout = context_.config.request_timeout;
-    bool timed_out = timeout.count() > 0 && Clock::now() - client->handed_at >= timeout;
-    log::warn("{} {}: the app worker died before answering; {}", client->request->method,
-              client->request->target, timed_out ? 504 : 502);
-    answer(*client,
-           http::error_response(timed_out ? 504 : 502,
-                                timed_out ? "The request took longer than request_timeout."
-                                          : "The worker serving this request failed."),
-           false);
-}
-
-// --- Housekeeping ------------------------------------------------------------------------
-
 void IoWorker::expire(Clock::time_point now) {
-    while (!queue_.empty()) {
-        Client* client = find(queue_.front());
-        if (client != nullptr && now - client->queued_at < context_.config.queue_timeout) break;
-        queue_.pop_front();
-        if (client == nullptr) continue;
-        context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
-        context_.scoreboard.header().queue_timeouts.fetch_add(1, std::memory_order_relaxed);
-        client->phase = Phase::reading;
-        loop_.modify(client->fd.get(), EPOLLIN | EPOLLRDHUP);
-        Response busy = http::error_response(503, "Every worker stayed busy for queue_timeout.");
-        busy.headers.set("Retry-After", "1");
-        answer(*client, std::move(busy), false);
-    }
     while (!timers_.empty() && timers_.top().first <= now) {
         auto [when, id] = timers_.top();
         timers_.pop();
         Client* client = find(id);
-        if (client == nullptr || client->deadline != when)
-            continue;  // a later deadline replaced it
+        if (client == nullptr || client->timer_at != when) continue;  // an earlier one replaced it
+        client->timer_at = Clock::time_point::max();
+        if (client->deadline > now) {  // moved later since: wait for it
+            client->timer_at = client->deadline;
+            timers_.emplace(client->deadline, id);
+            continue;
+        }
         if (client->phase == Phase::reading && !client->idle) {
             answer_error(*client, 408, "timed out reading the request");
         } else if (client->phase == Phase::reading || client->phase == Phase::writing ||
@@ -488,25 +411,6 @@ void IoWorker::expire(Clock::time_point now) {
         }
     }
 }
-
-// A graceful stop: accept nothing more, close idle keep-alive connections, finish the rest.
-// A connection accepted but not yet served is not idle: its client has just connected to
-// send a request (possibly still on the wire), so it is answered with `Connection: close`,
-// as nginx does; closing it would fail that request during every reload.
-void IoWorker::begin_stop() {
-    stopping_ = true;
-    watch_listeners(false);
-    os::set_process_title(fmt::format("forkd: {} stopping", context_.role));
-    std::vector<uint64_t> idle;
-    for (const auto& [id, client] : clients_) {
-        if (client->phase == Phase::reading && client->idle && client->served > 0)
-            idle.push_back(id);
-    }
-    for (uint64_t id : idle)
-        close_client(*clients_.at(id));
-}
-
-}  // namespace
 
 int run_io_worker(const IoContext& context) {
     IoWorker worker(context);

@@ -5,13 +5,33 @@
 // kernel buffer that cannot be withdrawn: past queue_timeout it gets 503 at once, and one
 // whose client left is dropped unrun. While an app worker owns a connection the io worker
 // does not watch it; it resumes it when the completion arrives, and answers 502 or 504
-// itself when the app worker died before writing anything.
+// itself when the app worker died before writing anything. Request bodies stay in memory
+// up to body_buffer_size, then go to an unlinked temp file (body_spool.hpp).
+//
+// On a reload the io workers of the old generation hand their idle keep-alive connections
+// to the new one (SCM_RIGHTS again, on the hand-over socket every io worker shares) instead
+// of closing them.
+//
+// The IoWorker class is implemented in three files: io_worker.cpp (the loop and one
+// connection's life), io_worker_blocking.cpp (the queue and the hand-off to app workers),
+// io_worker_reload.cpp (stopping, and idle connections passed between generations).
 #pragma once
 
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <queue>
 #include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "config/config.hpp"
+#include "event/loop.hpp"
 #include "forkd/handler.hpp"
+#include "front/body_spool.hpp"
+#include "front/client.hpp"
+#include "front/hand_off_sender.hpp"
 #include "ipc/scoreboard.hpp"
 #include "session/access_log.hpp"
 #include "session/connection.hpp"
@@ -25,13 +45,75 @@ struct IoContext {
     session::AccessLog& access_log;
     ipc::Scoreboard& scoreboard;
     std::size_t slot;                       // this io worker's scoreboard slot
+    uint32_t generation;                    // the configuration generation it serves
     std::span<const int> listeners;         // shared with the other io workers
     std::span<const int> dispatch_sockets;  // per scoreboard slot; -1 where none
+    int hand_over_sender;                   // the hand-over socket, both ends shared by
+    int hand_over_receiver;                 //   every io worker (ipc/hand_off.hpp)
     std::string role;                       // "io 1": process title and logs
 };
 
 // Runs until a graceful stop has finished every request in flight; returns the exit code.
 // Precondition: os::enter_serving_signal_state() was called.
 int run_io_worker(const IoContext& context);
+
+class IoWorker {
+  public:
+    using Clock = os::Clock;
+
+    explicit IoWorker(const IoContext& context);
+    int run();
+
+  private:
+    // Connections (io_worker.cpp).
+    void accept_from(int listener);
+    Client& add_client(Fd fd, std::string peer);
+    void on_client_event(uint64_t id, uint32_t events);
+    void read_from(Client& client);
+    void process_input(Client& client);
+    void handle_request(Client& client, Request request);
+    void answer(Client& client, Response response, bool keep_alive);
+    void answer_error(Client& client, int status, std::string_view detail);
+    void start_writing(Client& client);
+    void flush(Client& client);
+    void record_response(Client& client);
+    void response_done(Client& client);
+    void resume_reading(Client& client);
+    void linger(Client& client);
+    void close_client(Client& client);
+    void set_deadline(Client& client, Clock::duration after);
+    void expire(Clock::time_point now);
+    bool accepting_allowed() const;
+    void watch_listeners(bool on);
+    std::chrono::milliseconds wait_time(Clock::time_point now) const;
+    Client* find(uint64_t id);
+    // Blocking requests (io_worker_blocking.cpp).
+    void queue_blocking(Client& client);
+    void dispatch_queue(Clock::time_point now);
+    void on_completion(uint64_t id);
+    void expire_queue(Clock::time_point now);
+    // Stopping and reloads (io_worker_reload.cpp).
+    void begin_stop();
+    bool superseded() const;
+    void keep_alive_while_stopping(Client& client);
+    void hand_over_idle_connections();
+    void adopt_connections();
+
+    const IoContext& context_;
+    const session::Options& options_;
+    HandOffSender sender_;
+    BodySpool spool_;
+    event::Loop loop_;
+    std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
+    std::deque<uint64_t> queue_;  // blocking requests waiting for an app worker, oldest first
+    using Timer = std::pair<Clock::time_point, uint64_t>;
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+    uint64_t next_id_ = 1;
+    bool listening_ = false;
+    Clock::time_point resume_accepting_at_{};  // after running out of file descriptors
+    bool stopping_ = false;
+    std::deque<uint64_t> to_hand_over_;  // idle connections for the next generation
+    std::size_t handed_over_ = 0;
+};
 
 }  // namespace forkd::front

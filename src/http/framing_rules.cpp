@@ -140,7 +140,9 @@ std::optional<ParseError> split_target(Request& request) {
         return ParseError{400, "invalid request-target"};
     const std::string_view rest = target.substr(scheme_end + 3);
     const auto path_start = rest.find_first_of("/?");
-    if (path_start == 0) return ParseError{400, "absolute-form target without authority"};
+    // RFC 9110 §4.2.1: an http URI with an empty host is invalid ("http://", "http:///a").
+    if (rest.empty() || path_start == 0)
+        return ParseError{400, "absolute-form target without authority"};
     if (path_start == std::string_view::npos) {
         request.path = "/";
         request.query.clear();

@@ -32,7 +32,41 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+// RFC 9112 §5 for one field line without its CRLF; nullptr when it is well formed.
+const char* field_line_problem(std::string_view text) {
+    if (text.find('\r') != std::string_view::npos) return "bare CR in field line";
+    if (text[0] == ' ' || text[0] == '\t') return "obs-fold";
+
+    const std::size_t colon = text.find(':');
+    if (colon == std::string_view::npos) return "field line without colon";
+    const std::string_view name = text.substr(0, colon);
+    if (name.empty()) return "empty field name";
+    if (name.back() == ' ' || name.back() == '\t') return "whitespace between field name and colon";
+    if (!all_of(name, is_tchar)) return "invalid field name";
+    if (!all_of(text.substr(colon + 1), is_field_value_char))
+        return "control character in field value";
+    return nullptr;
+}
+
 }  // namespace
+
+std::optional<ParseError> check_chunk_extensions(std::string_view extensions) {
+    if (all_of(extensions, is_field_value_char)) return std::nullopt;
+    return ParseError{400, "control character in chunk extension"};
+}
+
+std::optional<ParseError> check_trailer_section(std::string_view section) {
+    for (;;) {
+        const std::size_t lf = section.find('\n');
+        if (lf == std::string_view::npos) return ParseError{400, "trailer section not ended"};
+        const std::string_view line = section.substr(0, lf + 1);
+        if (!ends_with_crlf(line)) return ParseError{400, "trailer line not ended by CRLF"};
+        if (line.size() == 2) return std::nullopt;  // the empty line ending the section
+        if (const char* problem = field_line_problem(line.substr(0, line.size() - 2)))
+            return ParseError{400, std::string(problem) + " in trailer section"};
+        section.remove_prefix(lf + 1);
+    }
+}
 
 bool is_tchar(char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
@@ -127,18 +161,7 @@ HeadScanner::Result HeadScanner::finish_field_line(std::string_view line, std::s
         head_size_ = line_end;
         return Result::done;
     }
-    if (text.find('\r') != std::string_view::npos) return fail(400, "bare CR in field line");
-    if (text[0] == ' ' || text[0] == '\t') return fail(400, "obs-fold");
-
-    const std::size_t colon = text.find(':');
-    if (colon == std::string_view::npos) return fail(400, "field line without colon");
-    const std::string_view name = text.substr(0, colon);
-    if (name.empty()) return fail(400, "empty field name");
-    if (name.back() == ' ' || name.back() == '\t')
-        return fail(400, "whitespace between field name and colon");
-    if (!all_of(name, is_tchar)) return fail(400, "invalid field name");
-    if (!all_of(text.substr(colon + 1), is_field_value_char))
-        return fail(400, "control character in field value");
+    if (const char* problem = field_line_problem(text)) return fail(400, problem);
     return Result::need_more;
 }
 

@@ -58,4 +58,14 @@ class HeadScanner {
 // RFC 9110 §5.6.2 tchar, the characters of methods and field names.
 bool is_tchar(char c);
 
+// The trailer section of a chunked body (RFC 9112 §7.1.2), from its first byte through at
+// least the empty line that ends it: every field line must follow the same rules as the
+// header section's (Beast alone would accept obs-fold there).
+std::optional<ParseError> check_trailer_section(std::string_view section);
+
+// A chunk's extensions (RFC 9112 §7.1.1) as Beast hands them over: Beast checks their
+// structure but lets any byte through inside a quoted string, where only HTAB, SP, VCHAR
+// and obs-text belong.
+std::optional<ParseError> check_chunk_extensions(std::string_view extensions);
+
 }  // namespace forkd::http

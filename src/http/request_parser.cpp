@@ -19,6 +19,9 @@ namespace beast = boost::beast;
 using beast::error_code;
 using beast::string_view;
 
+// The most memory reserved for a body ahead of its bytes.
+constexpr std::size_t kBodyReserve = 64 * 1024;
+
 // Beast's tokenizer, told to collect into a Request. The head reaches it only after the
 // HeadScanner accepted it whole; the framing rules run in on_header_impl, i.e. after Beast
 // has read every field and before it reads a byte of the body.
@@ -35,6 +38,8 @@ class BeastRequestParser final : public beast::http::basic_parser<true> {
     }
 
     const std::optional<ParseError>& rejection() const { return rejection_; }
+    // The bytes of the put() about to be made (for check_trailers).
+    void offer(std::string_view bytes) { input_ = bytes; }
     // Before the first chunk with data, Beast expects no CRLF ahead of the next chunk line.
     bool before_first_chunk() const { return chunked() && !saw_chunk_; }
 
@@ -68,25 +73,48 @@ class BeastRequestParser final : public beast::http::basic_parser<true> {
     }
 
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-        if (length) request_.body.reserve(static_cast<std::size_t>(*length));
+        // Capped: the caller may move a large body out as it comes (take_held_body), and a
+        // declared length is no reason to reserve memory before a byte arrived.
+        if (length) request_.body.reserve(std::min<std::size_t>(*length, kBodyReserve));
     }
 
     std::size_t on_body_impl(string_view piece, error_code&) override {
-        request_.body.append(piece.data(), piece.size());
+        append_body(piece);
         return piece.size();
     }
 
-    void on_chunk_header_impl(std::uint64_t size, string_view, error_code& ec) override {
+    void on_chunk_header_impl(std::uint64_t size, string_view extensions, error_code& ec) override {
         saw_chunk_ = true;
-        if (size > limits_.max_body_size - request_.body.size()) {
+        if (size > limits_.max_body_size - body_size_) {
             rejection_ = ParseError{413, "request body too large"};
             ec = beast::http::error::body_limit;
+            return;
         }
+        rejection_ = check_chunk_extensions({extensions.data(), extensions.size()});
+        if (!rejection_ && size == 0) rejection_ = check_trailers(extensions);
+        if (rejection_) ec = beast::http::error::bad_value;
+    }
+
+    // Beast announces the last chunk only once the whole trailer section is in the bytes of
+    // this put(), and its extensions end at the line's CRLF, so the raw section follows them.
+    // Beast would accept (and unfold) obs-fold there: the head's field-line rules apply.
+    std::optional<ParseError> check_trailers(string_view extensions) const {
+        const char* line_end = extensions.data() + extensions.size();
+        if (line_end < input_.data() || input_.data() + input_.size() - line_end < 2 ||
+            std::string_view(line_end, 2) != "\r\n")
+            return ParseError{400, "malformed last chunk"};  // not where Beast 1.74 puts it
+        const auto offset = static_cast<std::size_t>(line_end + 2 - input_.data());
+        return check_trailer_section(input_.substr(offset));
     }
 
     std::size_t on_chunk_body_impl(std::uint64_t, string_view piece, error_code&) override {
-        request_.body.append(piece.data(), piece.size());
+        append_body(piece);
         return piece.size();
+    }
+
+    void append_body(string_view piece) {
+        request_.body.append(piece.data(), piece.size());
+        body_size_ += piece.size();
     }
 
     void on_finish_impl(error_code&) override {}
@@ -108,6 +136,8 @@ class BeastRequestParser final : public beast::http::basic_parser<true> {
 
     const Limits& limits_;
     Request& request_;
+    std::size_t body_size_ = 0;  // decoded so far, including bytes the caller took
+    std::string_view input_;
     bool in_trailers_ = false;
     bool saw_chunk_ = false;
     std::optional<ParseError> rejection_;
@@ -213,6 +243,7 @@ ParseStep RequestParser::State::feed_body(std::string_view bytes, std::size_t co
         if (beast->before_first_chunk() && trips_last_chunk_assert(bytes)) break;
         const std::string_view piece = bytes.substr(0, window);
         error_code ec;
+        beast->offer(piece);
         const std::size_t n = beast->put(boost::asio::buffer(piece.data(), piece.size()), ec);
         consumed += n;
         bytes.remove_prefix(n);
@@ -259,6 +290,14 @@ bool RequestParser::expects_continue() const {
 
 Request RequestParser::take_request() {
     return std::move(state_->request);
+}
+
+std::size_t RequestParser::held_body_size() const {
+    return state_->request.body.size();
+}
+
+std::string RequestParser::take_held_body() {
+    return std::exchange(state_->request.body, std::string());
 }
 
 void RequestParser::reset() {

@@ -58,6 +58,13 @@ class RequestParser {
     // Valid once feed() returned complete; moves the request out.
     Request take_request();
 
+    // The decoded body bytes held so far (valid once headers_done()). A caller that keeps
+    // large bodies out of memory (hybrid's io worker spools them to a file) moves them out
+    // as they come; the request take_request() returns then holds only the bytes decoded
+    // after the last take. max_body_size counts every byte, taken or not.
+    std::size_t held_body_size() const;
+    std::string take_held_body();
+
     // Ready for the next request on the same connection.
     void reset();
 

@@ -121,15 +121,29 @@ std::optional<Completion> decode_completion(std::string_view bytes) {
     return completion;
 }
 
-bool body_travels_in_file(std::size_t body_size, std::size_t body_buffer_size) {
-    return body_size > std::min(body_buffer_size, kMaxBodyInMessage);
+std::string encode(const IdleConnection& idle) {
+    Writer out;
+    out.number(idle.served);
+    out.text(idle.peer.substr(0, kMaxIdleConnectionMessage - 64));
+    return out.take();
+}
+
+std::optional<IdleConnection> decode_idle_connection(std::string_view bytes) {
+    Reader in(bytes);
+    IdleConnection idle;
+    if (!(in.number(idle.served) && in.text(idle.peer) && in.done())) return std::nullopt;
+    return idle;
+}
+
+std::size_t max_body_in_message(std::size_t body_buffer_size) {
+    return std::min(body_buffer_size, kMaxBodyInMessage);
 }
 
 std::size_t max_hand_off_size(std::size_t max_request_line, std::size_t max_header_size,
                               std::size_t body_buffer_size) {
     // Each field repeats once at most in decoded form (target, path, query) plus lengths.
-    return 3 * max_request_line + 2 * max_header_size +
-           std::min(body_buffer_size, kMaxBodyInMessage) + 4096;
+    return 3 * max_request_line + 2 * max_header_size + max_body_in_message(body_buffer_size) +
+           4096;
 }
 
 }  // namespace forkd::ipc

@@ -7,6 +7,12 @@
 //       "started" (one byte, before the first response byte), then a Completion.
 //       The socket closing without a Completion means the app worker died; without
 //       "started" as well, nothing reached the client and the io worker answers 502/504.
+//
+//   io worker of an older generation -> any io worker still serving, on the hand-over socket
+//   (one SOCK_SEQPACKET pair the master makes before the first fork; every io worker sends
+//   on one end and reads the other):
+//       IdleConnection with fds [client connection], on a reload: a keep-alive connection
+//       with no byte of its next request read, so nothing but the fd has to travel.
 #pragma once
 
 #include <sys/types.h>
@@ -33,6 +39,16 @@ std::string encode(const HandOff& hand_off);
 // nullopt for a malformed message (never expected: both ends are forkd).
 std::optional<HandOff> decode_hand_off(std::string_view bytes);
 
+struct IdleConnection {
+    uint32_t served = 0;  // requests answered on it so far: keepalive_requests counts on
+    std::string peer;     // the client's address, for the logs
+};
+
+std::string encode(const IdleConnection& idle);
+std::optional<IdleConnection> decode_idle_connection(std::string_view bytes);
+// Large enough for any IdleConnection message.
+inline constexpr std::size_t kMaxIdleConnectionMessage = 512;
+
 inline constexpr char kStarted = 'S';
 
 struct Completion {
@@ -50,8 +66,9 @@ std::optional<Completion> decode_completion(std::string_view bytes);
 // 208 KiB), else every hand-off of such a request fails and it waits for queue_timeout.
 inline constexpr std::size_t kMaxBodyInMessage = 64 * 1024;
 
-// Whether a request body of `body_size` goes to the app worker as a file (third fd).
-bool body_travels_in_file(std::size_t body_size, std::size_t body_buffer_size);
+// The largest request body that goes to the app worker inside the message; a larger one
+// goes as a file (the third fd).
+std::size_t max_body_in_message(std::size_t body_buffer_size);
 
 // Largest hand-off message: request line and headers at their limits plus the largest
 // in-message body.

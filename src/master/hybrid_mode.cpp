@@ -6,6 +6,11 @@
 // worker keeps the sending ends, the app worker in slot i keeps receiving end i. When an
 // app worker dies, the master drains its socket, closing any hand-off that was still in it,
 // so the io worker that sent it sees its completion socket close and answers 502.
+//
+// It also makes the hand-over socket pair, which every io worker of every generation keeps
+// both ends of: on a reload the old io workers send their idle keep-alive connections on
+// one end and the new ones adopt them from the other (front/io_worker_reload.cpp). Made
+// once, before the first fork, so that no io worker needs to be told about it later.
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +48,7 @@ class HybridModel final : public ProcessModel {
         for (std::size_t i = 0; i < master.scoreboard().size(); ++i) {
             dispatch_.push_back(os::make_message_pair(true));
         }
+        hand_over_ = os::make_message_pair(true);
         pool_.start(master);
         maintain(master, Clock::now());
     }
@@ -134,8 +140,11 @@ class HybridModel final : public ProcessModel {
                                  server.access_log,
                                  master.scoreboard(),
                                  slot,
+                                 master.generation(),
                                  listeners,
                                  senders,
+                                 hand_over_.first.get(),
+                                 hand_over_.second.get(),
                                  label};
         return front::run_io_worker(context);
     }
@@ -145,6 +154,8 @@ class HybridModel final : public ProcessModel {
             ::close(dispatch_[i].first.release());
             if (i != slot) ::close(dispatch_[i].second.release());
         }
+        ::close(hand_over_.first.release());  // connections pass between io workers only
+        ::close(hand_over_.second.release());
         Server& server = master.server();
         os::install_crash_guard();
         worker::ReporterSettings settings{
@@ -168,6 +179,7 @@ class HybridModel final : public ProcessModel {
 
     WorkerPool pool_;
     std::vector<std::pair<Fd, Fd>> dispatch_;  // per scoreboard slot: (io end, app end)
+    std::pair<Fd, Fd> hand_over_;              // (sending end, receiving end)
     bool paused_ = false;
 };
 

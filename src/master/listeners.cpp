@@ -35,7 +35,40 @@ Fd open_listener(const config::ListenAddress& address, int backlog) {
     return os::listen_tcp(address.host, address.port, backlog, address.text);
 }
 
+bool listen_given(const config::Config& config) {
+    return std::ranges::find(config.keys_set, "listen") != config.keys_set.end();
+}
+
 }  // namespace
+
+ListenerPlan plan_listeners(const config::Config& config, const std::vector<Listener>& reusable) {
+    ListenerPlan plan;
+    bool socket_activated = std::ranges::any_of(reusable, &Listener::from_systemd);
+    std::vector<bool> taken(reusable.size(), false);
+    if (listen_given(config) || !socket_activated) {
+        for (std::size_t i = 0; i < config.listen.size(); ++i)
+            plan.addresses.push_back({i, std::nullopt});
+    }
+    // Exact addresses first, so that a port-0 entry cannot take a socket another entry names.
+    for (bool any_port : {false, true}) {
+        for (ListenerPlan::Choice& choice : plan.addresses) {
+            const config::ListenAddress& address = config.listen[choice.address];
+            if (is_any_port(address) != any_port) continue;
+            for (std::size_t j = 0; j < reusable.size(); ++j) {
+                if (taken[j] || !serves(reusable[j], address)) continue;
+                // "Any free port" is for sockets forkd opened: systemd's is served anyway.
+                if (any_port && reusable[j].from_systemd) continue;
+                choice.reused = j;
+                taken[j] = true;
+                break;
+            }
+        }
+    }
+    for (std::size_t j = 0; j < reusable.size(); ++j) {
+        if (!taken[j]) (reusable[j].from_systemd ? plan.systemd : plan.unused).push_back(j);
+    }
+    return plan;
+}
 
 std::vector<Listener> open_listeners(const config::Config& config, std::vector<Listener> reusable,
                                      std::vector<Listener>* unused) {
@@ -45,49 +78,48 @@ std::vector<Listener> open_listeners(const config::Config& config, std::vector<L
 std::vector<Listener> open_listeners_from(const config::Config& config,
                                           std::vector<Listener>& reusable,
                                           std::vector<Listener>* unused) {
-    std::size_t count = config.listen.size();
-    std::vector<Listener> listeners(count);
-    std::vector<bool> kept(count, false);  // listeners[i] was taken from `reusable`
-    // Exact addresses first, so that a port-0 entry cannot take a socket another entry names.
-    for (bool any_port : {false, true}) {
-        for (std::size_t i = 0; i < count; ++i) {
-            const config::ListenAddress& address = config.listen[i];
-            if (is_any_port(address) != any_port) continue;
-            auto same = std::find_if(reusable.begin(), reusable.end(),
-                                     [&](const Listener& l) { return serves(l, address); });
-            if (same == reusable.end()) continue;
-            listeners[i] = std::move(*same);
-            reusable.erase(same);
-            kept[i] = true;
-        }
+    ListenerPlan plan = plan_listeners(config, reusable);
+    // The new addresses are opened before anything is taken from `reusable`: when one
+    // fails, a reload's running set is still whole (the ones opened close here).
+    std::vector<Listener> opened;
+    for (const ListenerPlan::Choice& choice : plan.addresses) {
+        if (choice.reused) continue;
+        Fd fd = open_listener(config.listen[choice.address], config.backlog);
+        std::string bound = os::local_address(fd.get());
+        log::info("listening on {}", bound);
+        opened.push_back({std::move(fd), std::move(bound)});
     }
-    try {
-        for (std::size_t i = 0; i < count; ++i) {
-            if (kept[i]) continue;
-            Fd fd = open_listener(config.listen[i], config.backlog);
-            std::string bound = os::local_address(fd.get());
-            log::info("listening on {}", bound);
-            listeners[i] = {std::move(fd), std::move(bound)};
-        }
-    } catch (...) {
-        // A failed reload must leave the running sockets open: the ones taken go back (the
-        // ones opened here close with `listeners`).
-        for (std::size_t i = 0; i < count; ++i) {
-            if (kept[i]) reusable.push_back(std::move(listeners[i]));
-        }
-        throw;
+    std::vector<Listener> listeners;
+    auto next_opened = opened.begin();
+    for (const ListenerPlan::Choice& choice : plan.addresses) {
+        listeners.push_back(choice.reused ? std::move(reusable[*choice.reused])
+                                          : std::move(*next_opened++));
     }
-    if (unused != nullptr) *unused = std::move(reusable);
+    for (std::size_t j : plan.systemd)
+        listeners.push_back(std::move(reusable[j]));
+    if (unused != nullptr) {
+        unused->clear();
+        for (std::size_t j : plan.unused)
+            unused->push_back(std::move(reusable[j]));
+    }
+    reusable.clear();
     return listeners;
 }
 
-std::vector<Listener> adopt_listeners(const std::vector<int>& fds) {
+std::vector<Listener> adopt_listeners(const std::vector<int>& fds,
+                                      const std::vector<int>& systemd_fds) {
     std::vector<Listener> listeners;
-    for (int fd : fds) {
+    auto adopt = [&](int fd) {
+        bool from_systemd = std::ranges::find(systemd_fds, fd) != systemd_fds.end();
         os::set_nonblocking(fd, true);
         std::string bound = os::local_address(fd);
-        log::info("listening on {} (inherited)", bound);
-        listeners.push_back({Fd(fd), std::move(bound)});
+        log::info("listening on {} ({})", bound, from_systemd ? "from systemd" : "inherited");
+        listeners.push_back({Fd(fd), std::move(bound), from_systemd});
+    };
+    for (int fd : fds)
+        adopt(fd);
+    for (int fd : systemd_fds) {
+        if (std::ranges::find(fds, fd) == fds.end()) adopt(fd);
     }
     return listeners;
 }
@@ -99,19 +131,39 @@ std::vector<int> listener_fds(const std::vector<Listener>& listeners) {
     return fds;
 }
 
-void stop_listening(const std::vector<Listener>& listeners) {
-    // On Linux, shutdown(SHUT_RD) of a listening socket takes it out of the listening state
-    // (TCP and unix alike). A binary upgrade will have to skip the listeners it hands over.
-    for (const Listener& listener : listeners)
-        os::stop_listening(listener.fd.get());
+std::vector<int> systemd_listener_fds(const std::vector<Listener>& listeners) {
+    std::vector<int> fds;
+    for (const Listener& listener : listeners) {
+        if (listener.from_systemd) fds.push_back(listener.fd.get());
+    }
+    return fds;
 }
 
-void remove_unix_socket_files(const config::Config& config) {
-    for (const config::ListenAddress& address : config.listen) {
-        if (address.kind == config::ListenAddress::Kind::unix_socket) {
-            ::unlink(address.path.c_str());
-        }
+void stop_listening(const std::vector<Listener>& listeners) {
+    // On Linux, shutdown(SHUT_RD) of a listening socket takes it out of the listening state
+    // (TCP and unix alike), for systemd too, which shares the socket: it would then neither
+    // queue connections nor start the service for them.
+    for (const Listener& listener : listeners) {
+        if (!listener.from_systemd) os::stop_listening(listener.fd.get());
     }
+}
+
+std::vector<std::string> socket_files_to_remove(const config::Config& config,
+                                                const std::vector<Listener>& listeners) {
+    std::vector<std::string> paths;
+    for (const config::ListenAddress& address : config.listen) {
+        if (address.kind != config::ListenAddress::Kind::unix_socket) continue;
+        bool systemds = std::ranges::any_of(listeners, [&](const Listener& listener) {
+            return listener.from_systemd && serves(listener, address);
+        });
+        if (!systemds) paths.push_back(address.path);
+    }
+    return paths;
+}
+
+void remove_socket_files(const std::vector<std::string>& paths) {
+    for (const std::string& path : paths)
+        ::unlink(path.c_str());
 }
 
 }  // namespace forkd::master

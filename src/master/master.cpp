@@ -45,7 +45,12 @@ int Master::run(ProcessModel& model) {
     prepare();
     log::info("master started ({} mode), pid {}", model.name(), pid_);
     model.start(*this);
-    os::notify_systemd_ready();
+    // A binary upgrade's new master is not the main pid systemd knows: it says it is now.
+    if (old_master_ != 0) {
+        os::notify_systemd_main_pid(pid_);
+    } else {
+        os::notify_systemd_ready();
+    }
     while (!finished()) {
         loop_.run_once(kTick);
         handle_signals(model);
@@ -59,7 +64,7 @@ int Master::run(ProcessModel& model) {
         }
     }
     remove_pid_file();
-    if (!shares_listeners()) remove_unix_socket_files(server_.config);
+    if (!shares_listeners()) remove_socket_files(socket_files_);
     log::info("master exits");
     return exit_code_;
 }
@@ -104,6 +109,7 @@ void Master::handle_signals(ProcessModel& model) {
                     log::info("SIGHUP: rolling back, starting children again");
                     paused_ = false;
                     model.resume(*this);
+                    os::notify_systemd_main_pid(pid_);  // the main pid again, before the new quits
                 } else {
                     reload(model);
                 }
@@ -112,6 +118,7 @@ void Master::handle_signals(ProcessModel& model) {
                 log::info("SIGUSR1: reopening log files");
                 log::reopen();
                 server_.access_log.reopen();
+                give_logs_to_children_or_say_why();
                 signal_children(SIGUSR1);
                 break;
             case SIGUSR2:
@@ -191,6 +198,8 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
     if (pid == 0) {
         int code = os::kFatalExitCode;
         try {
+            // First: a change of credentials clears the parent-death signal set next.
+            if (server_.identity) os::drop_privileges(*server_.identity);
             os::detach_into_own_group_and_die_with(pid_);
             os::enter_serving_signal_state();
             close_master_fds_in_child(keep_listeners);
@@ -205,7 +214,7 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
         } catch (...) {
             log::error("{} failed", label);
         }
-        ::_exit(code);
+        os::exit_child(code);
     }
     ::setpgid(pid, pid);  // also done by the child: whichever runs first wins the race
     table_.add(Child{pid, role, number, std::move(label), Clock::now(), board_slot, generation_});
@@ -234,6 +243,15 @@ void Master::close_master_fds_in_child(bool keep_listeners) {
     }
 }
 
+// Not fatal: the children keep writing to the files they had open.
+void Master::give_logs_to_children_or_say_why() {
+    try {
+        give_logs_to_children(server_);
+    } catch (const std::exception& e) {
+        log::error("{}", e.what());
+    }
+}
+
 void Master::give_up(ProcessModel& model, const std::string& reason) {
     log::error("{}; stopping", reason);
     exit_code_ = 1;
@@ -244,11 +262,14 @@ void Master::begin_stop(ProcessModel& model, Stop kind) {
     if (stop_ == Stop::fast || stop_ == kind) return;  // a repeated signal changes nothing
     if (stop_ == Stop::none) {
         scoreboard().header().draining = 1;
-        os::notify_systemd_stopping();
+        // While the other master of a binary upgrade lives, the service is not stopping:
+        // systemd would stop it all (and this one is not, or no longer, its main pid).
+        if (!shares_listeners()) os::notify_systemd_stopping();
         model.stop_accepting(*this);
         // New connections are refused, not queued forever, unless the other master of a
         // binary upgrade shares the listeners: then they stay open for it.
         if (!shares_listeners()) stop_listening(server_.listeners);
+        socket_files_ = socket_files_to_remove(server_.config, server_.listeners);
         server_.listeners.clear();
     }
     stop_ = kind;

@@ -83,6 +83,7 @@ class Master {
     void carry_on_stopping(Clock::time_point now);
     void signal_children(int signal);
     void close_master_fds_in_child(bool keep_listeners);
+    void give_logs_to_children_or_say_why();
     bool finished() const { return stop_ != Stop::none && table_.empty(); }
 
     // master_reload.cpp: SIGHUP, and closing listeners a reload removed.
@@ -111,6 +112,7 @@ class Master {
     bool killed_ = false;
     int exit_code_ = 0;
     std::vector<Listener> retired_listeners_;  // removed by a reload, closed once unused
+    std::vector<std::string> socket_files_;    // unix socket files to remove at exit
     pid_t new_master_ = 0;                     // a binary upgrade's master, while it lives
     pid_t old_master_ = 0;                     // the master whose upgrade started this one
     bool paused_ = false;                      // SIGWINCH: no children until a rollback

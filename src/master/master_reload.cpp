@@ -41,6 +41,7 @@ void Master::reload(ProcessModel& model) {
         config::Config next = read_configuration_again(server_.arguments);
         std::string refusal = why_not_reloadable(server_.config, next, scoreboard().size());
         if (!refusal.empty()) throw std::runtime_error(refusal);
+        std::optional<os::Identity> identity = children_identity(next);
         std::vector<Listener> unused;
         // Leaves server_.listeners whole when an address fails.
         std::vector<Listener> listeners = open_listeners_from(next, server_.listeners, &unused);
@@ -52,6 +53,8 @@ void Master::reload(ProcessModel& model) {
         apply_config(server_, std::move(next));
         if (new_error_log)
             log::open(server_.config.error_log, to_log_level(server_.config.log_level));
+        server_.identity = std::move(identity);
+        give_logs_to_children_or_say_why();
     } catch (const std::exception& e) {
         log::error("reload failed, the running configuration stays: {}", e.what());
         os::notify_systemd_ready();

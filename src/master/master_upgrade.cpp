@@ -16,12 +16,21 @@
 #include "master/master.hpp"
 #include "os/process.hpp"
 #include "os/process_title.hpp"
+#include "os/systemd.hpp"
 
 namespace forkd::master {
 namespace {
 
 // Names the old master to the new one, which shares its listening sockets.
 constexpr const char* kOldMasterVariable = "FORKD_OLD_MASTER";
+
+// "3,5": fds as an environment variable names them.
+std::string fd_list(const std::vector<int>& fds) {
+    std::string list;
+    for (int fd : fds)
+        list += (list.empty() ? "" : ",") + std::to_string(fd);
+    return list;
+}
 
 std::string old_pid_file(const std::string& pid_file) {
     return pid_file + ".oldbin";
@@ -48,6 +57,8 @@ void Master::start_upgrade() {
     pid_t pid = os::fork_process();
     if (pid == 0) {
         ::setenv(kOldMasterVariable, std::to_string(pid_).c_str(), 1);
+        ::setenv(kSystemdListenersVariable,
+                 fd_list(systemd_listener_fds(server_.listeners)).c_str(), 1);
         os::exec_with_fds(server_.binary_path, server_.arguments, listener_fds(server_.listeners),
                           kInheritedListenersVariable);
         ::_exit(os::kFatalExitCode);
@@ -61,6 +72,7 @@ void Master::upgraded_master_exited(int status) {
               os::describe_exit(status));
     new_master_ = 0;
     os::set_process_title("forkd: master");
+    if (!stopping()) os::notify_systemd_main_pid(pid_);  // in case the new one had said it was
     const std::string& pid_file = server_.config.pid_file;
     if (!pid_file.empty() && pid_in(pid_file) == 0) {
         std::rename(old_pid_file(pid_file).c_str(), pid_file.c_str());

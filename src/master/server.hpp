@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "forkd/handler.hpp"
 #include "ipc/scoreboard.hpp"
 #include "master/listeners.hpp"
+#include "os/identity.hpp"
 #include "session/access_log.hpp"
 #include "session/connection.hpp"
 
@@ -24,6 +26,9 @@ struct Server {
     session::AccessLog access_log;
     std::vector<Listener> listeners;
     std::unique_ptr<ipc::Scoreboard> scoreboard;
+    // Who the children run as: `user` and `group` when the master runs as root, else none
+    // (children_identity). Set at start and by every reload.
+    std::optional<os::Identity> identity;
 
     // How this process was started: a reload parses the same arguments again, a binary
     // upgrade executes the same path with them.
@@ -36,6 +41,16 @@ struct Server {
 void apply_config(Server& server, config::Config config);
 
 log::Level to_log_level(config::LogLevel level);
+
+// privileges.cpp. The identity `user` and `group` name, none when `user` is empty; throws
+// std::runtime_error naming the key and its line for a name that does not exist.
+std::optional<os::Identity> identity_for(const config::Config& config);
+// identity_for(config) when the master runs as root; otherwise none, with a warning when
+// `user` is set (as nginx does).
+std::optional<os::Identity> children_identity(const config::Config& config);
+// Makes the log files the children's user's, so that they can reopen them; throws
+// std::runtime_error naming the file.
+void give_logs_to_children(const Server& server);
 
 // Hybrid mode's io workers: `io_workers`, or one per CPU.
 int io_worker_count(const config::Config& config);

@@ -2,14 +2,33 @@
 // at a time, so everyone waits behind a slow request. No master, no children.
 #include <unistd.h>
 
+#include <fstream>
+
 #include "base/log.hpp"
 #include "master/server.hpp"
+#include "os/identity.hpp"
 #include "os/signals.hpp"
+#include "os/systemd.hpp"
 #include "worker/serve_loop.hpp"
 
 namespace forkd::master {
+namespace {
+
+// The one process stands where a master would for `forkd -s` (logrotate's postrotate).
+void write_pid_file(const std::string& path) {
+    if (path.empty()) return;
+    std::ofstream file(path, std::ios::trunc);
+    file << ::getpid() << '\n';
+    if (!file) throw std::runtime_error("cannot write pid_file " + path);
+}
+
+}  // namespace
 
 int run_single(Server& server) {
+    write_pid_file(server.config.pid_file);
+    // No master stays behind to bind again or reopen the logs as root: the one process
+    // drops for good once its listeners and logs are open.
+    if (server.identity) os::drop_privileges(*server.identity);
     os::enter_serving_signal_state();
     log::set_role("single");
     server.scoreboard->assign(0, ::getpid(), 0, ipc::SlotRole::worker);
@@ -17,9 +36,12 @@ int run_single(Server& server) {
                                  {0, server.config.slow_request_log});
     session::Services services{server.options, server.router, server.access_log, title};
     std::vector<int> listeners = listener_fds(server.listeners);
+    os::notify_systemd_ready();
     worker::serve_until_stopped(listeners, services, title);
+    os::notify_systemd_stopping();
     log::info("stopped gracefully");
-    remove_unix_socket_files(server.config);
+    remove_socket_files(socket_files_to_remove(server.config, server.listeners));
+    if (!server.config.pid_file.empty()) ::unlink(server.config.pid_file.c_str());
     return 0;
 }
 

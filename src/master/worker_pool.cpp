@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <csignal>
 
 #include "base/log.hpp"
 #include "os/process.hpp"
@@ -16,6 +17,15 @@ namespace {
 constexpr std::chrono::seconds kFullPoolLogInterval{10};
 // A worker that lived this long has stopped crash-looping: its back-off starts over.
 constexpr std::chrono::seconds kStableLifetime{30};
+
+// SIGKILL cannot come from the worker's own code (its crashes are SIGSEGV, SIGABRT, ...):
+// an operator, the OOM killer or the master's request_timeout backstop sent it. That is no
+// crash loop to throttle; backing off would leave the pool empty while every worker was
+// healthy (kill -9 on a few workers in a row emptied it for seconds, and hybrid's queued
+// requests then got 503).
+bool killed_from_outside(int status) {
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
 
 Clock::time_point steady_from_ms(uint64_t epoch_ms, Clock::time_point now) {
     uint64_t now_ms = ipc::Scoreboard::now_ms();
@@ -74,6 +84,11 @@ void WorkerPool::child_exited(Master& master, const Child& child, int status) {
     if (timed_out) {
         log::warn("{} (pid {}) ended a request at request_timeout; replacing it", child.label,
                   child.pid);
+        return;
+    }
+    if (killed_from_outside(status)) {
+        log::error("{} (pid {}) {}; replacing it at once", child.label, child.pid,
+                   os::describe_exit(status));
         return;
     }
     note_crash(child, status);

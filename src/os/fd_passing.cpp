@@ -18,13 +18,17 @@ std::pair<Fd, Fd> make_message_pair(bool nonblocking) {
 }
 
 bool send_message(int socket, std::string_view bytes, std::span<const int> fds) {
+    return try_send_message(socket, bytes, fds) == Sent::done;
+}
+
+Sent try_send_message(int socket, std::string_view bytes, std::span<const int> fds) {
     iovec vector{const_cast<char*>(bytes.data()), bytes.size()};
     msghdr message{};
     message.msg_iov = &vector;
     message.msg_iovlen = 1;
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxPassedFds)] = {};
     if (!fds.empty()) {
-        if (fds.size() > kMaxPassedFds) return false;
+        if (fds.size() > kMaxPassedFds) return Sent::failed;
         message.msg_control = control;
         message.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
         cmsghdr* header = CMSG_FIRSTHDR(&message);
@@ -34,8 +38,9 @@ bool send_message(int socket, std::string_view bytes, std::span<const int> fds) 
         std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
     }
     for (;;) {
-        if (::sendmsg(socket, &message, MSG_NOSIGNAL) >= 0) return true;
-        if (errno != EINTR) return false;
+        if (::sendmsg(socket, &message, MSG_NOSIGNAL) >= 0) return Sent::done;
+        if (errno == EAGAIN) return Sent::would_block;
+        if (errno != EINTR) return Sent::failed;
     }
 }
 

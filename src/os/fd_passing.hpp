@@ -23,6 +23,11 @@ inline constexpr std::size_t kMaxPassedFds = 4;
 // gone or the socket is full (EAGAIN on a non-blocking socket).
 bool send_message(int socket, std::string_view bytes, std::span<const int> fds = {});
 
+// The same, telling a full non-blocking socket (worth another try once it is writable)
+// from a failure.
+enum class Sent { done, would_block, failed };
+Sent try_send_message(int socket, std::string_view bytes, std::span<const int> fds = {});
+
 struct ReceivedMessage {
     std::string bytes;    // empty with `closed`: the peer closed its end
     std::vector<Fd> fds;  // owned: closed unless the receiver moves them out

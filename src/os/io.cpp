@@ -1,9 +1,9 @@
 #include "os/io.hpp"
 
 #include <poll.h>
-#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -169,6 +169,11 @@ AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t coun
 }
 
 bool read_whole_file(int fd, std::string& out) {
+    struct stat status {};
+    // One allocation of the final size, not a doubling string that copies a large body.
+    if (::fstat(fd, &status) == 0 && status.st_size > 0) {
+        out.reserve(out.size() + static_cast<std::size_t>(status.st_size));
+    }
     char chunk[64 * 1024];
     off_t offset = 0;
     for (;;) {
@@ -179,20 +184,6 @@ bool read_whole_file(int fd, std::string& out) {
         out.append(chunk, static_cast<std::size_t>(got));
         offset += got;
     }
-}
-
-Fd temp_file_with(std::string_view bytes) {
-    Fd fd(::memfd_create("forkd-body", MFD_CLOEXEC));
-    if (!fd) throw std::runtime_error(std::string("memfd_create: ") + std::strerror(errno));
-    std::size_t written = 0;
-    while (written < bytes.size()) {
-        ssize_t n = ::write(fd.get(), bytes.data() + written, bytes.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            throw std::runtime_error(std::string("write body file: ") + std::strerror(errno));
-        written += static_cast<std::size_t>(n);
-    }
-    return fd;
 }
 
 }  // namespace forkd::os

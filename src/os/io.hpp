@@ -70,9 +70,8 @@ AttemptResult try_read(int fd, std::span<char> buffer);
 AttemptResult try_write(int fd, std::span<const std::string_view> pieces);
 // Advances `offset`; `count` bytes at most.
 AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t count);
-// Reads a whole (small) file from its start, e.g. a request body handed over as a temp file.
+// Appends a whole file, read from its start, to `out`: e.g. a request body handed over as a
+// temp file (os/temp_file.hpp).
 bool read_whole_file(int fd, std::string& out);
-// An unlinked temporary file holding `bytes` (memfd), positioned at its start.
-Fd temp_file_with(std::string_view bytes);
 
 }  // namespace forkd::os

@@ -13,6 +13,17 @@
 
 #include "os/signals.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FORKD_LEAK_CHECKS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORKD_LEAK_CHECKS 1
+#endif
+#endif
+#ifdef FORKD_LEAK_CHECKS
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace forkd::os {
 
 pid_t fork_process() {
@@ -26,6 +37,13 @@ void detach_into_own_group_and_die_with(pid_t parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The parent may have died between fork() and prctl(): then nobody would ever kill us.
     if (::getppid() != parent) ::_exit(0);
+}
+
+void exit_child(int code) {
+#ifdef FORKD_LEAK_CHECKS
+    __lsan_do_leak_check();  // reports (and exits non-zero) on a leak; honours detect_leaks
+#endif
+    ::_exit(code);
 }
 
 void become_subreaper() {

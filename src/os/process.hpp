@@ -20,6 +20,11 @@ pid_t fork_process();
 // death with the parent (PR_SET_PDEATHSIG; if the parent died before that, exit now).
 void detach_into_own_group_and_die_with(pid_t parent);
 
+// Ends a forked child with _exit(code): the parent's exit handlers and destructors are not
+// the child's to run. In a LeakSanitizer build (make test-asan) it first makes the leak
+// check that exit() would have made, so a child's leaks are reported as the master's are.
+[[noreturn]] void exit_child(int code);
+
 // Makes the calling process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER).
 void become_subreaper();
 

@@ -1,5 +1,5 @@
-// systemd integration through libsystemd: readiness notification (Type=notify) and the
-// listening sockets of socket activation. Everything is a no-op outside systemd.
+// systemd integration through libsystemd (loaded on demand): readiness notification (Type=notify)
+// and the listening sockets of socket activation. Everything is a no-op outside systemd.
 #pragma once
 
 #include <sys/types.h>

@@ -60,7 +60,7 @@ def write_config(path, settings):
 class Server:
     """A running forkd: its process, port, log and helpers to reach it."""
 
-    def __init__(self, workdir, settings, args=(), new_session=False):
+    def __init__(self, workdir, settings, args=(), new_session=False, command_prefix=()):
         self.workdir = Path(workdir)
         self.config_path = self.workdir / "forkd.toml"
         # The error log goes to stderr unless the test sets `error_log`; either way log()
@@ -71,7 +71,8 @@ class Server:
         write_config(self.config_path, settings)
         self.log_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [FORKD_BIN, "-c", str(self.config_path), *args],
+            # command_prefix runs forkd through a wrapper that execs it (`prlimit ...`).
+            [*command_prefix, FORKD_BIN, "-c", str(self.config_path), *args],
             stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=new_session)
         self.pid = self.proc.pid
@@ -160,11 +161,12 @@ def server():
     started = []
     dirs = []
 
-    def start(args=(), new_session=False, **settings):
+    def start(args=(), new_session=False, command_prefix=(), **settings):
         workdir = tempfile.mkdtemp(prefix="forkd-test-")
         dirs.append(workdir)
         settings = {key.replace("__", "."): value for key, value in settings.items()}
-        srv = Server(workdir, settings, args=args, new_session=new_session)
+        srv = Server(workdir, settings, args=args, new_session=new_session,
+                     command_prefix=command_prefix)
         started.append(srv)
         return srv
 

@@ -46,6 +46,28 @@ def test_pipelined_requests_are_answered_in_order(srv):
         assert conn.is_closed_by_server()
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_a_long_pipelined_burst_is_answered_whole_and_in_order(server, mode):
+    # More responses than fit in one batched write (hybrid holds pipelined answers back and
+    # writes them together), mixing statuses, HEAD and a blocking route in the middle.
+    srv = server(mode=mode, keepalive_requests=10000)
+    targets = [("GET", f"/missing-{i}" if i % 7 == 3 else "/") for i in range(3000)]
+    targets[1500] = ("GET", "/?sleep=0")
+    targets[2000] = ("HEAD", "/")
+    with srv.open(timeout=30) as conn:
+        conn.send(b"".join(f"{m} {t} HTTP/1.1\r\nHost: test\r\n\r\n".encode() for m, t in targets))
+        for i, (method, target) in enumerate(targets):
+            response = conn.read_response(head_only=(method == "HEAD"))
+            if target.startswith("/missing"):
+                assert response.status == 404, f"response {i}"
+            elif target == "/?sleep=0":
+                assert (response.status, response.body) == (200, BUSY_BODY), f"response {i}"
+            else:
+                assert response.status == 200, f"response {i}"
+                assert response.body == (b"" if method == "HEAD" else DEMO_BODY), f"response {i}"
+        assert_still_usable(conn)
+
+
 def test_connection_close_is_answered_then_closed(srv):
     with srv.open() as conn:
         conn.send(GET_ROOT_AND_CLOSE)

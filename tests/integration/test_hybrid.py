@@ -1,16 +1,24 @@
 """Hybrid mode (issue 5, DESIGN.md "Hybrid hand-off") on the real binary: io workers keep
 every connection and answer inline routes; blocking routes go to app workers that are known
-to be idle, through a bounded queue the io worker owns. The tests check ordering, never
-speed: what is answered while what else is still in flight.
+to be idle, through a bounded queue the io worker owns. Request bodies beyond
+body_buffer_size wait in an unlinked temp file, and a reload hands idle connections to the
+new io workers. The tests check ordering, never speed: what is answered while what else is
+still in flight.
 
 The demo's `/` is inline and `/?sleep=N` blocking; `test_routes` adds blocking routes that
-crash or hang an app worker."""
+crash or hang an app worker, and two that describe the body they got (length and CRC-32):
+`/__forkd_test/body` (blocking) and `/__forkd_test/body-inline`."""
+import itertools
 import json
 import select
 import signal
 import time
+import zlib
 
-from background import in_background, titles_of, wait_for_busy_child
+import pytest
+
+from background import (in_background, is_gone, open_files_in, resident_kb, socket_holders,
+                        titles_of, wait_for_busy_child)
 from client_loop import ClientLoop
 from conftest import wait_until
 from http_client import Connection, get
@@ -360,3 +368,178 @@ def test_a_graceful_stop_finishes_the_blocking_request_and_closes_idle_connectio
     assert finished.status == 200 and finished.body == BUSY_BODY
     assert srv.wait_exit(timeout=30) == 0
     idle.close()
+
+
+# Request bodies: memory up to body_buffer_size, then an unlinked temp file.
+
+MiB = 1024 * 1024
+BLOCK = bytes(range(256)) * 4096  # 1 MiB holding every byte value
+
+
+def described(body):
+    """What /__forkd_test/body answers for `body`."""
+    return f"{len(body)} {zlib.crc32(body):08x}\n".encode()
+
+
+def chunked_request(target, pieces):
+    head = f"POST {target} HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+    return head.encode() + b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_100_mib_upload_waits_in_a_temp_file_and_the_io_worker_memory_stays_flat(
+        server, tmp_path, framing):
+    spool = tmp_path / "bodies"
+    spool.mkdir()
+    srv = hybrid(server, test_routes=True, max_body_size="200m", body_temp_path=str(spool),
+                 client_body_timeout="30s")
+    [io] = io_workers(srv)
+    assert get(srv.address, "/").status == 200  # the loop has run once: its buffers exist
+    before, high_water_before = resident_kb(io), resident_kb(io, "VmHWM")
+    blocks, chunked = 100, framing == "chunked"
+    framing_field = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {blocks * MiB}"
+    piece = b"%x\r\n%s\r\n" % (MiB, BLOCK) if chunked else BLOCK
+    crc, peak = 0, before
+    with srv.open(timeout=60) as conn:
+        conn.send(f"POST /__forkd_test/body HTTP/1.1\r\nHost: test\r\n{framing_field}\r\n\r\n"
+                  .encode())
+        for _ in range(blocks - 1):
+            conn.send(piece)
+            crc = zlib.crc32(BLOCK, crc)
+            peak = max(peak, resident_kb(io))  # sampled after every MiB sent
+        # All but the last MiB sent: once the io worker has read it, all of it is in a file
+        # in body_temp_path that no name points to, not in the io worker's memory.
+        wait_until(lambda: max(open_files_in(io, spool).values(), default=0) == (blocks - 1) * MiB,
+                   timeout=30, message="99 MiB of the body in a temp file")
+        peak = max(peak, resident_kb(io))
+        assert list(spool.iterdir()) == [], "the temp file has no name"
+        conn.send(piece + (b"0\r\n\r\n" if chunked else b""))
+        crc = zlib.crc32(BLOCK, crc)
+        response = conn.read_response()
+        follow_up = keep_alive_get(conn, "/")
+
+    assert response.status == 200
+    assert response.body == f"{blocks * MiB} {crc:08x}\n".encode(), "the whole body arrived"
+    assert follow_up.status == 200 and follow_up.body == DEMO_BODY
+    assert peak - before < 8 * 1024, f"the io worker grew by {peak - before} kB"
+    # The kernel's high-water mark catches a peak between two samples too.
+    high_water = resident_kb(io, "VmHWM") - high_water_before
+    assert high_water < 8 * 1024, f"the io worker's peak rose by {high_water} kB"
+    wait_until(lambda: open_files_in(io, spool) == {}, message="the io worker closing the file")
+
+
+def test_inline_and_blocking_routes_get_bodies_that_went_to_a_temp_file_whole(server, tmp_path):
+    srv = hybrid(server, test_routes=True, body_buffer_size="16k", body_temp_path=str(tmp_path))
+    body = BLOCK[:300_000]
+    pieces = [body[i:i + 7000] for i in range(0, len(body), 7000)]
+    with srv.open(timeout=30) as conn:
+        answers = []
+        for target in ("/__forkd_test/body-inline", "/__forkd_test/body"):
+            conn.send(request(target, method="POST", body=body))
+            answers.append(conn.read_response())
+            conn.send(chunked_request(target, pieces))
+            answers.append(conn.read_response())
+            conn.send(request(target, method="POST", body=b"small"))
+            answers.append(conn.read_response())
+
+    assert [r.status for r in answers] == [200] * 6
+    assert [r.body for r in answers] == [described(body), described(body), described(b"small")] * 2
+
+
+def test_a_chunked_body_past_max_body_size_gets_413_after_part_of_it_went_to_a_file(
+        server, tmp_path):
+    srv = hybrid(server, test_routes=True, body_buffer_size="16k", max_body_size="256k",
+                 body_temp_path=str(tmp_path))
+    [io] = io_workers(srv)
+    with srv.open(timeout=30) as conn:
+        conn.send(chunked_request("/__forkd_test/body", [BLOCK[:64 * 1024]] * 5)[:-5])
+        response = conn.read_response()
+        assert conn.is_closed_by_server()
+
+    assert response.status == 413
+    wait_until(lambda: open_files_in(io, tmp_path) == {}, message="the temp file closed")
+    assert get(srv.address, "/").status == 200
+
+
+def test_a_body_temp_path_without_room_for_files_is_logged_at_start_and_large_bodies_get_500(
+        server, tmp_path):
+    srv = hybrid(server, test_routes=True, body_buffer_size="16k",
+                 body_temp_path=str(tmp_path / "missing"))
+    wait_until(lambda: "body_temp_path" in srv.log(), message="the error at start")
+    with srv.open(timeout=30) as conn:
+        conn.send(request("/__forkd_test/body", method="POST", body=b"s" * 1000))
+        small = conn.read_response()
+        conn.send(request("/__forkd_test/body", method="POST", body=b"L" * 100_000))
+        large = conn.read_response()
+
+    assert small.status == 200 and small.body == described(b"s" * 1000)
+    assert large.status == 500
+
+
+# Reload: idle connections move to the new generation's io workers.
+
+
+def test_a_reload_hands_idle_keep_alive_connections_to_the_new_io_workers(server):
+    srv = hybrid(server, io_workers=2)
+    old = set(srv.children())
+    conns = [srv.open(timeout=30) for _ in range(12)]
+    try:
+        first = [keep_alive_get(conn, "/") for conn in conns[:10]]  # the last two stay fresh
+
+        srv.signal(signal.SIGHUP)
+        wait_until(lambda: not old & set(srv.children()), timeout=30,
+                   message="every old io and app worker gone")
+        new_io = set(wait_until(lambda: len(io_workers(srv)) == 2 and io_workers(srv),
+                                message="two new io workers"))
+        targets = itertools.cycle(["/", "/?sleep=0"])
+        second = [keep_alive_get(conn, next(targets)) for conn in conns]
+        holders = [socket_holders(srv.children(), srv.port, conn.sock.getsockname()[1])
+                   for conn in conns]
+    finally:
+        for conn in conns:
+            conn.close()
+
+    assert [r.status for r in first + second] == [200] * 22
+    assert [r.body for r in second] == [DEMO_BODY, BUSY_BODY] * 6
+    assert all(r.header("Connection") != "close" for r in second)
+    assert all(len(pids & new_io) == 1 for pids in holders), holders
+    assert "idle connection(s) to the new generation" in srv.log()
+
+
+def test_a_request_begun_before_a_reload_is_answered_by_the_old_io_worker_with_close(server):
+    srv = hybrid(server)
+    [old_io] = io_workers(srv)
+    with srv.open(timeout=30) as conn:
+        assert keep_alive_get(conn, "/").status == 200
+        conn.send(b"GET / HTTP/1.1\r\nHost: test\r\n")  # half a request: not idle
+        io_worker_has_read_everything_sent_so_far(srv)
+
+        srv.signal(signal.SIGHUP)
+        wait_until(lambda: titles(srv).get(old_io) == "forkd: io 1 stopping",
+                   message="the old io worker stopping")
+        conn.send(b"\r\n")
+        response = conn.read_response()
+
+        assert response.status == 200 and response.body == DEMO_BODY
+        assert response.header("Connection") == "close"
+        assert conn.is_closed_by_server()
+    wait_until(lambda: is_gone(old_io), timeout=30, message="the old io worker gone")
+
+
+
+def test_a_connection_whose_blocking_request_runs_at_a_reload_is_kept_and_handed_over(server):
+    srv = hybrid(server)
+    old = set(srv.children())
+    with srv.open(timeout=30) as conn:
+        conn.send(request("/?sleep=2"))
+        wait_for_busy_child(srv, "/?sleep=2")
+
+        srv.signal(signal.SIGHUP)
+        finished = conn.read_response()
+        wait_until(lambda: not old & set(srv.children()), timeout=30,
+                   message="every old io and app worker gone")
+        again = keep_alive_get(conn, "/")
+
+    assert finished.status == 200 and finished.body == BUSY_BODY
+    assert finished.header("Connection") != "close", "keep-alive was promised before the reload"
+    assert again.status == 200 and again.body == DEMO_BODY

@@ -90,6 +90,13 @@ TEST_F(ConfigLoaderTest, LetsFlagsOverrideTheFile) {
     EXPECT_EQ(invocation.config.keepalive_timeout, seconds(9));
 }
 
+TEST_F(ConfigLoaderTest, TakesOffAsNoAccessLogAsNginxDoes) {
+    EXPECT_EQ(load({"--access-log", "off"}).config.access_log, "");
+    const std::string path = write_file("forkd.toml", "access_log = \"off\"\n");
+    EXPECT_EQ(load({"-c", path}).config.access_log, "");
+    EXPECT_EQ(load({"--access-log", "logs/off.log"}).config.access_log, "logs/off.log");
+}
+
 TEST_F(ConfigLoaderTest, LetsTheLastOfARepeatedFlagWin) {
     EXPECT_EQ(load({"--workers", "2", "--workers=4"}).config.workers, 4);
 }
@@ -170,6 +177,9 @@ TEST_F(ConfigLoaderTest, NamesAnUnknownFlagAndSuggestsTheClosest) {
     EXPECT_EQ(error_of({"--colour=blue"}), "unknown flag --colour");
     EXPECT_THAT(error_of({"-x"}), HasSubstr("-x"));
     EXPECT_EQ(error_of({"stray"}), "unexpected argument \"stray\"");
+    EXPECT_EQ(error_of({"---"}), "unexpected argument \"---\"");
+    EXPECT_EQ(error_of({"--"}), "unexpected argument \"--\"");
+    EXPECT_EQ(error_of({"-"}), "unexpected argument \"-\"");
 }
 
 TEST_F(ConfigLoaderTest, NamesAFlagMissingItsValue) {
@@ -246,6 +256,21 @@ TEST_F(ConfigLoaderTest, ReturnsHelpTextListingEveryFlagWithoutPrinting) {
     EXPECT_THAT(invocation.help_text, HasSubstr("(hybrid only)"));
     EXPECT_THAT(invocation.help_text, HasSubstr("(prefork, hybrid only)"));
     EXPECT_TRUE(load({"-h"}).show_help);
+}
+
+TEST_F(ConfigLoaderTest, RemembersWhereEachKeyWasSetForLaterErrors) {
+    const std::string path = write_file("forkd.toml", "workers = 3\n\nuser = \"www\"\n");
+    const Config file_only = load({"-c", path}).config;
+    EXPECT_EQ(where(file_only, "user"), path + ":3: user");
+    EXPECT_EQ(where(file_only, "group"), "group");  // not given
+    EXPECT_EQ(where(load({"-c", path, "--user", "web"}).config, "user"), "--user");
+}
+
+TEST_F(ConfigLoaderTest, RefusesAGroupWithoutAUser) {
+    const std::string path = write_file("forkd.toml", "\ngroup = \"www\"\n");
+    EXPECT_EQ(error_of({"-c", path}), path + ":2: group: needs user");
+    EXPECT_EQ(error_of({"--group", "www"}), "--group: needs user");
+    EXPECT_EQ(load({"--group", "www", "--user", "www"}).config.group, "www");
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ class TestRoutes : public ::testing::Test {
     Router router;
 };
 
-TEST_F(TestRoutes, AreAllBlockingSoTheyNeverRunInAnEventLoop) {
+TEST_F(TestRoutes, FaultRoutesAreAllBlockingSoTheyNeverRunInAnEventLoop) {
     for (std::string_view name : {"crash", "abort", "leak", "hang"}) {
         std::string path = std::string(kTestRoutePrefix) + std::string(name);
         EXPECT_EQ(route(name).dispatch(get(path)), Dispatch::blocking) << name;
@@ -68,6 +68,20 @@ TEST(TestRouteQuery, ReadsANamedNonNegativeInteger) {
     EXPECT_EQ(query_integer("mb=1x", "mb"), -1);
     EXPECT_EQ(query_integer("mb=-2", "mb"), -1);
     EXPECT_EQ(query_integer("mbx=2", "mb"), std::nullopt);
+}
+
+TEST_F(TestRoutes, BodyRoutesDescribeTheBodyWithItsLengthAndCrc32) {
+    Request request = get("/__forkd_test/body");
+    request.method = "POST";
+    request.body = "123456789";  // the CRC-32 check value is cbf43926
+    EXPECT_EQ(std::get<std::string>(route("body").handle(request).body), "9 cbf43926\n");
+    EXPECT_EQ(route("body").dispatch(request), Dispatch::blocking);
+    EXPECT_EQ(route("body-inline").dispatch(request), Dispatch::inline_);
+    EXPECT_EQ(std::get<std::string>(route("body-inline").handle(get("/")).body), "0 00000000\n");
+}
+
+TEST(Crc32, ContinuesFromAPreviousValue) {
+    EXPECT_EQ(crc32("56789", crc32("1234")), crc32("123456789"));
 }
 
 }  // namespace

@@ -90,6 +90,30 @@ TEST(RequestParser, DiscardsTrailerFields) {
     EXPECT_FALSE(out.request.headers.contains("X-Trailer"));
 }
 
+// Found by fuzz/request_differential: Beast unfolds obs-fold in a trailer section, so forkd
+// accepted in the trailers what it refuses in the header section.
+TEST(RequestParser, RejectsInTheTrailerSectionWhatItRejectsInTheHeaderSection) {
+    const std::string chunked = "Transfer-Encoding: chunked\r\n";
+    expect_rejected(post(chunked, "3\r\nabc\r\n0\r\nX-Sum: 1\r\n\tfolded\r\n\r\n"), 400);
+    expect_rejected(post(chunked, "0\r\nX-Sum: 1\r\n continued\r\n\r\n"), 400);
+    expect_rejected(post(chunked, "0\r\nX-Sum : 1\r\n\r\n"), 400);
+    expect_rejected(post(chunked, "0\r\nX-Sum: 1\r\nY\r\n\r\n"), 400);
+    expect_rejected(post(chunked, "0;e=1\r\nX-Sum: \x7f\r\n\r\n"), 400);
+    // The rules are the same, not stricter: a plain trailer field still passes.
+    EXPECT_EQ(expect_complete(post(chunked, "0;e=1\r\nX-Sum: a\tb\r\n\r\n")).request.body, "");
+}
+
+// Found by fuzz/request_differential: Beast lets any byte through inside a quoted chunk
+// extension, NUL and other control bytes included.
+TEST(RequestParser, RejectsControlBytesInChunkExtensions) {
+    const std::string chunked = "Transfer-Encoding: chunked\r\n";
+    expect_rejected(post(chunked, std::string("1;a=\"") + '\0' + "\"\r\nx\r\n0\r\n\r\n"), 400);
+    expect_rejected(post(chunked, "1;a=\"\x01\"\r\nx\r\n0\r\n\r\n"), 400);
+    expect_rejected(post(chunked, "0;a=\"\\\x7f\"\r\n\r\n"), 400);
+    EXPECT_EQ(expect_complete(post(chunked, "1;a=\"q \\\"\t\xe9\"\r\nx\r\n0\r\n\r\n")).request.body,
+              "x");
+}
+
 TEST(RequestParser, RejectsInvalidChunkSizes) {
     expect_rejected(post("Transfer-Encoding: chunked\r\n", "zz\r\nabc\r\n0\r\n\r\n"), 400);
     expect_rejected(post("Transfer-Encoding: chunked\r\n", "10000000000000001\r\na\r\n0\r\n\r\n"),

@@ -200,6 +200,8 @@ TEST(RequestParser, SplitsAnAbsoluteFormTarget) {
     EXPECT_EQ(out.request.query, "q");
     expect_rejected("GET ftp://example.com/ HTTP/1.1\r\nHost: x\r\n\r\n", 400);
     expect_rejected("GET http:///a HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    // Found by fuzz/request_differential: an absolute-form target with nothing after "//".
+    expect_rejected("GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", 400);
 }
 
 TEST(RequestParser, KeepsTheAsteriskOfOptionsAsThePath) {
@@ -221,6 +223,33 @@ TEST(RequestParser, ReportsAnErrorAgainWhenFedAfterIt) {
     const ParseStep again = parser.feed("GET / HTTP/2.0\r\n");
     EXPECT_EQ(again.progress, Progress::error);
     EXPECT_EQ(again.error_status, 505);
+}
+
+// Hybrid's io worker moves a large body to a file as it arrives (front/body_spool.hpp).
+TEST(RequestParser, LeavesInTheRequestOnlyTheBodyBytesDecodedAfterTheLastTake) {
+    RequestParser parser{Limits{}};
+    ParseStep step = parser.feed("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc");
+    ASSERT_EQ(step.progress, Progress::headers_done);
+    EXPECT_EQ(parser.held_body_size(), 3U);
+    EXPECT_EQ(parser.take_held_body(), "abc");
+    EXPECT_EQ(parser.held_body_size(), 0U);
+    ASSERT_EQ(parser.feed("def").progress, Progress::complete);
+    EXPECT_EQ(parser.take_request().body, "def");
+}
+
+TEST(RequestParser, CountsBodyBytesTakenOutAgainstMaxBodySize) {
+    Limits limits;
+    limits.max_body_size = 10;
+    RequestParser parser{limits};
+    std::string buffer = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    buffer += "6\r\nabcdef\r\n";
+    ParseStep first = parser.feed(buffer);
+    ASSERT_EQ(first.progress, Progress::headers_done);
+    EXPECT_EQ(parser.take_held_body(), "abcdef");
+    buffer.erase(0, first.consumed);  // a caller offers what was not consumed again
+    const ParseStep step = parser.feed(buffer + "5\r\nghijk\r\n0\r\n\r\n");
+    EXPECT_EQ(step.progress, Progress::error);
+    EXPECT_EQ(step.error_status, 413);
 }
 
 }  // namespace

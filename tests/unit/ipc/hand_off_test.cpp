@@ -74,5 +74,16 @@ TEST(Completion, IsNeverMistakenForTheStartedByte) {
     EXPECT_FALSE(decode_completion(std::string_view(&kStarted, 1)).has_value());
 }
 
+TEST(IdleConnection, SurvivesEncodingAndDecodingWithinItsLargestSize) {
+    std::string bytes = encode(IdleConnection{17, "[2001:db8::1]:65535"});
+    EXPECT_LE(bytes.size(), kMaxIdleConnectionMessage);
+    std::optional<IdleConnection> received = decode_idle_connection(bytes);
+    ASSERT_TRUE(received.has_value());
+    EXPECT_EQ(received->served, 17U);
+    EXPECT_EQ(received->peer, "[2001:db8::1]:65535");
+    EXPECT_FALSE(decode_idle_connection(std::string_view(bytes).substr(0, 3)).has_value());
+    EXPECT_LE(encode(IdleConnection{1, std::string(4096, 'p')}).size(), kMaxIdleConnectionMessage);
+}
+
 }  // namespace
 }  // namespace forkd::ipc
