@@ -14,6 +14,7 @@
 #include "os/signals.hpp"
 #include "os/socket.hpp"
 #include "session/respond.hpp"
+#include "session/response_sender.hpp"
 
 namespace forkd::front {
 namespace {
@@ -257,6 +258,7 @@ void IoWorker::answer(Client& client, Response response, bool keep_alive) {
     client.status = response.status;
     client.close_after = !keep_alive;
     if (!head_only && framing != http::Framing::none) {
+        session::read_small_file_body(response);
         if (auto* bytes = std::get_if<std::string>(&response.body)) {
             client.out += *bytes;
             client.body_bytes = bytes->size();

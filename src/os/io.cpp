@@ -186,4 +186,21 @@ bool read_whole_file(int fd, std::string& out) {
     }
 }
 
+bool append_file_range(int fd, off_t offset, std::size_t length, std::string& out) {
+    std::size_t start = out.size();
+    out.resize(start + length);
+    std::size_t done = 0;
+    while (done < length) {
+        ssize_t got = ::pread(fd, out.data() + start + done, length - done,
+                              offset + static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            out.resize(start);
+            return false;
+        }
+        done += static_cast<std::size_t>(got);
+    }
+    return true;
+}
+
 }  // namespace forkd::os

@@ -54,6 +54,17 @@ class SocketBodyWriter final : public BodyWriter {
 
 }  // namespace
 
+void read_small_file_body(Response& response) {
+    auto* file = std::get_if<FileBody>(&response.body);
+    if (file == nullptr || file->length > kFileReadUpTo) return;
+    std::string bytes;
+    if (!os::append_file_range(file->fd, file->offset, static_cast<std::size_t>(file->length),
+                               bytes)) {
+        return;
+    }
+    response.body = std::move(bytes);
+}
+
 SendResult send_response(int fd, const Request& request, Response& response, bool keep_alive,
                          const Options& options) {
     http::Framing framing = http::framing_for(response, request.version);
@@ -70,6 +81,7 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
         result.complete = os::write_all(fd, head, deadline()) == os::WriteResult::done;
         return result;
     }
+    read_small_file_body(response);
     if (auto* bytes = std::get_if<std::string>(&response.body)) {
         std::string_view pieces[] = {head, *bytes};
         result.complete = os::write_all(fd, pieces, deadline()) == os::WriteResult::done;
