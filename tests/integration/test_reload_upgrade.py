@@ -19,6 +19,15 @@ from conftest import FORKD_BIN, child_pids, process_title, wait_until, write_con
 from http_client import get
 
 
+def text_of(path):
+    """The file's text, or "" while it does not exist: a pid file is renamed to .oldbin and
+    back during an upgrade, so it can vanish between a check and the read."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def start(server, **settings):
     settings = {"mode": "prefork", "pm": "static", "workers": 2, "status_path": "/status",
                 **settings}
@@ -183,10 +192,10 @@ def test_a_binary_upgrade_under_load_hands_over_to_the_new_master_without_a_fail
         with ClientLoop(srv.address) as clients:
             wait_until(clients.served_at_least(50), timeout=30, message="load before the upgrade")
             srv.signal(signal.SIGUSR2)
-            wait_until(lambda: oldbin.exists() and oldbin.read_text() == f"{old_master}\n",
+            wait_until(lambda: text_of(oldbin) == f"{old_master}\n",
                        message="the old master's pid file renamed .oldbin")
             new_master = int(wait_until(
-                lambda: pid_file.exists() and pid_file.read_text().strip(),
+                lambda: text_of(pid_file).strip(),
                 message="the new master's pid file"))
             assert new_master != old_master
             wait_until(lambda: len(live_children(new_master)) == 2, timeout=20,
@@ -220,8 +229,8 @@ def test_sighup_to_the_old_master_rolls_an_upgrade_back(server, tmp_path):
     try:
         srv.signal(signal.SIGUSR2)
         new_master = int(wait_until(
-            lambda: pid_file.exists() and pid_file.read_text().strip() != str(srv.pid)
-            and pid_file.read_text().strip(), message="the new master's pid file"))
+            lambda: text_of(pid_file).strip() != str(srv.pid)
+            and text_of(pid_file).strip(), message="the new master's pid file"))
         wait_until(lambda: len(live_children(new_master)) == 2, message="the new master's workers")
         srv.signal(signal.SIGWINCH)
         wait_until(lambda: live_children(srv.pid) == [new_master], timeout=30,
@@ -234,7 +243,7 @@ def test_sighup_to_the_old_master_rolls_an_upgrade_back(server, tmp_path):
         wait_until(lambda: is_gone(new_master), timeout=30, message="the new master to leave")
         new_master = None
 
-        wait_until(lambda: pid_file.exists() and pid_file.read_text() == f"{srv.pid}\n",
+        wait_until(lambda: text_of(pid_file) == f"{srv.pid}\n",
                    message="the pid file to name the old master again")
         assert not (tmp_path / "forkd.pid.oldbin").exists()
         assert process_title(srv.pid) == "forkd: master"
