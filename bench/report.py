@@ -334,7 +334,7 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
            "Apache from `apache-static.conf.tmpl` (no PHP, EnableSendfile On). MB/s is wrk's "
            "Transfer/sec (heads included) in 10^6 B/s. System calls: `strace -c -f` on every "
            "server process while `wrk -c1 -d2s` fetches the 4 KiB file (first repetition only)",
-           f"- W4: 4, 8 and 16 clients each keep one `GET /?sleep=2` in flight while "
+           f"- W4: 4, 8, 16 and 100 clients each keep one `GET /?sleep=2` in flight while "
            f"`ab -c{o['w4_clients']} -t{o['w4_seconds']}` measures `GET /` (new connections); "
            "8 application workers everywhere (forkd fork: `max_children = 8`)",
            "- W5: PSS from `/proc/PID/smaps_rollup`: master = the processes the bench started "

@@ -18,7 +18,7 @@ from servers import BUSY_BODY, STATIC_FILES, http_get, http_get_bytes, static_sh
 
 PIPELINE_LUA = Path(__file__).resolve().parent / "anchors" / "pipeline.lua"
 CLOSE_LUA = Path(__file__).resolve().parent / "anchors" / "close.lua"
-W4_IN_FLIGHT = (4, 8, 16)
+W4_IN_FLIGHT = (4, 8, 16, 100)
 W7_PATH = "/?sleep=0"  # forkd's demo routes it blocking (to an app worker): see report.py
 
 
