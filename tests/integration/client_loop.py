@@ -44,7 +44,8 @@ class ClientLoop:
                     self.server_headers.add(response.header("Server"))
                 else:
                     self.failures.append(outcome)
-            time.sleep(self.pause)  # pacing, not waiting: keeps the load bounded
+            # The pause keeps the load bounded; stop() ends it at once.
+            self._stopping.wait(self.pause)
 
     def served_at_least(self, count):
         """A wait_until condition: `count` more successes than when it was made."""

@@ -52,7 +52,10 @@ def probe_during(attack, srv, timeout):
         except OSError as error:
             outcomes.append((repr(error), b"", None))
         most_fds = max([most_fds] + [fd_count(pid) or 0 for pid in workers])
-        time.sleep(0.05)  # pacing the probe
+        try:
+            attack.wait(timeout=0.05)  # the next probe, unless the attack ends first
+        except subprocess.TimeoutExpired:
+            pass
     return outcomes, most_fds
 
 

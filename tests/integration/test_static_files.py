@@ -397,7 +397,7 @@ def test_100_mib_file_to_a_slow_reader_keeps_rss_flat(site):
     deadline = time.monotonic() + 1.5
     while time.monotonic() < deadline:  # the slow part: 16 KiB every 20 ms
         received += len(sock.recv(16 * 1024))
-        time.sleep(0.02)
+        time.sleep(0.02)  # the slow reader is the behaviour under test
         peak = max(peak, *(vm_rss_kb(pid) for pid in process_tree(srv.pid)))
     while True:
         chunk = sock.recv(1 << 20)

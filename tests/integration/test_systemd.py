@@ -260,7 +260,10 @@ def test_a_listen_setting_is_served_beside_the_systemd_socket_and_both_survive_a
 HOLDER = """
 import os, sys, time
 flag, forkd, config = sys.argv[1:]
-while not os.path.exists(flag):  # systemd's socket unit, holding the socket between runs
+deadline = time.monotonic() + 60  # systemd's socket unit, holding the socket between runs
+while not os.path.exists(flag):
+    if time.monotonic() > deadline:
+        sys.exit("holder: the test never asked for the next run")
     time.sleep(0.02)
 os.environ["LISTEN_PID"] = str(os.getpid())
 os.execv(forkd, [forkd, "-c", config])
