@@ -39,21 +39,32 @@ const sigset_t* wait_mask() {
     return g_has_wait_mask ? &g_wait_mask : nullptr;
 }
 
-void reset_signal_state() {
+namespace {
+
+void reset_dispositions() {
     for (int signal = 1; signal < NSIG; ++signal) {
         if (signal == SIGKILL || signal == SIGSTOP) continue;
         set_action(signal, SIG_DFL);
     }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     g_has_wait_mask = false;
     g_stop = 0;
     g_reopen = 0;
 }
 
+}  // namespace
+
+void reset_signal_state() {
+    reset_dispositions();
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// Handlers first, mask last: a signal the master sent a child before it was ready (blocked
+// since the fork, e.g. the SIGUSR1 of a log reopen) then reaches its handler. Unblocking
+// in between delivered it to SIG_DFL, which killed the child and reset its connection.
 void enter_serving_signal_state() {
-    reset_signal_state();
+    reset_dispositions();
     set_action(SIGPIPE, SIG_IGN);
     for (int signal : {SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU})
         set_action(signal, SIG_IGN);
