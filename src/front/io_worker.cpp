@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <array>
 
 #include "base/log.hpp"
@@ -40,7 +42,10 @@ IoWorker::IoWorker(const IoContext& context)
     : context_(context),
       options_(context.options),
       sender_(context.scoreboard, context.dispatch_sockets),
-      spool_(context.config.body_buffer_size, context.config.body_temp_path) {}
+      spool_(context.config.body_buffer_size, context.config.body_temp_path),
+      links_(context.scoreboard.size()),
+      marks_(ipc::StartedMarks::create(context.scoreboard.size())),
+      self_(::getpid()) {}
 
 int IoWorker::run() {
     context_.scoreboard.set_state(context_.slot, ipc::SlotState::reading);
@@ -155,8 +160,27 @@ void IoWorker::on_client_event(uint64_t id, uint32_t events) {
             if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) return close_client(*client);
             return;
         case Phase::handed_off:
-            return;
+            return read_ahead(*client, events);
     }
+}
+
+// While an app worker writes the response, what the client sends next (a request it
+// pipelined, or sent the moment the response arrived) is read and kept, one chunk at most,
+// and parsed once the connection comes back. The connection stays in the epoll set: two
+// epoll_ctl per hand-off saved. At a hang-up, an error or a full chunk it leaves the set
+// until then, so that level-triggered events do not spin the loop.
+void IoWorker::read_ahead(Client& client, uint32_t events) {
+    if ((events & EPOLLIN) && !(events & (EPOLLHUP | EPOLLERR)) && client.in.size() < kReadChunk) {
+        static std::array<char, kReadChunk> chunk;
+        os::AttemptResult got =
+            os::try_read(client.fd.get(), std::span(chunk.data(), kReadChunk - client.in.size()));
+        if (got.result == os::Attempt::would_block) return;
+        if (got.result == os::Attempt::done) {
+            client.in.append(chunk.data(), got.bytes);
+            if (client.in.size() < kReadChunk && !(events & EPOLLRDHUP)) return;
+        }
+    }
+    loop_.remove(client.fd.get());
 }
 
 void IoWorker::read_from(Client& client) {
@@ -379,8 +403,8 @@ void IoWorker::close_client(Client& client) {
         std::erase(queue_, client.id);
         context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
     }
-    if (client.completion) loop_.remove(client.completion.get());
-    if (client.phase != Phase::handed_off) loop_.remove(client.fd.get());
+    // A handed-off client's completion, when it comes, finds no client and is dropped.
+    if (loop_.watches(client.fd.get())) loop_.remove(client.fd.get());
     clients_.erase(client.id);  // closes the fds
 }
 

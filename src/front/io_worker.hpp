@@ -4,9 +4,9 @@
 // (SCM_RIGHTS). A blocking request waits in the io worker's own bounded queue, never in a
 // kernel buffer that cannot be withdrawn: past queue_timeout it gets 503 at once, and one
 // whose client left is dropped unrun. While an app worker owns a connection the io worker
-// does not watch it; it resumes it when the completion arrives, and answers 502 or 504
-// itself when the app worker died before writing anything. Request bodies stay in memory
-// up to body_buffer_size, then go to an unlinked temp file (body_spool.hpp).
+// does not watch it; it resumes it when the completion arrives on its link with that app
+// worker, and answers 502 or 504 itself when the app worker died before writing anything. Request
+// bodies stay in memory up to body_buffer_size, then go to an unlinked temp file (body_spool.hpp).
 //
 // On a reload the io workers of the old generation hand their idle keep-alive connections
 // to the new one (SCM_RIGHTS again, on the hand-over socket every io worker shares) instead
@@ -32,7 +32,9 @@
 #include "front/body_spool.hpp"
 #include "front/client.hpp"
 #include "front/hand_off_sender.hpp"
+#include "ipc/hand_off.hpp"
 #include "ipc/scoreboard.hpp"
+#include "ipc/started_marks.hpp"
 #include "session/access_log.hpp"
 #include "session/connection.hpp"
 
@@ -65,11 +67,27 @@ class IoWorker {
     int run();
 
   private:
+    // This io worker's link with each app worker it handed a request to, by scoreboard slot
+    // (ipc/hand_off.hpp): completions come back on it, and it closing means the app worker
+    // is gone. Hand-offs without their completion yet: the app worker runs one at a time,
+    // but it is idle (and may be handed the next) once it has sent a completion this io
+    // worker has not read yet.
+    struct PendingHandOff {
+        uint64_t sequence;
+        uint64_t client;
+    };
+    struct WorkerLink {
+        pid_t pid = 0;
+        Fd socket;
+        std::vector<PendingHandOff> pending;
+    };
+
     // Connections (io_worker.cpp).
     void accept_from(int listener);
     Client& add_client(Fd fd, std::string peer);
     void on_client_event(uint64_t id, uint32_t events);
     void read_from(Client& client);
+    void read_ahead(Client& client, uint32_t events);
     void process_input(Client& client);
     void handle_request(Client& client, Request request);
     void answer(Client& client, Response response, bool keep_alive);
@@ -90,7 +108,16 @@ class IoWorker {
     // Blocking requests (io_worker_blocking.cpp).
     void queue_blocking(Client& client);
     void dispatch_queue(Clock::time_point now);
-    void on_completion(uint64_t id);
+    void dispatch_waiting(Clock::time_point now);
+    bool hand_off(Client& client, std::size_t slot);
+    bool link_to(std::size_t slot, pid_t pid, Fd& their_end);
+    void on_link_event(std::size_t slot);
+    void complete(WorkerLink& link, const ipc::Completion& done);
+    void settle_link(std::size_t slot);
+    void drop_link(std::size_t slot);
+    void watch_again(Client& client);
+    void finish_hand_off(Client& client, const ipc::Completion& done);
+    void worker_died(Client& client, bool response_started);
     void expire_queue(Clock::time_point now);
     // Stopping and reloads (io_worker_reload.cpp).
     void begin_stop();
@@ -106,6 +133,11 @@ class IoWorker {
     event::Loop loop_;
     std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
     std::deque<uint64_t> queue_;  // blocking requests waiting for an app worker, oldest first
+    std::vector<WorkerLink> links_;
+    ipc::StartedMarks marks_;
+    uint64_t next_sequence_ = 1;
+    bool dispatching_ = false;
+    pid_t self_;
     using Timer = std::pair<Clock::time_point, uint64_t>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     uint64_t next_id_ = 1;

@@ -1,6 +1,9 @@
 // The io worker's blocking requests: its own bounded queue (queue_size, queue_timeout),
 // the hand-off to an idle app worker, and the completion that gives the connection back.
 #include <algorithm>
+#include <chrono>
+#include <exception>
+#include <vector>
 
 #include "base/log.hpp"
 #include "front/io_worker.hpp"
@@ -29,80 +32,191 @@ void IoWorker::queue_blocking(Client& client) {
     }
     client.phase = Phase::queued;
     client.queued_at = os::Clock::now();
-    loop_.modify(client.fd.get(), EPOLLRDHUP);
     queue_.push_back(client.id);
     ipc::ScoreboardHeader& header = context_.scoreboard.header();
     uint64_t queued = header.queued.fetch_add(1, std::memory_order_relaxed) + 1;
     if (queued > header.max_queued.load(std::memory_order_relaxed)) header.max_queued = queued;
     dispatch_queue(os::Clock::now());
+    // Still waiting: only a hang-up is watched now (a client that left is dropped unrun).
+    // Not before the dispatch: a request an idle worker takes at once costs no epoll_ctl.
+    if (client.phase == Phase::queued) loop_.modify(client.fd.get(), EPOLLRDHUP);
 }
 
 // Oldest first: a request is handed only to an app worker known to be idle.
 void IoWorker::dispatch_queue(os::Clock::time_point now) {
+    // Settling a dead worker's link on the way may finish a hand-off and queue that
+    // connection's next request: the loop running already takes it, in order.
+    if (dispatching_) return;
+    dispatching_ = true;
+    dispatch_waiting(now);
+    dispatching_ = false;
+}
+
+void IoWorker::dispatch_waiting(os::Clock::time_point now) {
     while (!queue_.empty()) {
         Client* client = find(queue_.front());
         if (client == nullptr) {
             queue_.pop_front();
             continue;
         }
-        bool keep_alive = http::wants_keep_alive(*client->request) && !stopping_ &&
-                          client->served < options_.keepalive_requests;
-        Fd completion = sender_.try_hand_off(*client->request, client->fd.get(), client->id,
-                                             keep_alive, client->body_file.get());
-        if (!completion) return;  // every app worker is busy
+        std::optional<std::size_t> slot = sender_.claim_idle_worker();
+        if (!slot) return;                      // every app worker is busy
+        if (!hand_off(*client, *slot)) return;  // tried again next turn of the loop
         queue_.pop_front();
-        client->body_file.reset();  // the app worker holds its own copy
         ipc::ScoreboardHeader& header = context_.scoreboard.header();
         header.queued.fetch_sub(1, std::memory_order_relaxed);
         record_queue_wait(header, now - client->queued_at);
-        loop_.remove(client->fd.get());  // the app worker owns the connection meanwhile
         client->phase = Phase::handed_off;
         client->handed_at = now;
-        client->started = false;
-        client->completion = std::move(completion);
-        uint64_t id = client->id;
-        loop_.add(client->completion.get(), EPOLLIN, [this, id](uint32_t) { on_completion(id); });
+        client->worker_slot = *slot;
     }
 }
 
-// The app worker reports "started", then its Completion; the socket closing before the
-// Completion means it died.
-void IoWorker::on_completion(uint64_t id) {
-    Client* client = find(id);
-    if (client == nullptr) return;
-    for (;;) {
-        std::optional<os::ReceivedMessage> message =
-            os::receive_message(client->completion.get(), 64);
-        if (!message) return;  // nothing more yet
-        if (message->closed) break;
-        if (message->bytes.size() == 1 && message->bytes[0] == ipc::kStarted) {
-            client->started = true;
-            continue;
-        }
-        std::optional<ipc::Completion> done = ipc::decode_completion(message->bytes);
-        if (!done) break;
-        loop_.remove(client->completion.get());
-        client->completion.reset();
-        context_.access_log.write(client->peer, &*client->request, done->status, done->body_bytes);
-        loop_.add(client->fd.get(), EPOLLIN | EPOLLRDHUP,
-                  [this, id](uint32_t events) { on_client_event(id, events); });
-        client->phase = Phase::reading;
-        if (!done->complete || !done->keep_alive) return linger(*client);
-        if (stopping_) return keep_alive_while_stopping(*client);
-        return resume_reading(*client);
+// Sends the client's request to the app worker claimed in `slot`, over the link with it
+// (made now if this is their first hand-off). False, with the claim undone, when it could
+// not be sent.
+bool IoWorker::hand_off(Client& client, std::size_t slot) {
+    pid_t pid = context_.scoreboard.pid(slot);
+    Fd their_end;
+    if (!link_to(slot, pid, their_end)) {
+        sender_.unclaim(slot);
+        return false;
     }
-    // The app worker died. If nothing reached the client, it gets 502, or 504 when the
-    // worker was killed for outliving request_timeout.
-    loop_.remove(client->completion.get());
-    client->completion.reset();
-    loop_.add(client->fd.get(), EPOLLIN | EPOLLRDHUP,
+    ipc::HandOff hand_off;
+    hand_off.worker_pid = pid;
+    hand_off.io_pid = self_;
+    hand_off.sequence = next_sequence_++;
+    hand_off.connection = client.id;
+    hand_off.keep_alive_allowed = http::wants_keep_alive(*client.request) && !stopping_ &&
+                                  client.served < options_.keepalive_requests;
+    hand_off.link_attached = their_end.valid();
+    hand_off.body_in_file = client.body_file.valid();
+    hand_off.request = *client.request;
+    std::vector<int> fds = {client.fd.get()};
+    if (their_end) fds.insert(fds.end(), {their_end.get(), marks_.fd()});
+    if (client.body_file) fds.push_back(client.body_file.get());
+    if (!sender_.send(slot, ipc::encode(hand_off), fds)) {
+        if (their_end) drop_link(slot);  // never reached the app worker
+        return false;
+    }
+    // `their_end` closes here: the app worker holds the only copy, so its death closes
+    // the link.
+    links_[slot].pending.push_back({hand_off.sequence, client.id});
+    client.body_file.reset();  // the app worker holds its own copy
+    return true;
+}
+
+// Makes sure links_[slot] is the link with process `pid`, settling first what is left of
+// a predecessor's (the master gives a slot a new process only after reaping the old one).
+// A new link's other end is left in `their_end`, to be sent with the hand-off. False when
+// this io worker is out of file descriptors (EMFILE): the request stays queued and is
+// tried again, answered 503 at queue_timeout if none frees up.
+bool IoWorker::link_to(std::size_t slot, pid_t pid, Fd& their_end) {
+    WorkerLink& link = links_[slot];
+    if (link.socket && link.pid == pid) return true;
+    if (link.socket) settle_link(slot);
+    try {
+        auto [ours, theirs] = os::make_message_pair(true);
+        link.pid = pid;
+        link.socket = std::move(ours);
+        their_end = std::move(theirs);
+    } catch (const std::exception& e) {
+        // The queue retries every few milliseconds: once a second is enough to tell.
+        static auto last_logged = os::Clock::time_point{};
+        auto now = os::Clock::now();
+        if (now - last_logged >= std::chrono::seconds(1)) {
+            last_logged = now;
+            log::warn("cannot hand a request off: {} (it waits in the queue)", e.what());
+        }
+        return false;
+    }
+    loop_.add(link.socket.get(), EPOLLIN, [this, slot](uint32_t) { on_link_event(slot); });
+    return true;
+}
+
+void IoWorker::drop_link(std::size_t slot) {
+    WorkerLink& link = links_[slot];
+    if (link.socket) loop_.remove(link.socket.get());
+    link = WorkerLink{};
+}
+
+// One message per event: the set is level-triggered, so a second one (or the hang-up
+// behind a last completion) brings the link back next turn, and the usual single
+// completion costs one recvmsg.
+void IoWorker::on_link_event(std::size_t slot) {
+    WorkerLink& link = links_[slot];
+    std::optional<os::ReceivedMessage> message = os::receive_message(link.socket.get(), 64);
+    if (!message) return;  // nothing yet
+    if (message->closed) return settle_link(slot);
+    std::optional<ipc::Completion> done = ipc::decode_completion(message->bytes);
+    if (!done) {
+        log::error("a malformed completion from the app worker {}; dropping its link", link.pid);
+        return settle_link(slot);
+    }
+    complete(link, *done);
+}
+
+// Gives the connection of a completed hand-off back to the loop.
+void IoWorker::complete(WorkerLink& link, const ipc::Completion& done) {
+    auto found = std::ranges::find(link.pending, done.sequence, &PendingHandOff::sequence);
+    if (found == link.pending.end()) return;  // for a hand-off already settled
+    Client* client = find(found->client);
+    link.pending.erase(found);
+    if (client != nullptr && client->phase == Phase::handed_off) finish_hand_off(*client, done);
+}
+
+// The app worker at the other end is gone (or replaced). Completions it sent before it
+// went still count; a hand-off left without one failed. The link leaves links_ first:
+// finishing a hand-off may hand the connection's next request to the slot's new process.
+void IoWorker::settle_link(std::size_t slot) {
+    WorkerLink link = std::move(links_[slot]);
+    drop_link(slot);
+    loop_.remove(link.socket.get());
+    // Read before anything else runs: the slot's next process may soon mark the word anew.
+    // Only the last hand-off can have been running; an earlier one left without its
+    // completion (never expected) is not known to be untouched, so it is closed.
+    uint64_t last = link.pending.empty() ? 0 : link.pending.back().sequence;
+    bool last_started = last != 0 && marks_.marked(slot, last);
+    while (!link.pending.empty()) {
+        std::optional<os::ReceivedMessage> message = os::receive_message(link.socket.get(), 64);
+        if (!message || message->closed) break;
+        if (std::optional<ipc::Completion> done = ipc::decode_completion(message->bytes))
+            complete(link, *done);
+    }
+    for (const PendingHandOff& failed : link.pending) {
+        Client* client = find(failed.client);
+        if (client != nullptr && client->phase == Phase::handed_off)
+            worker_died(*client, failed.sequence != last || last_started);
+    }
+}
+
+// The connection is the io worker's again (read_ahead may have taken it out of the set).
+void IoWorker::watch_again(Client& client) {
+    client.phase = Phase::reading;
+    if (loop_.watches(client.fd.get())) return;
+    uint64_t id = client.id;
+    loop_.add(client.fd.get(), EPOLLIN | EPOLLRDHUP,
               [this, id](uint32_t events) { on_client_event(id, events); });
-    if (client->started) return close_client(*client);
+}
+
+void IoWorker::finish_hand_off(Client& client, const ipc::Completion& done) {
+    context_.access_log.write(client.peer, &*client.request, done.status, done.body_bytes);
+    watch_again(client);
+    if (!done.complete || !done.keep_alive) return linger(client);
+    if (stopping_) return keep_alive_while_stopping(client);
+    resume_reading(client);
+}
+
+// If nothing reached the client, it gets 502, or 504 when the worker was killed for
+// outliving request_timeout; otherwise the connection can only be closed.
+void IoWorker::worker_died(Client& client, bool response_started) {
+    watch_again(client);
+    if (response_started) return close_client(client);
     auto timeout = context_.config.request_timeout;
-    bool timed_out = timeout.count() > 0 && os::Clock::now() - client->handed_at >= timeout;
-    log::warn("{} {}: the app worker died before answering; {}", client->request->method,
-              client->request->target, timed_out ? 504 : 502);
-    answer(*client,
+    bool timed_out = timeout.count() > 0 && os::Clock::now() - client.handed_at >= timeout;
+    log::warn("{} {}: the app worker died before answering; {}", client.request->method,
+              client.request->target, timed_out ? 504 : 502);
+    answer(client,
            http::error_response(timed_out ? 504 : 502,
                                 timed_out ? "The request took longer than request_timeout."
                                           : "The worker serving this request failed."),

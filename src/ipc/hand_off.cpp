@@ -52,8 +52,11 @@ std::string encode(const HandOff& hand_off) {
     Writer out;
     const Request& request = hand_off.request;
     out.number(hand_off.worker_pid);
+    out.number(hand_off.io_pid);
+    out.number(hand_off.sequence);
     out.number(hand_off.connection);
     out.number(static_cast<uint8_t>(hand_off.keep_alive_allowed));
+    out.number(static_cast<uint8_t>(hand_off.link_attached));
     out.number(static_cast<uint8_t>(hand_off.body_in_file));
     out.number(static_cast<int32_t>(request.version));
     out.text(request.method);
@@ -75,13 +78,16 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
     HandOff hand_off;
     Request& request = hand_off.request;
     uint8_t keep_alive = 0;
+    uint8_t link = 0;
     uint8_t in_file = 0;
     int32_t version = 0;
     uint32_t header_count = 0;
-    bool ok = in.number(hand_off.worker_pid) && in.number(hand_off.connection) &&
-              in.number(keep_alive) && in.number(in_file) && in.number(version) &&
-              in.text(request.method) && in.text(request.target) && in.text(request.path) &&
-              in.text(request.query) && in.text(request.remote_addr) && in.number(header_count);
+    bool ok = in.number(hand_off.worker_pid) && in.number(hand_off.io_pid) &&
+              in.number(hand_off.sequence) && in.number(hand_off.connection) &&
+              in.number(keep_alive) && in.number(link) && in.number(in_file) &&
+              in.number(version) && in.text(request.method) && in.text(request.target) &&
+              in.text(request.path) && in.text(request.query) && in.text(request.remote_addr) &&
+              in.number(header_count);
     for (uint32_t i = 0; ok && i < header_count; ++i) {
         std::string name;
         std::string value;
@@ -91,6 +97,7 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
     ok = ok && in.text(request.body) && in.done();
     if (!ok) return std::nullopt;
     hand_off.keep_alive_allowed = keep_alive != 0;
+    hand_off.link_attached = link != 0;
     hand_off.body_in_file = in_file != 0;
     request.version = version;
     return hand_off;
@@ -98,6 +105,7 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
 
 std::string encode(const Completion& completion) {
     Writer out;
+    out.number(completion.sequence);
     out.number(static_cast<int32_t>(completion.status));
     out.number(completion.body_bytes);
     out.number(static_cast<uint8_t>(completion.complete));
@@ -111,8 +119,8 @@ std::optional<Completion> decode_completion(std::string_view bytes) {
     int32_t status = 0;
     uint8_t complete = 0;
     uint8_t keep_alive = 0;
-    if (!(in.number(status) && in.number(completion.body_bytes) && in.number(complete) &&
-          in.number(keep_alive) && in.done())) {
+    if (!(in.number(completion.sequence) && in.number(status) && in.number(completion.body_bytes) &&
+          in.number(complete) && in.number(keep_alive) && in.done())) {
         return std::nullopt;
     }
     completion.status = status;

@@ -1,12 +1,17 @@
 // The messages of hybrid mode's hand-off, in one place: both sides include this file.
 //
 //   io worker -> app worker, on the app worker's dispatch socket (SOCK_SEQPACKET):
-//       HandOff (a fixed header, then the request's fields) with fds
-//       [client connection, completion socket] and, for a body kept in a file, [body file].
-//   app worker -> io worker, on the completion socket made for this one request:
-//       "started" (one byte, before the first response byte), then a Completion.
-//       The socket closing without a Completion means the app worker died; without
-//       "started" as well, nothing reached the client and the io worker answers 502/504.
+//       HandOff (a fixed header, then the request's fields) with fds [client connection],
+//       then, on the first hand-off between these two processes, [link, started marks],
+//       then, for a body kept in a file, [body file].
+//   app worker -> io worker, on their link: a SOCK_SEQPACKET pair the io worker makes at
+//       its first hand-off to that app worker and keeps for the app worker's life:
+//       a Completion per hand-off. The link closing means the app worker died (or left
+//       after its last request); a hand-off still without its Completion then gets 502/504
+//       when its started mark (ipc/started_marks.hpp) says no byte went out, else a close.
+//       One link per pair instead of a socket per request: a unix socket passed with
+//       SCM_RIGHTS costs a socketpair, two closes, two epoll_ctl and a kernel garbage
+//       collection pass on every close while it is in flight.
 //
 //   io worker of an older generation -> any io worker still serving, on the hand-over socket
 //   (one SOCK_SEQPACKET pair the master makes before the first fork; every io worker sends
@@ -29,9 +34,12 @@ namespace forkd::ipc {
 
 struct HandOff {
     pid_t worker_pid = 0;     // the app worker it was claimed for (stale messages are dropped)
+    pid_t io_pid = 0;         // the io worker: which link the Completion goes back on
+    uint64_t sequence = 0;    // the io worker's number for this hand-off, echoed back
     uint64_t connection = 0;  // the io worker's connection id, for its logs
     bool keep_alive_allowed = true;
-    bool body_in_file = false;  // the body is the third fd, not in the message
+    bool link_attached = false;  // fds 2 and 3 are a new link and the io worker's marks
+    bool body_in_file = false;   // the body is the last fd, not in the message
     Request request;
 };
 
@@ -49,9 +57,8 @@ std::optional<IdleConnection> decode_idle_connection(std::string_view bytes);
 // Large enough for any IdleConnection message.
 inline constexpr std::size_t kMaxIdleConnectionMessage = 512;
 
-inline constexpr char kStarted = 'S';
-
 struct Completion {
+    uint64_t sequence = 0;  // the HandOff's
     int status = 0;
     uint64_t body_bytes = 0;
     bool complete = false;    // every byte of the response went out

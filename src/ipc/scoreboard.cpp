@@ -127,6 +127,17 @@ SlotView Scoreboard::read(std::size_t index) const {
     }
 }
 
+pid_t Scoreboard::pid(std::size_t index) const {
+    const Slot* s = slot(index);
+    for (;;) {
+        uint32_t before = s->sequence.load(std::memory_order_acquire);
+        if (before % 2 != 0) continue;  // a write is in progress
+        pid_t pid = s->pid;
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (s->sequence.load(std::memory_order_relaxed) == before) return pid;
+    }
+}
+
 void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotRole role) {
     Slot* s = slot(index);
     WriteSection section(s->sequence);

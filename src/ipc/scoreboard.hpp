@@ -85,6 +85,8 @@ class Scoreboard {
 
     // A consistent copy of slot `index`.
     SlotView read(std::size_t index) const;
+    // Its pid alone (without copying the strings: once per hybrid hand-off).
+    pid_t pid(std::size_t index) const;
 
     // Writers: the owner of the slot (or the master while it has none).
     void assign(std::size_t index, pid_t pid, uint32_t generation, SlotRole role);

@@ -45,9 +45,12 @@ Sent try_send_message(int socket, std::string_view bytes, std::span<const int> f
 }
 
 std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes) {
+    // One scratch buffer per thread, sized once: zero-filling a fresh max_bytes buffer (a
+    // hand-off's can be 100 KiB) for every message cost more than the message itself.
+    thread_local std::vector<char> scratch;
+    if (scratch.size() < max_bytes) scratch.resize(max_bytes);
     ReceivedMessage received;
-    received.bytes.resize(max_bytes);
-    iovec vector{received.bytes.data(), max_bytes};
+    iovec vector{scratch.data(), max_bytes};
     msghdr message{};
     message.msg_iov = &vector;
     message.msg_iovlen = 1;
@@ -66,7 +69,7 @@ std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes
             received.fds.emplace_back(fd);
         }
     }
-    received.bytes.resize(static_cast<std::size_t>(got));
+    received.bytes.assign(scratch.data(), static_cast<std::size_t>(got));
     received.closed = got == 0 && received.fds.empty();
     return received;
 }

@@ -5,8 +5,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 namespace forkd::os {
 namespace {
@@ -14,6 +17,13 @@ namespace {
 // Read by the signal handlers: plain sig_atomic_t, set only by the serving code.
 volatile sig_atomic_t g_client_fd = -1;
 volatile sig_atomic_t g_response_started = 0;
+// The timer is armed lazily: setitimer twice per request (arm, disarm) was a fifth of a
+// fast request's system calls. The current request's deadline (CLOCK_MONOTONIC ms, 0
+// between requests) is what counts; a timer left over from an earlier request fires early,
+// and the handler re-arms it for the time that is left, or lets it lapse when idle.
+std::atomic<int64_t> g_deadline_ms{0};
+volatile sig_atomic_t g_timer_armed = 0;
+static_assert(std::atomic<int64_t>::is_always_lock_free, "read by a signal handler");
 
 constexpr char k502[] =
     "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -31,7 +41,29 @@ void answer_if_nothing_sent(const char* response, std::size_t length) {
     static_cast<void>(written);
 }
 
+int64_t monotonic_ms() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe
+    return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+void set_interval_timer(std::chrono::milliseconds timeout) {
+    itimerval timer{};
+    timer.it_value.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+    timer.it_value.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+    ::setitimer(ITIMER_REAL, &timer, nullptr);
+}
+
 void on_timeout(int) {
+    g_timer_armed = 0;
+    int64_t deadline = g_deadline_ms.load();
+    if (deadline == 0) return;  // between requests: the next one arms it again
+    int64_t left = deadline - monotonic_ms();
+    if (left > 0) {  // armed for an earlier request: wait for this one's deadline
+        g_timer_armed = 1;
+        set_interval_timer(std::chrono::milliseconds(left));
+        return;
+    }
     answer_if_nothing_sent(k504, sizeof k504 - 1);
     ::_exit(kRequestTimeoutExitCode);
 }
@@ -40,13 +72,6 @@ void on_crash(int signal) {
     answer_if_nothing_sent(k502, sizeof k502 - 1);
     // SA_RESETHAND restored the default action: die of the same signal, core dump included.
     ::raise(signal);
-}
-
-void set_interval_timer(std::chrono::milliseconds timeout) {
-    itimerval timer{};
-    timer.it_value.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-    timer.it_value.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-    ::setitimer(ITIMER_REAL, &timer, nullptr);
 }
 
 }  // namespace
@@ -74,7 +99,13 @@ void install_crash_guard() {
 void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout) {
     g_response_started = 0;
     g_client_fd = client_fd;
-    if (timeout.count() > 0) set_interval_timer(timeout);
+    if (timeout.count() <= 0) return;
+    // The deadline first: a handler running between the two lines then sees it and re-arms.
+    g_deadline_ms.store(monotonic_ms() + timeout.count());
+    if (!g_timer_armed) {
+        g_timer_armed = 1;
+        set_interval_timer(timeout);
+    }
 }
 
 void note_response_started() {
@@ -82,7 +113,7 @@ void note_response_started() {
 }
 
 void end_guarded_request() {
-    set_interval_timer(std::chrono::milliseconds(0));
+    g_deadline_ms.store(0);  // the timer, if it fires now, lapses
     g_client_fd = -1;
 }
 

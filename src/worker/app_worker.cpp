@@ -3,11 +3,15 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
+#include <vector>
 
 #include "base/log.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
+#include "ipc/started_marks.hpp"
 #include "os/fd_passing.hpp"
 #include "os/io.hpp"
 #include "os/request_guard.hpp"
@@ -22,33 +26,65 @@ namespace {
 // after this long, so the slot does not stay claimed forever.
 constexpr std::chrono::seconds kStaleClaim{1};
 
+// The app worker's end of its link with each io worker that handed it a request
+// (ipc/hand_off.hpp): where completions go, and that io worker's started marks.
+struct IoLink {
+    pid_t io_pid = 0;
+    Fd socket;
+    ipc::StartedMarks marks;
+};
+
+bool hung_up(int socket) {
+    pollfd watch{socket, 0, 0};
+    return ::poll(&watch, 1, 0) == 1 && (watch.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+// The link a hand-off's completion goes back on: the one it brought (fds 1 and 2), which
+// replaces an older one of the same io worker and prunes those of io workers gone since,
+// or the one kept from an earlier hand-off of that io worker. nullptr when neither works.
+IoLink* link_for(const ipc::HandOff& hand_off, std::vector<Fd>& fds, std::vector<IoLink>& links,
+                 std::size_t slots) {
+    if (!hand_off.link_attached) {
+        auto found = std::ranges::find(links, hand_off.io_pid, &IoLink::io_pid);
+        return found == links.end() ? nullptr : &*found;
+    }
+    if (fds.size() < 3) return nullptr;
+    std::optional<ipc::StartedMarks> marks = ipc::StartedMarks::attach(fds[2].get(), slots);
+    if (!marks) return nullptr;
+    std::erase_if(links, [&](const IoLink& link) {
+        return link.io_pid == hand_off.io_pid || hung_up(link.socket.get());
+    });
+    links.push_back(IoLink{hand_off.io_pid, std::move(fds[1]), std::move(*marks)});
+    return &links.back();
+}
+
 // Reads a body that came as a file into the request. A handler must never see a partial
 // body as if it were whole, so a body that cannot be read is answered 500 instead.
 bool body_arrived(ipc::HandOff& hand_off, std::vector<Fd>& fds) {
     if (!hand_off.body_in_file) return true;
-    if (fds.size() >= 3 && os::read_whole_file(fds[2].get(), hand_off.request.body)) return true;
+    if (os::read_whole_file(fds.back().get(), hand_off.request.body)) return true;
     log::error("a hand-off lost its request body; answering 500");
     return false;
 }
 
-void run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, const session::Services& services,
-                  StatusReporter& status) {
+// Runs the request and writes the response; returns the completion to report.
+ipc::Completion run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, IoLink& link,
+                             std::size_t slot, const session::Services& services,
+                             StatusReporter& status) {
     Request& request = hand_off.request;
     int client = fds[0].get();
-    int completion = fds[1].get();
     status.request_started(request);
     // No answer from the signal handlers here: the io worker answers for a dead app worker.
     os::begin_guarded_request(-1, services.options.request_timeout);
     Response response = body_arrived(hand_off, fds)
                             ? session::respond(services.router, request)
                             : http::error_response(500, "The request body was lost in transit.");
-    os::send_message(completion, std::string_view(&ipc::kStarted, 1));
+    link.marks.mark(slot, hand_off.sequence);  // before the first byte goes out
     session::SendResult sent = session::send_response(
         client, request, response, hand_off.keep_alive_allowed, services.options);
     os::end_guarded_request();
-    ipc::Completion done{response.status, sent.body_bytes, sent.complete, sent.keep_alive};
-    os::send_message(completion, ipc::encode(done));
     status.request_finished(request, response.status, sent.body_bytes);
+    return {hand_off.sequence, response.status, sent.body_bytes, sent.complete, sent.keep_alive};
 }
 
 // Whether a stopping app worker may leave. An io worker may have claimed this idle slot a
@@ -65,6 +101,7 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
                      const session::Services& services, ipc::Scoreboard& scoreboard,
                      std::size_t slot, StatusReporter& status) {
     pid_t self = ::getpid();
+    std::vector<IoLink> links;
     status.idle();
     auto claimed_since = os::Clock::time_point::max();
     while (!(os::stop_requested() && may_leave(scoreboard, slot))) {
@@ -84,11 +121,24 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
         if (!message || message->closed) continue;
         std::optional<ipc::HandOff> hand_off = ipc::decode_hand_off(message->bytes);
         // A message meant for a predecessor in this slot is dropped; closing its fds tells
-        // the io worker (the completion socket closes without "started": 502).
-        if (!hand_off || hand_off->worker_pid != self || message->fds.size() < 2) continue;
-        run_hand_off(*hand_off, message->fds, services, status);
+        // the io worker (the link it brought closes with no mark made: 502).
+        std::size_t fds_needed = 1 + (hand_off && hand_off->link_attached ? 2 : 0) +
+                                 (hand_off && hand_off->body_in_file ? 1 : 0);
+        if (!hand_off || hand_off->worker_pid != self || message->fds.size() < fds_needed) continue;
+        IoLink* link = link_for(*hand_off, message->fds, links, scoreboard.size());
+        if (link == nullptr) {
+            // The io worker waits for this hand-off on a link this worker does not have:
+            // only this process ending closes every link and tells it (502).
+            log::error("a hand-off from io worker {} came without a usable link; leaving",
+                       hand_off->io_pid);
+            return;
+        }
+        ipc::Completion done = run_hand_off(*hand_off, message->fds, *link, slot, services, status);
         claimed_since = os::Clock::time_point::max();
+        // Idle before the completion goes: the io worker that reads it looks for an idle app
+        // worker for its next queued request at once, and this one should be among them.
         if (!os::stop_requested()) status.idle();
+        os::send_message(link->socket.get(), ipc::encode(done));
     }
 }
 

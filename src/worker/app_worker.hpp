@@ -1,7 +1,7 @@
 // An app worker of hybrid mode: a blocking process that runs one request at a time, handed
 // to it by an io worker over its dispatch socket (ipc/hand_off.hpp). It writes the response
-// straight to the client fd it received (no proxy copy), then reports completion on the
-// request's own completion socket. Between requests it is `idle` in the scoreboard, which
+// straight to the client fd it received (no proxy copy), then reports completion on its
+// link with that io worker. Between requests it is `idle` in the scoreboard, which
 // is how io workers find it.
 #pragma once
 

@@ -78,8 +78,9 @@ def test_past_the_open_files_limit_connections_wait_and_none_is_dropped(server):
     wait_until(lambda: "Too many open files" in srv.log(), message="the io worker's warning")
     assert not answered(waiting, wait=0.5), "a connection beyond the limit was closed"
 
-    # Out of fds, a blocking request cannot get its completion socket pair: it waits in the
-    # queue instead of killing the io worker with every connection it holds.
+    # Out of fds, a blocking request cannot get the socket pair of a first link with an app
+    # worker (none was handed a request yet): it waits in the queue instead of killing the
+    # io worker with every connection it holds.
     blocking = held[0]
     blocking.send(b"GET /?sleep=0 HTTP/1.1\r\nHost: test\r\n\r\n")
     assert not answered([blocking], wait=0.5)

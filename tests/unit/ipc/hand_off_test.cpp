@@ -9,7 +9,10 @@ namespace {
 HandOff sample_hand_off() {
     HandOff hand_off;
     hand_off.worker_pid = 4242;
+    hand_off.io_pid = 4100;
+    hand_off.sequence = 9001;
     hand_off.connection = 77;
+    hand_off.link_attached = true;
     hand_off.keep_alive_allowed = false;
     hand_off.request.method = "POST";
     hand_off.request.target = "/upload?name=a%20b";
@@ -28,7 +31,10 @@ TEST(HandOff, SurvivesEncodingAndDecodingFieldForField) {
     std::optional<HandOff> received = decode_hand_off(encode(sent));
     ASSERT_TRUE(received.has_value());
     EXPECT_EQ(received->worker_pid, 4242);
+    EXPECT_EQ(received->io_pid, 4100);
+    EXPECT_EQ(received->sequence, 9001U);
     EXPECT_EQ(received->connection, 77U);
+    EXPECT_TRUE(received->link_attached);
     EXPECT_FALSE(received->keep_alive_allowed);
     EXPECT_FALSE(received->body_in_file);
     const Request& request = received->request;
@@ -61,17 +67,20 @@ TEST(HandOff, RefusesATruncatedOrPaddedMessage) {
 }
 
 TEST(Completion, SurvivesEncodingAndDecoding) {
-    Completion sent{404, 1234, true, false};
+    Completion sent{31337, 404, 1234, true, false};
     std::optional<Completion> received = decode_completion(encode(sent));
     ASSERT_TRUE(received.has_value());
+    EXPECT_EQ(received->sequence, 31337U);
     EXPECT_EQ(received->status, 404);
     EXPECT_EQ(received->body_bytes, 1234U);
     EXPECT_TRUE(received->complete);
     EXPECT_FALSE(received->keep_alive);
 }
 
-TEST(Completion, IsNeverMistakenForTheStartedByte) {
-    EXPECT_FALSE(decode_completion(std::string_view(&kStarted, 1)).has_value());
+TEST(Completion, RefusesATruncatedMessage) {
+    std::string bytes = encode(Completion{1, 200, 5, true, true});
+    EXPECT_FALSE(decode_completion(std::string_view(bytes).substr(0, bytes.size() - 1)));
+    EXPECT_FALSE(decode_completion(std::string_view(bytes).substr(0, 1)));
 }
 
 TEST(IdleConnection, SurvivesEncodingAndDecodingWithinItsLargestSize) {
