@@ -6,13 +6,14 @@ request and is replaced, a crash loop is throttled, and TTIN/TTOU resize a stati
 import json
 import re
 import signal
+import time
 
 import pytest
 
 from background import in_background, is_gone, wait_for_busy_child
 from client_loop import ClientLoop
 from conftest import wait_until
-from http_client import get, timed_get
+from http_client import Connection, get, timed_get
 
 CRASH = "/__forkd_test/crash"
 ABORT = "/__forkd_test/abort"
@@ -138,6 +139,23 @@ def test_request_timeout_answers_504_and_replaces_the_worker(server):
                message="the master's log line")
     wait_until(pool_size_is(srv, 2), message="the pool to be full again")
     assert get(srv.address, "/").status == 200
+
+
+def test_request_timeout_counts_from_the_start_of_each_request_not_the_first(server):
+    # The timer is armed once and re-armed from its handler (os/request_guard.cpp): one left
+    # over from the fast requests before must not cut the hang short, nor lapse for good.
+    srv = start(server, pm="static", workers=1, request_timeout="1s", test_routes=True,
+                keepalive_requests=1_000_000)
+    with Connection(srv.address, timeout=30) as conn:
+        began = time.monotonic()
+        while time.monotonic() - began < 0.7:  # the first request's deadline is near
+            conn.send(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert conn.read_response().status == 200
+        hang_began = time.monotonic()
+        conn.send(b"GET /__forkd_test/hang?seconds=20 HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert conn.read_response().status == 504
+        took = time.monotonic() - hang_began
+    assert 0.9 <= took < 10, f"the hang ended after {took:.2f} s, not request_timeout after it began"
 
 
 # Crash isolation.

@@ -1,0 +1,50 @@
+// A serving process blocks its signals outside its waits: one that arrives while it works
+// stays pending, and a loop that never waits (steady load) must still see it.
+#include "os/signals.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+
+namespace forkd::os {
+namespace {
+
+// Polls `condition` for up to a second, as a busy loop that never waits would.
+bool seen_within_a_second(const std::function<bool()>& condition) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (condition()) return true;
+    }
+    return false;
+}
+
+// In a child: the serving signal state is process-wide and must not leak into other tests.
+int run_in_child(const std::function<int()>& body) {
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(body());
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+TEST(ServingSignals, APendingReopenAndStopAreSeenWithoutEverWaiting) {
+    int result = run_in_child([] {
+        enter_serving_signal_state();
+        if (stop_requested() || take_reopen_request()) return 1;
+        ::kill(::getpid(), SIGUSR1);  // blocked: it stays pending
+        if (!seen_within_a_second([] { return take_reopen_request(); })) return 2;
+        if (take_reopen_request()) return 3;  // once per signal
+        ::kill(::getpid(), SIGTERM);
+        if (!seen_within_a_second([] { return stop_requested(); })) return 4;
+        return 0;
+    });
+    EXPECT_EQ(result, 0) << "1: a signal seen before one was sent, 2: the reopen never seen, "
+                            "3: one reopen seen twice, 4: the stop never seen";
+}
+
+}  // namespace
+}  // namespace forkd::os
