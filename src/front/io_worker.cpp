@@ -123,7 +123,6 @@ void IoWorker::accept_from(int listener) {
         }
         if (!accepted) return;
         context_.scoreboard.header().accepted.fetch_add(1, std::memory_order_relaxed);
-        os::set_tcp_nodelay(accepted->fd.get());
         Client& client = add_client(std::move(accepted->fd), std::move(accepted->peer));
         set_deadline(client, options_.client_header_timeout);
     }

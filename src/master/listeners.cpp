@@ -112,6 +112,7 @@ std::vector<Listener> adopt_listeners(const std::vector<int>& fds,
     auto adopt = [&](int fd) {
         bool from_systemd = std::ranges::find(systemd_fds, fd) != systemd_fds.end();
         os::set_nonblocking(fd, true);
+        os::tune_tcp_listener(fd);  // systemd's, or a binary upgrade's (set already)
         std::string bound = os::local_address(fd);
         log::info("listening on {} ({})", bound, from_systemd ? "from systemd" : "inherited");
         listeners.push_back({Fd(fd), std::move(bound), from_systemd});

@@ -77,6 +77,7 @@ Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::st
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     }
     bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), length, backlog, name);
+    tune_tcp_listener(fd.get());
     return fd;
 }
 
@@ -146,9 +147,12 @@ void set_nonblocking(int fd, bool on) {
     ::fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
 }
 
-void set_tcp_nodelay(int fd) {
+void tune_tcp_listener(int listener) {
     int on = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails harmlessly on unix
+    int lowat = kNotSentLowat;
+    // Both fail harmlessly on a unix socket.
+    ::setsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    ::setsockopt(listener, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
 }
 
 void shutdown_write(int fd) {

@@ -179,7 +179,6 @@ void Connection::close(Ending ending) {
 }  // namespace
 
 void serve_connection(Fd client, const std::string& peer, const Services& services) {
-    os::set_tcp_nodelay(client.get());
     Connection connection(std::move(client), peer, services);
     connection.serve();
 }
