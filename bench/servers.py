@@ -63,6 +63,9 @@ def forkd_commands(mode, setting):
         settings = setting(run)
         if run.workload == "W3":  # static files: an inline route (io worker in hybrid mode)
             settings += f'\nroot = "{run.dir / "www"}"'
+            # The open-file cache, set explicitly as nginx-static.conf.tmpl sets nginx's
+            # (max=1000, valid 60s); only these two settings, no other tuning.
+            settings += '\nopen_file_cache = 1000\nopen_file_cache_valid = "60s"'
         conf = render("forkd.toml.tmpl", run, mode=mode, mode_settings=settings)
         return [[run.forkd, "-c", str(conf)]]
     return commands

@@ -12,20 +12,28 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 #include "forkd/request.hpp"
 
 namespace forkd {
 
-// An open file descriptor owned by the response; closed when the body is destroyed.
+// An open file descriptor and the range of it to send. The body owns `fd` and closes it
+// when destroyed, unless `owner` is set: then the descriptor belongs to `owner` (a handler's
+// cache of open files, say), which the body keeps alive until it is destroyed, so a file the
+// cache drops meanwhile stays open until its response is sent. Whoever sends the body reads
+// `fd` positionally (sendfile with an offset, pread), so several bodies may share one.
 struct FileBody {
     int fd = -1;
     off_t offset = 0;
     off_t length = 0;
+    std::shared_ptr<const void> owner;
 
     FileBody() = default;
     FileBody(int fd_, off_t offset_, off_t length_) : fd(fd_), offset(offset_), length(length_) {}
+    FileBody(std::shared_ptr<const void> owner_, int fd_, off_t offset_, off_t length_)
+        : fd(fd_), offset(offset_), length(length_), owner(std::move(owner_)) {}
     FileBody(FileBody&& other) noexcept;
     FileBody& operator=(FileBody&& other) noexcept;
     FileBody(const FileBody&) = delete;

@@ -87,6 +87,7 @@ struct Config {
     Duration send_timeout = std::chrono::seconds(60);
     Duration lingering_timeout = std::chrono::seconds(5);
     Duration graceful_timeout = std::chrono::seconds(30);
+    Duration shutdown_delay{0};  // serve on this long after TERM/QUIT, health checks saying 503
     std::size_t max_request_line = 8 * 1024;
     std::size_t max_header_size = 32 * 1024;
     std::size_t max_body_size = 1024 * 1024;
@@ -109,6 +110,10 @@ struct Config {
     bool dotfiles = false;      // serve names starting with '.' (off: 404)
     bool precompressed = true;  // serve foo.css.br / foo.css.gz to clients that accept them
     std::vector<std::string> locations;  // "URL-prefix=directory", e.g. "/assets/=/srv/a"
+    // Open-file cache (handlers/open_file_cache.hpp), per serving process: descriptors at most
+    // (0: off), and how long a resolved path is trusted before it is resolved again.
+    int open_file_cache = 1000;
+    Duration open_file_cache_valid = std::chrono::seconds(5);
     // The demo's routes; unset: served only when `root` is empty.
     std::optional<bool> demo_routes;
 

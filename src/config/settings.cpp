@@ -271,6 +271,12 @@ std::vector<Setting> static_file_settings() {
         boolean_row(
             "precompressed", [](auto& c) -> auto& { return c.precompressed; },
             "Serve foo.br / foo.gz beside foo to clients that accept them"),
+        integer_row(
+            "open_file_cache", [](auto& c) -> auto& { return c.open_file_cache; }, 0, kAllModes,
+            "Open files each serving process keeps, checked by fstat on every request (0: off)"),
+        duration_row(
+            "open_file_cache_valid", [](auto& c) -> auto& { return c.open_file_cache_valid; }, 1,
+            kAllModes, "How long a cached path is trusted before it is resolved again"),
         locations_row(),
         demo_routes_row(),
     };
@@ -367,6 +373,9 @@ std::vector<Setting> make_settings() {
         duration_row(
             "graceful_timeout", [](auto& c) -> auto& { return c.graceful_timeout; }, kPositive,
             kChildren, "How long a graceful stop waits for children before killing them"),
+        duration_row(
+            "shutdown_delay", [](auto& c) -> auto& { return c.shutdown_delay; }, 0, kChildren,
+            "After TERM/QUIT, serve on this long with health_path answering 503 (0: off)"),
         size_row(
             "max_request_line", [](auto& c) -> auto& { return c.max_request_line; }, kAllModes,
             "Longest request line (414 beyond)"),

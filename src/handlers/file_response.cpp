@@ -27,13 +27,12 @@ std::string_view choose_variant(const Request& request, OpenFile& file,
     if (!options.precompressed || !accept) return {};
     for (const auto& variant : kVariants) {
         if (!http::accepts_coding(*accept, variant.coding)) continue;
-        os::Opened opened = os::open_beneath(
-            file.directory, file.relative + std::string(variant.suffix), options.symlinks);
-        if (!opened.fd) continue;
-        const auto status = os::file_status(opened.fd.get());
-        if (!status || status->type != os::FileStatus::Type::regular) continue;
+        // Most files have no such sibling: the cache remembers that too (for its validity).
+        CachedOpen opened = options.open_files->open(
+            file.directory, file.relative + std::string(variant.suffix), true);
+        if (!opened.fd || opened.status.type != os::FileStatus::Type::regular) continue;
         file.fd = std::move(opened.fd);
-        file.status = *status;
+        file.status = opened.status;
         return variant.coding;
     }
     return {};
@@ -134,7 +133,8 @@ Response file_response(const Request& request, OpenFile file, const FileResponse
     }
     response.headers.set("Content-Type", content_type);
     response.headers.set("Accept-Ranges", "bytes");
-    response.body = FileBody(file.fd.release(), 0, static_cast<off_t>(file.status.size));
+    const int fd = file.fd->get();
+    response.body = FileBody(std::move(file.fd), fd, 0, static_cast<off_t>(file.status.size));
     // Range is defined for GET only (RFC 9110 §14.2): HEAD describes the whole file.
     const bool wants_range = request.method == "GET" && request.headers.contains("Range") &&
                              http::range_allowed(request, validators);

@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "base/fd.hpp"
 #include "forkd/response.hpp"
+#include "handlers/open_file_cache.hpp"
 #include "http/mime_types.hpp"
 #include "os/file_beneath.hpp"
 
@@ -18,17 +20,18 @@ namespace forkd::handlers {
 inline constexpr std::uint64_t kMaxMultipartBytes = 1024 * 1024;
 
 // A file the handler has opened, with where it was found (to look for "name.br" beside it).
+// The descriptor may be shared with the open-file cache: the response holds a reference.
 struct OpenFile {
     int directory = -1;    // the served directory the file lies beneath
     std::string relative;  // its path beneath that directory
-    Fd fd;
+    std::shared_ptr<const Fd> fd;
     os::FileStatus status;
 };
 
 struct FileResponseOptions {
     const http::MimeTypes* mime_types = nullptr;
     std::string_view default_type;
-    os::SymlinkPolicy symlinks = os::SymlinkPolicy::follow;
+    OpenFileCache* open_files = nullptr;  // opens the precompressed siblings
     bool precompressed = true;
 };
 

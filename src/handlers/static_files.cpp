@@ -98,11 +98,12 @@ StaticFilesHandler::StaticFilesHandler(const config::Config& config)
     : directories_(open_served_directories(config)),
       index_(config.index),
       autoindex_(config.autoindex),
-      symlinks_(to_policy(config.symlinks)),
       default_type_(config.default_type),
       dotfiles_(config.dotfiles),
       precompressed_(config.precompressed),
-      mime_types_(load_mime_types()) {}
+      mime_types_(load_mime_types()),
+      open_files_(static_cast<std::size_t>(config.open_file_cache), config.open_file_cache_valid,
+                  to_policy(config.symlinks)) {}
 
 StaticFilesHandler::Located StaticFilesHandler::locate(const http::TargetPath& path) const {
     for (const auto& served : directories_) {
@@ -131,17 +132,15 @@ Response StaticFilesHandler::handle(const Request& request) {
     const Located located = locate(*path);
     if (located.served == nullptr) return http::error_response(404, "No file is served here.");
 
-    os::Opened opened =
-        os::open_beneath(located.served->directory.get(), located.relative, symlinks_);
-    if (!opened.fd) return open_failure(opened.error);
-    const auto status = os::file_status(opened.fd.get());
-    if (!status) return http::error_response(500, "The file could not be examined.");
-    switch (status->type) {
+    // Every check of the request's path is behind us: only now may the cache answer.
+    CachedOpen opened = open_files_.open(located.served->directory.get(), located.relative);
+    if (!opened.fd && opened.error != 0) return open_failure(opened.error);
+    if (!opened.fd) return http::error_response(500, "The file could not be examined.");
+    switch (opened.status.type) {
         case os::FileStatus::Type::directory:
-            return serve_directory(request, *path, located, std::move(opened.fd));
+            return serve_directory(request, *path, located, opened.fd->get());
         case os::FileStatus::Type::regular:
-            return serve_regular_file(request, located, located.relative, std::move(opened.fd),
-                                      *status);
+            return serve_regular_file(request, located, located.relative, std::move(opened));
         case os::FileStatus::Type::other:
             break;
     }
@@ -149,7 +148,7 @@ Response StaticFilesHandler::handle(const Request& request) {
 }
 
 Response StaticFilesHandler::serve_directory(const Request& request, const http::TargetPath& path,
-                                             const Located& located, Fd directory) {
+                                             const Located& located, int directory) {
     if (!path.trailing_slash) {
         // Relative links inside the page resolve against the directory only with the slash.
         Response moved = http::error_response(301, "This directory lives at its path with a /.");
@@ -160,25 +159,22 @@ Response StaticFilesHandler::serve_directory(const Request& request, const http:
     }
     const int root = located.served->directory.get();
     for (const auto& index : index_) {
-        const std::string relative = join(located.relative, index);
-        os::Opened opened = os::open_beneath(root, relative, symlinks_);
-        if (!opened.fd) continue;
-        const auto status = os::file_status(opened.fd.get());
-        if (!status || status->type != os::FileStatus::Type::regular) continue;
-        return serve_regular_file(request, located, relative, std::move(opened.fd), *status);
+        std::string relative = join(located.relative, index);
+        CachedOpen opened = open_files_.open(root, relative);
+        if (!opened.fd || opened.status.type != os::FileStatus::Type::regular) continue;
+        return serve_regular_file(request, located, std::move(relative), std::move(opened));
     }
     if (!autoindex_) return http::error_response(403, "This directory has no index file.");
-    return Response::text(
-        200, render_autoindex(path.text(), os::list_directory(directory.get()), dotfiles_),
-        "text/html; charset=utf-8");
+    return Response::text(200,
+                          render_autoindex(path.text(), os::list_directory(directory), dotfiles_),
+                          "text/html; charset=utf-8");
 }
 
 Response StaticFilesHandler::serve_regular_file(const Request& request, const Located& located,
-                                                std::string relative, Fd file,
-                                                const os::FileStatus& status) {
-    OpenFile open_file{located.served->directory.get(), std::move(relative), std::move(file),
-                       status};
-    const FileResponseOptions options{&mime_types_, default_type_, symlinks_, precompressed_};
+                                                std::string relative, CachedOpen file) {
+    OpenFile open_file{located.served->directory.get(), std::move(relative), std::move(file.fd),
+                       file.status};
+    const FileResponseOptions options{&mime_types_, default_type_, &open_files_, precompressed_};
     return file_response(request, std::move(open_file), options);
 }
 

@@ -4,7 +4,9 @@
 // or the io worker sends with sendfile, so a file is never read into memory (the one
 // exception is a multi-range response, built in memory up to kMaxMultipartBytes). Every path
 // is decoded and normalised by http/target_path.hpp and opened by os/file_beneath.hpp, which
-// keeps it beneath its root whatever the symlinks say.
+// keeps it beneath its root whatever the symlinks say; with `open_file_cache` on, the
+// descriptors stay open in the process's OpenFileCache (open_file_cache.hpp), which checks them
+// with an fstat on every request.
 #pragma once
 
 #include <memory>
@@ -14,6 +16,7 @@
 #include "base/fd.hpp"
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
+#include "handlers/open_file_cache.hpp"
 #include "http/mime_types.hpp"
 #include "http/target_path.hpp"
 #include "os/file_beneath.hpp"
@@ -44,18 +47,18 @@ class StaticFilesHandler final : public Handler {
     };
     Located locate(const http::TargetPath& path) const;
     Response serve_directory(const Request& request, const http::TargetPath& path,
-                             const Located& located, Fd directory);
+                             const Located& located, int directory);
     Response serve_regular_file(const Request& request, const Located& located,
-                                std::string relative, Fd file, const os::FileStatus& status);
+                                std::string relative, CachedOpen file);
 
     std::vector<ServedDirectory> directories_;  // longest prefix first
     std::vector<std::string> index_;
     bool autoindex_;
-    os::SymlinkPolicy symlinks_;
     std::string default_type_;
     bool dotfiles_;
     bool precompressed_;
     http::MimeTypes mime_types_;
+    OpenFileCache open_files_;  // this process's: empty in the master, filled by each child
 };
 
 // Adds the static-file route (prefix "/") when `root` is set.

@@ -8,20 +8,25 @@
 namespace forkd {
 
 FileBody::FileBody(FileBody&& other) noexcept
-    : fd(std::exchange(other.fd, -1)), offset(other.offset), length(other.length) {}
+    : fd(std::exchange(other.fd, -1)),
+      offset(other.offset),
+      length(other.length),
+      owner(std::move(other.owner)) {}
 
 FileBody& FileBody::operator=(FileBody&& other) noexcept {
     if (this != &other) {
-        Fd{fd}.reset();  // close the fd this body held (base/fd.hpp owns the close call)
+        // Close the fd this body held (base/fd.hpp owns the close call), unless it is shared.
+        if (!owner) Fd{fd}.reset();
         fd = std::exchange(other.fd, -1);
         offset = other.offset;
         length = other.length;
+        owner = std::move(other.owner);
     }
     return *this;
 }
 
 FileBody::~FileBody() {
-    Fd{fd}.reset();
+    if (!owner) Fd{fd}.reset();
 }
 
 Response Response::text(int status, std::string body, std::string content_type) {

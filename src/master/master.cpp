@@ -57,6 +57,7 @@ int Master::run(ProcessModel& model) {
         reap_children(model);
         watch_children(Clock::now());
         note_peak_activity(scoreboard());
+        if (!stopping() && Clock::now() >= delayed_stop_at_) begin_stop(model, Stop::graceful);
         if (stopping()) {
             carry_on_stopping(Clock::now());
         } else {
@@ -98,7 +99,7 @@ void Master::handle_signals(ProcessModel& model) {
             case SIGTERM:
             case SIGQUIT:
                 log::info("SIG{}: graceful stop", os::signal_name(signal));
-                begin_stop(model, Stop::graceful);
+                stop_gracefully(model);
                 break;
             case SIGINT:
                 log::info("SIGINT: fast stop");
@@ -256,6 +257,22 @@ void Master::give_up(ProcessModel& model, const std::string& reason) {
     log::error("{}; stopping", reason);
     exit_code_ = 1;
     begin_stop(model, Stop::graceful);
+}
+
+// With shutdown_delay, the server first serves on as before while its health check says
+// 503, so that a load balancer takes it out of the pool before its listeners refuse
+// connections (a refused health check is often retried first; a 503 is plain). A second
+// TERM or QUIT does not wait the delay out. Not while the other master of a binary
+// upgrade shares the listeners: the service goes on there, nothing to drain.
+void Master::stop_gracefully(ProcessModel& model) {
+    auto delay = server_.config.shutdown_delay;
+    if (stop_ != Stop::none || delayed_stop_at_ != Clock::time_point::max() || delay.count() <= 0 ||
+        shares_listeners())
+        return begin_stop(model, Stop::graceful);
+    scoreboard().header().draining = 1;
+    delayed_stop_at_ = Clock::now() + delay;
+    log::info("serving on for shutdown_delay ({} ms) with the health check answering 503",
+              delay.count());
 }
 
 void Master::begin_stop(ProcessModel& model, Stop kind) {

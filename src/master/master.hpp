@@ -80,6 +80,7 @@ class Master {
     void reap_children(ProcessModel& model);
     void watch_children(Clock::time_point now);
     void begin_stop(ProcessModel& model, Stop kind);
+    void stop_gracefully(ProcessModel& model);
     void carry_on_stopping(Clock::time_point now);
     void signal_children(int signal);
     void close_master_fds_in_child(bool keep_listeners);
@@ -108,6 +109,8 @@ class Master {
     uint32_t generation_ = 0;
     Stop stop_ = Stop::none;
     Clock::time_point kill_at_{};
+    // A graceful stop waiting out shutdown_delay: the health check says 503 meanwhile.
+    Clock::time_point delayed_stop_at_ = Clock::time_point::max();
     Clock::time_point next_watch_{};
     bool killed_ = false;
     int exit_code_ = 0;

@@ -157,6 +157,9 @@ std::optional<FileStatus> file_status(int fd) {
     file.mtime = status.st_mtim.tv_sec;
     file.mtime_ns =
         static_cast<std::int64_t>(status.st_mtim.tv_sec) * 1'000'000'000 + status.st_mtim.tv_nsec;
+    file.ctime_ns =
+        static_cast<std::int64_t>(status.st_ctim.tv_sec) * 1'000'000'000 + status.st_ctim.tv_nsec;
+    file.links = static_cast<std::uint64_t>(status.st_nlink);
     return file;
 }
 

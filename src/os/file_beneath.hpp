@@ -50,6 +50,10 @@ struct FileStatus {
     std::uint64_t size = 0;
     std::time_t mtime = 0;      // seconds
     std::int64_t mtime_ns = 0;  // nanoseconds since the epoch
+    // What the open-file cache checks: any change to the inode (a write, chmod, rename, link
+    // or unlink) moves its ctime, and a file no name leads to any more has no links.
+    std::int64_t ctime_ns = 0;
+    std::uint64_t links = 0;
 };
 std::optional<FileStatus> file_status(int fd);
 

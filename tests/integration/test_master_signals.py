@@ -86,6 +86,27 @@ def test_a_graceful_stop_lets_the_request_in_flight_finish(server, mode, signum)
 
 
 @pytest.mark.parametrize("mode", CONCURRENT_MODES)
+def test_with_shutdown_delay_new_connections_are_served_and_told_503_before_any_is_refused(
+        server, mode):
+    # What a load balancer's health check sees of a stopping instance: first a plain 503 on a
+    # new connection, while requests are still served; only after shutdown_delay a refusal.
+    srv = start(server, mode, health_path="/healthz", shutdown_delay="3s")
+    assert get(srv.address, "/healthz").status == 200
+
+    srv.signal(signal.SIGTERM)
+
+    wait_until(lambda: get(srv.address, "/healthz").status == 503,
+               message="the health check to say 503 on a new connection")
+    assert not refuses_connections(srv), "the listeners stay open during shutdown_delay"
+    response = get(srv.address, "/")
+    assert (response.status, response.body) == (200, b"this is server")
+    wait_until(lambda: refuses_connections(srv), timeout=15,
+               message="new connections refused once shutdown_delay is over")
+    assert srv.wait_exit(timeout=30) == 0
+    assert "serving on for shutdown_delay" in srv.log()
+
+
+@pytest.mark.parametrize("mode", CONCURRENT_MODES)
 def test_a_graceful_stop_kills_a_request_that_outlives_graceful_timeout(server, mode):
     srv = start(server, mode, graceful_timeout="1s")
     sleeper = in_background(timed_get, srv.address, "/?sleep=5", timeout=30)

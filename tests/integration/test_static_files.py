@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODES, child_pids
+from conftest import MODES, child_pids, wait_until
 from http_client import Connection, get, request
 
 SECRET = b"TOPSECRET-7f3a"
@@ -359,6 +359,66 @@ def test_symlinks_owner_follows_only_same_owner_links(site):
     os.lchown(srv.root / "foreign-link", 12345, 12345)
     assert get(srv.address, "/link-in").body == HELLO
     assert get(srv.address, "/foreign-link").status == 403
+
+
+# --- open-file cache ----------------------------------------------------------------------
+
+def get_on(conn, target, headers=()):
+    """A keep-alive request on `conn`: one connection is one serving process, one cache."""
+    lines = [f"GET {target} HTTP/1.1", "Host: test", *headers]
+    conn.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    return conn.read_response()
+
+
+def holders_of(srv, path):
+    """The server's processes that hold `path` open (a cached descriptor)."""
+    holders = []
+    for pid in process_tree(srv.pid):
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if any(link == str(path) for link in links):
+            holders.append(pid)
+    return holders
+
+
+def test_open_file_cache_shows_every_change_to_a_file_at_once(site):
+    # The flag form, and a validity of an hour: only the fstat of each request can tell.
+    srv = site(args=["--open-file-cache", "100", "--open-file-cache-valid", "1h"])
+    path = srv.root / "hello.txt"
+    with Connection(srv.address) as conn:
+        first = get_on(conn, "/hello.txt")
+        assert first.body == HELLO
+        assert holders_of(srv, path), "the serving process should keep the file open"
+
+        inode = path.stat().st_ino
+        edited = b"hello, edited static world\n"
+        with open(path, "r+b") as file:  # in place: same inode, new bytes and length
+            file.write(edited)
+        assert path.stat().st_ino == inode
+        second = get_on(conn, "/hello.txt")
+        assert second.body == edited
+        assert second.header("Content-Length") == str(len(edited))
+        assert second.header("ETag") != first.header("ETag")
+        assert get_on(conn, "/hello.txt", [f"If-None-Match: {first.header('ETag')}"]).status == 200
+
+        (srv.root / "hello.txt.new").write_bytes(b"replaced\n")
+        os.replace(srv.root / "hello.txt.new", path)  # a rename over it, as rsync does
+        assert get_on(conn, "/hello.txt").body == b"replaced\n"
+
+        path.unlink()
+        assert get_on(conn, "/hello.txt").status == 404
+
+
+def test_open_file_cache_off_keeps_no_file_open(site):
+    srv = site(open_file_cache=0)
+    path = srv.root / "hello.txt"
+    with Connection(srv.address) as conn:
+        assert get_on(conn, "/hello.txt").body == HELLO
+        # The response may close its descriptor a moment after the client has the bytes.
+        wait_until(lambda: holders_of(srv, path) == [], timeout=5,
+                   message="the file to be closed after its response")
 
 
 # --- large files --------------------------------------------------------------------------

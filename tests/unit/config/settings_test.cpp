@@ -55,6 +55,7 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "send_timeout",
                                                "lingering_timeout",
                                                "graceful_timeout",
+                                               "shutdown_delay",
                                                "max_request_line",
                                                "max_header_size",
                                                "max_body_size",
@@ -72,6 +73,8 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "default_type",
                                                "dotfiles",
                                                "precompressed",
+                                               "open_file_cache",
+                                               "open_file_cache_valid",
                                                "locations",
                                                "demo_routes",
                                                "demo.sleep_seconds",
@@ -127,6 +130,8 @@ TEST(StaticFileSettings, ReadEveryKeyFromToml) {
                                                 "default_type = \"text/plain\"\n"
                                                 "dotfiles = \"allow\"\n"
                                                 "precompressed = false\n"
+                                                "open_file_cache = 50\n"
+                                                "open_file_cache_valid = \"250ms\"\n"
                                                 "locations = [\"/a/=/srv/a\"]\n",
                                             "forkd.toml");
     EXPECT_EQ(config.root, root);
@@ -136,7 +141,21 @@ TEST(StaticFileSettings, ReadEveryKeyFromToml) {
     EXPECT_EQ(config.default_type, "text/plain");
     EXPECT_TRUE(config.dotfiles);
     EXPECT_FALSE(config.precompressed);
+    EXPECT_EQ(config.open_file_cache, 50);
+    EXPECT_EQ(config.open_file_cache_valid, std::chrono::milliseconds(250));
     EXPECT_EQ(config.locations, (std::vector<std::string>{"/a/=/srv/a"}));
+}
+
+TEST(StaticFileSettings, TakeTheOpenFileCacheFromFlagsAndRefuseNonsense) {
+    const Config defaults;
+    EXPECT_EQ(find_setting("open_file_cache")->show(defaults), "1000");
+    EXPECT_EQ(find_setting("open_file_cache_valid")->show(defaults), "5s");
+    const char* argv[] = {"forkd", "--open-file-cache", "0", "--open-file-cache-valid", "2m"};
+    const Config config = load_config(5, argv).config;
+    EXPECT_EQ(config.open_file_cache, 0);
+    EXPECT_EQ(config.open_file_cache_valid, std::chrono::minutes(2));
+    EXPECT_THROW(parse_config_text("open_file_cache = -1\n", "forkd.toml"), ConfigError);
+    EXPECT_THROW(parse_config_text("open_file_cache_valid = \"0s\"\n", "forkd.toml"), ConfigError);
 }
 
 TEST(StaticFileSettings, ServeTheDemoOnlyWithoutARootUnlessTold) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 namespace forkd::handlers {
 namespace {
@@ -34,13 +35,24 @@ class StaticFiles : public testing::Test {
     void TearDown() override { fs::remove_all(base_); }
 
     void write(const std::string& relative, const std::string& text) {
-        std::ofstream(base_ / relative) << text;
+        std::ofstream(base_ / relative, std::ios::trunc) << text;
+    }
+    static std::string content(const Response& response) {
+        const FileBody& file = std::get<FileBody>(response.body);
+        return os::read_at(file.fd, file.offset, static_cast<std::size_t>(file.length))
+            .value_or("<unreadable>");
     }
 
-    Response get(std::string path,
-                 std::initializer_list<std::pair<const char*, std::string>> fields = {},
-                 std::string method = "GET") {
+    using Fields = std::initializer_list<std::pair<const char*, std::string>>;
+
+    // A request to a fresh handler (and so an empty open-file cache).
+    Response get(std::string path, Fields fields = {}, std::string method = "GET") {
         StaticFilesHandler handler(config_);
+        return serve(handler, std::move(path), fields, std::move(method));
+    }
+    // A request to `handler`, which keeps its open-file cache as a serving process does.
+    static Response serve(StaticFilesHandler& handler, std::string path, Fields fields = {},
+                          std::string method = "GET") {
         Request request;
         request.method = std::move(method);
         request.path = std::move(path);
@@ -181,6 +193,50 @@ TEST_F(StaticFiles, ServesAPrecompressedVariantToClientsThatAcceptIt) {
     EXPECT_EQ(header(get("/style.css"), "Content-Encoding"), "");
     config_.precompressed = false;
     EXPECT_EQ(header(get("/style.css", {{"Accept-Encoding", "gzip"}}), "Content-Encoding"), "");
+}
+
+// The open-file cache is on by default; one handler serves every request, as in a process.
+
+TEST_F(StaticFiles, SendsAHotFileFromOneCachedDescriptor) {
+    StaticFilesHandler handler(config_);
+    const Response first = serve(handler, "/hello.txt");
+    const Response second = serve(handler, "/hello.txt");
+    EXPECT_EQ(file_of(first).fd, file_of(second).fd);
+    EXPECT_EQ(content(second), "hello, world");
+}
+
+TEST_F(StaticFiles, OpensTheFileForEveryRequestWithTheCacheOff) {
+    config_.open_file_cache = 0;
+    StaticFilesHandler handler(config_);
+    const Response first = serve(handler, "/hello.txt");
+    const Response second = serve(handler, "/hello.txt");
+    EXPECT_NE(file_of(first).fd, file_of(second).fd);
+}
+
+TEST_F(StaticFiles, ServesAnInPlaceEditWithItsNewLengthAndEtagAtOnce) {
+    StaticFilesHandler handler(config_);
+    const std::string old_etag = header(serve(handler, "/hello.txt"), "ETag");
+    write("root/hello.txt", "hello, edited world");
+    const Response edited = serve(handler, "/hello.txt");
+    EXPECT_EQ(content(edited), "hello, edited world");
+    EXPECT_NE(header(edited, "ETag"), old_etag);
+    EXPECT_EQ(serve(handler, "/hello.txt", {{"If-None-Match", old_etag}}).status, 200);
+}
+
+TEST_F(StaticFiles, AnswersNotFoundForADeletedFileAtOnce) {
+    StaticFilesHandler handler(config_);
+    EXPECT_EQ(serve(handler, "/hello.txt").status, 200);
+    fs::remove(base_ / "root/hello.txt");
+    EXPECT_EQ(serve(handler, "/hello.txt").status, 404);
+}
+
+TEST_F(StaticFiles, DropsADeletedPrecompressedVariantAtOnce) {
+    StaticFilesHandler handler(config_);
+    EXPECT_EQ(content(serve(handler, "/style.css", {{"Accept-Encoding", "gzip"}})), "GZIPPED");
+    fs::remove(base_ / "root/style.css.gz");
+    const Response plain = serve(handler, "/style.css", {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(header(plain, "Content-Encoding"), "");
+    EXPECT_EQ(content(plain), "body{}");
 }
 
 }  // namespace

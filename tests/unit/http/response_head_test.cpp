@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 
 namespace forkd::http {
@@ -123,6 +124,26 @@ TEST(FileBody, ClosesItsFdOnceWhenDestroyed) {
         FileBody first(fds[0], 0, 0);
         FileBody second = std::move(first);
         EXPECT_EQ(first.fd, -1);
+        EXPECT_NE(::fcntl(fds[0], F_GETFD), -1);
+    }
+    EXPECT_EQ(::fcntl(fds[0], F_GETFD), -1);
+}
+
+TEST(FileBody, LeavesASharedFdToItsOwnerWhoClosesItAfterTheLastBody) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ::close(fds[1]);
+    // The owner closes the fd when its last holder goes (as a cached descriptor would).
+    auto owner = std::shared_ptr<const int>(new int(fds[0]), [](const int* fd) {
+        ::close(*fd);
+        delete fd;
+    });
+    {
+        FileBody first(owner, fds[0], 0, 0);
+        FileBody second = std::move(first);
+        FileBody third(owner, fds[0], 0, 0);
+        third = std::move(second);  // assigning over a shared body must not close its fd
+        owner.reset();              // the cache drops it: the body still holds it
         EXPECT_NE(::fcntl(fds[0], F_GETFD), -1);
     }
     EXPECT_EQ(::fcntl(fds[0], F_GETFD), -1);

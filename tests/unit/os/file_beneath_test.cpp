@@ -134,5 +134,23 @@ TEST(ListDirectory, NamesEveryEntryButDotAndDotDot) {
     fs::remove_all(base);
 }
 
+TEST(FileStatus, CountsLinksAndReportsTheCtime) {
+    const fs::path base =
+        fs::temp_directory_path() / ("forkd-status-" + std::to_string(::getpid()));
+    fs::create_directories(base);
+    std::ofstream(base / "f.txt") << "12345";
+    Fd file(::open((base / "f.txt").c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat expected {};
+    ASSERT_EQ(::fstat(file.get(), &expected), 0);
+    const auto before = file_status(file.get());
+    ASSERT_TRUE(before);
+    EXPECT_EQ(before->links, 1U);
+    EXPECT_EQ(before->ctime_ns,
+              std::int64_t{expected.st_ctim.tv_sec} * 1'000'000'000 + expected.st_ctim.tv_nsec);
+    fs::remove(base / "f.txt");
+    EXPECT_EQ(file_status(file.get())->links, 0U);  // open, but no name leads to it
+    fs::remove_all(base);
+}
+
 }  // namespace
 }  // namespace forkd::os
