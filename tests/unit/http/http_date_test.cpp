@@ -26,6 +26,16 @@ TEST(HttpDate, ReadsWhatHttpDateWrites) {
     EXPECT_EQ(parse_http_date(http_date(0)), 0);
 }
 
+TEST(HttpDate, WritesEachTimeRightWhateverItWasAskedBefore) {
+    // http_date keeps the last two it wrote: three times in turn replace each other.
+    for (int round = 0; round < 3; ++round) {
+        EXPECT_EQ(http_date(k1994), "Sun, 06 Nov 1994 08:49:37 GMT");
+        EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        EXPECT_EQ(http_date(k1994 + 1), "Sun, 06 Nov 1994 08:49:38 GMT");
+        EXPECT_EQ(http_date(k1994 + 1), "Sun, 06 Nov 1994 08:49:38 GMT");
+    }
+}
+
 TEST(HttpDate, RefusesAnythingElse) {
     for (const char* text :
          {"", "yesterday", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 UTC",
