@@ -28,6 +28,10 @@ class Loop {
     // already (an io worker re-arms EPOLLIN after every keep-alive response).
     void modify(int fd, uint32_t events);
     void remove(int fd);
+    // Forgets `fd` without a system call, for an fd about to be closed that no other process
+    // holds: closing the last reference to a file takes it out of the epoll set anyway.
+    // (Another holder would keep the registration, and its events, alive.)
+    void forget(int fd) { watches_.erase(fd); }
     bool watches(int fd) const { return watches_.contains(fd); }
     // In a forked child that will never run this loop: closes the epoll fd, forgets the rest.
     void close_in_child();

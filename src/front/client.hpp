@@ -57,6 +57,10 @@ struct Client {
     off_t file_end = 0;
     std::size_t body_bytes = 0;
     bool close_after = false;
+    bool cut_short = false;  // answered (an error) before the request was read whole
+    // The fd went to another process (a hand-off, a hand-over) or came from one: closing
+    // it then needs an explicit epoll_ctl DEL, as a copy may outlive ours.
+    bool shared = false;
     // Pipelining: responses to requests that were already buffered wait in `out` and go out
     // in one write (io_worker.cpp, answer). Each is logged when it joins `out`.
     bool recorded = false;

@@ -23,7 +23,6 @@ namespace {
 
 using Clock = os::Clock;
 
-constexpr int kAcceptBatch = 64;
 // While requests wait for an app worker the loop looks for a free one this often; a
 // completion of this io worker's own requests retries at once.
 constexpr std::chrono::milliseconds kQueuePoll{2};
@@ -104,28 +103,30 @@ void IoWorker::watch_listeners(bool on) {
     listening_ = on;
 }
 
+// One connection per event, as nginx does (multi_accept off): the listener is
+// level-triggered, so one still pending brings it back next turn, together with whatever
+// else is ready. Accepting until EAGAIN cost a failed accept4 per connection when they
+// come one at a time, which is how a connection per request looks (W2).
 void IoWorker::accept_from(int listener) {
-    for (int i = 0; i < kAcceptBatch; ++i) {
-        if (!accepting_allowed()) {
-            log::warn("worker_connections ({}) reached: new connections wait in the listen queue",
-                      context_.config.worker_connections);
-            watch_listeners(false);
-            return;
-        }
-        bool out_of_fds = false;
-        std::optional<os::Accepted> accepted = os::accept_connection(listener, &out_of_fds);
-        if (out_of_fds) {
-            // The listener stays readable while we cannot accept: look away for a moment
-            // (as nginx does) instead of spinning; connections wait in the listen queue.
-            watch_listeners(false);
-            resume_accepting_at_ = Clock::now() + kAcceptPause;
-            return;
-        }
-        if (!accepted) return;
-        context_.scoreboard.header().accepted.fetch_add(1, std::memory_order_relaxed);
-        Client& client = add_client(std::move(accepted->fd), std::move(accepted->peer));
-        set_deadline(client, options_.client_header_timeout);
+    if (!accepting_allowed()) {
+        log::warn("worker_connections ({}) reached: new connections wait in the listen queue",
+                  context_.config.worker_connections);
+        watch_listeners(false);
+        return;
     }
+    bool out_of_fds = false;
+    std::optional<os::Accepted> accepted = os::accept_connection(listener, &out_of_fds);
+    if (out_of_fds) {
+        // The listener stays readable while we cannot accept: look away for a moment
+        // (as nginx does) instead of spinning; connections wait in the listen queue.
+        watch_listeners(false);
+        resume_accepting_at_ = Clock::now() + kAcceptPause;
+        return;
+    }
+    if (!accepted) return;
+    context_.scoreboard.header().accepted.fetch_add(1, std::memory_order_relaxed);
+    Client& client = add_client(std::move(accepted->fd), std::move(accepted->peer));
+    set_deadline(client, options_.client_header_timeout);
 }
 
 // A connection this io worker accepted, or adopted from an older generation.
@@ -329,6 +330,7 @@ void IoWorker::start_writing(Client& client) {
 
 void IoWorker::answer_error(Client& client, int status, std::string_view detail) {
     client.request.reset();
+    client.cut_short = true;  // the rest of the request may still be on its way
     answer(client, http::error_response(status, detail), false);
 }
 
@@ -381,7 +383,16 @@ void IoWorker::response_done(Client& client) {
 }
 
 // A lingering close: the client reads our answer instead of a reset caused by unread data.
+// Only when the client may have sent more, as nginx's `lingering_close on` decides: bytes
+// buffered, bytes waiting in the socket, or a request answered before it was read whole.
+// Otherwise the connection closes at once: a connection per request (ab, HTTP/1.0) then
+// costs no shutdown, no wait for the client's FIN and no last read.
 void IoWorker::linger(Client& client) {
+    // A client that asked for the close promised to send nothing more: no need to look.
+    bool client_closes = client.request && !http::wants_keep_alive(*client.request);
+    if (!client.cut_short && client.in.empty() &&
+        (client_closes || os::pending_input(client.fd.get()) == 0))
+        return close_client(client);
     os::shutdown_write(client.fd.get());
     client.phase = Phase::lingering;
     loop_.modify(client.fd.get(), EPOLLIN | EPOLLRDHUP);
@@ -403,8 +414,11 @@ void IoWorker::close_client(Client& client) {
         context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
     }
     // A handed-off client's completion, when it comes, finds no client and is dropped.
-    if (loop_.watches(client.fd.get())) loop_.remove(client.fd.get());
-    clients_.erase(client.id);  // closes the fds
+    if (client.shared)
+        loop_.remove(client.fd.get());
+    else
+        loop_.forget(client.fd.get());  // the close below takes it out of the set
+    clients_.erase(client.id);          // closes the fds
 }
 
 // One timer per connection in the heap (Client::timer_at): a deadline that moves later

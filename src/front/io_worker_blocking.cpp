@@ -102,6 +102,7 @@ bool IoWorker::hand_off(Client& client, std::size_t slot) {
     // `their_end` closes here: the app worker holds the only copy, so its death closes
     // the link.
     links_[slot].pending.push_back({hand_off.sequence, client.id});
+    client.shared = true;
     client.body_file.reset();  // the app worker holds its own copy
     return true;
 }

@@ -99,6 +99,7 @@ void IoWorker::hand_over_idle_connections() {
         } else {
             log::warn("cannot hand an idle connection to the new generation; closing it");
         }
+        client->shared = true;
         close_client(*client);  // our copy; the adopting io worker holds its own
     }
     if (loop_.watches(socket)) loop_.remove(socket);
@@ -145,6 +146,7 @@ void IoWorker::adopt_connections() {
         }
         Client& client = add_client(std::move(message->fds[0]), std::move(idle->peer));
         client.served = static_cast<int>(idle->served);
+        client.shared = true;  // the io worker that sent it may not have closed its copy yet
         set_deadline(client, client.served > 0 ? options_.keepalive_timeout
                                                : options_.client_header_timeout);
     }

@@ -135,6 +135,9 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
         }
         ipc::Completion done = run_hand_off(*hand_off, message->fds, *link, slot, services, status);
         claimed_since = os::Clock::time_point::max();
+        // This process's copies of the connection and the body close first: the io worker
+        // that resumes the connection is then its only holder (a close it decides is a FIN).
+        message->fds.clear();
         // Idle before the completion goes: the io worker that reads it looks for an idle app
         // worker for its next queued request at once, and this one should be among them.
         if (!os::stop_requested()) status.idle();
