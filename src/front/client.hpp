@@ -71,7 +71,6 @@ struct Client {
     // A blocking request: queued, then handed to an app worker.
     os::Clock::time_point queued_at{};
     os::Clock::time_point handed_at{};
-    std::size_t worker_slot = 0;  // while handed off: the app worker's scoreboard slot
 };
 
 }  // namespace forkd::front

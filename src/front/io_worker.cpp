@@ -32,6 +32,10 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kReadPerTurn = 16 * kReadChunk;
 // Responses to pipelined requests are held back and written together up to this much.
 constexpr std::size_t kPipelineBatch = 64 * 1024;
+// Where every read lands before it joins a connection's input. Not zero-filled: recv()
+// writes what it returns, and clearing 16k per event costs more than parsing a small
+// request. One buffer serves every connection (one thread).
+std::array<char, kReadChunk> g_read_buffer;
 // How long an io worker that ran out of file descriptors stops accepting.
 constexpr std::chrono::milliseconds kAcceptPause{100};
 
@@ -171,12 +175,11 @@ void IoWorker::on_client_event(uint64_t id, uint32_t events) {
 // until then, so that level-triggered events do not spin the loop.
 void IoWorker::read_ahead(Client& client, uint32_t events) {
     if ((events & EPOLLIN) && !(events & (EPOLLHUP | EPOLLERR)) && client.in.size() < kReadChunk) {
-        static std::array<char, kReadChunk> chunk;
-        os::AttemptResult got =
-            os::try_read(client.fd.get(), std::span(chunk.data(), kReadChunk - client.in.size()));
+        os::AttemptResult got = os::try_read(
+            client.fd.get(), std::span(g_read_buffer.data(), kReadChunk - client.in.size()));
         if (got.result == os::Attempt::would_block) return;
         if (got.result == os::Attempt::done) {
-            client.in.append(chunk.data(), got.bytes);
+            client.in.append(g_read_buffer.data(), got.bytes);
             if (client.in.size() < kReadChunk && !(events & EPOLLRDHUP)) return;
         }
     }
@@ -184,9 +187,7 @@ void IoWorker::read_ahead(Client& client, uint32_t events) {
 }
 
 void IoWorker::read_from(Client& client) {
-    // Not zero-filled: recv() writes what it returns, and clearing 16k per event costs more
-    // than parsing a small request. One buffer serves every connection (one thread).
-    static std::array<char, kReadChunk> chunk;
+    std::array<char, kReadChunk>& chunk = g_read_buffer;
     uint64_t id = client.id;
     for (std::size_t taken = 0; taken < kReadPerTurn; taken += kReadChunk) {
         os::AttemptResult got = os::try_read(client.fd.get(), chunk);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include "base/log.hpp"
@@ -68,7 +69,6 @@ void IoWorker::dispatch_waiting(os::Clock::time_point now) {
         record_queue_wait(header, now - client->queued_at);
         client->phase = Phase::handed_off;
         client->handed_at = now;
-        client->worker_slot = *slot;
     }
 }
 
@@ -170,8 +170,7 @@ void IoWorker::complete(WorkerLink& link, const ipc::Completion& done) {
 // went still count; a hand-off left without one failed. The link leaves links_ first:
 // finishing a hand-off may hand the connection's next request to the slot's new process.
 void IoWorker::settle_link(std::size_t slot) {
-    WorkerLink link = std::move(links_[slot]);
-    drop_link(slot);
+    WorkerLink link = std::exchange(links_[slot], WorkerLink{});
     loop_.remove(link.socket.get());
     // Read before anything else runs: the slot's next process may soon mark the word anew.
     // Only the last hand-off can have been running; an earlier one left without its

@@ -46,6 +46,18 @@ class WriteSection {
     std::atomic<uint32_t>& sequence_;
 };
 
+// The reading side of the seqlock: `copy` runs until it saw no write begin or end meanwhile.
+template <class Copy>
+auto read_consistently(const std::atomic<uint32_t>& sequence, Copy copy) {
+    for (;;) {
+        uint32_t before = sequence.load(std::memory_order_acquire);
+        if (before % 2 != 0) continue;  // a write is in progress
+        auto copied = copy();
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (sequence.load(std::memory_order_relaxed) == before) return copied;
+    }
+}
+
 template <std::size_t N>
 void copy_text(char (&field)[N], std::string_view text) {
     std::size_t length = std::min(text.size(), N - 1);
@@ -105,9 +117,7 @@ Scoreboard::Slot* Scoreboard::slot(std::size_t index) const {
 
 SlotView Scoreboard::read(std::size_t index) const {
     const Slot* s = slot(index);
-    for (;;) {
-        uint32_t before = s->sequence.load(std::memory_order_acquire);
-        if (before % 2 != 0) continue;  // a write is in progress
+    return read_consistently(s->sequence, [s] {
         SlotView view;
         view.pid = s->pid;
         view.generation = s->generation;
@@ -122,20 +132,13 @@ SlotView Scoreboard::read(std::size_t index) const {
         view.method = std::string(s->method, strnlen(s->method, sizeof s->method));
         view.target = std::string(s->target, strnlen(s->target, sizeof s->target));
         view.client = std::string(s->client, strnlen(s->client, sizeof s->client));
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (s->sequence.load(std::memory_order_relaxed) == before) return view;
-    }
+        return view;
+    });
 }
 
 pid_t Scoreboard::pid(std::size_t index) const {
     const Slot* s = slot(index);
-    for (;;) {
-        uint32_t before = s->sequence.load(std::memory_order_acquire);
-        if (before % 2 != 0) continue;  // a write is in progress
-        pid_t pid = s->pid;
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (s->sequence.load(std::memory_order_relaxed) == before) return pid;
-    }
+    return read_consistently(s->sequence, [s] { return s->pid; });
 }
 
 void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotRole role) {

@@ -42,13 +42,13 @@ bool hung_up(int socket) {
 // The link a hand-off's completion goes back on: the one it brought (fds 1 and 2), which
 // replaces an older one of the same io worker and prunes those of io workers gone since,
 // or the one kept from an earlier hand-off of that io worker. nullptr when neither works.
+// The caller has checked that the fds the hand-off names are there.
 IoLink* link_for(const ipc::HandOff& hand_off, std::vector<Fd>& fds, std::vector<IoLink>& links,
                  std::size_t slots) {
     if (!hand_off.link_attached) {
         auto found = std::ranges::find(links, hand_off.io_pid, &IoLink::io_pid);
         return found == links.end() ? nullptr : &*found;
     }
-    if (fds.size() < 3) return nullptr;
     std::optional<ipc::StartedMarks> marks = ipc::StartedMarks::attach(fds[2].get(), slots);
     if (!marks) return nullptr;
     std::erase_if(links, [&](const IoLink& link) {

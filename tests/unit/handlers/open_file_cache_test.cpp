@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -44,18 +45,24 @@ class OpenFileCacheTest : public testing::Test {
     static std::string content(const CachedOpen& opened) {
         return os::read_at(opened.fd->get(), 0, opened.status.size).value_or("<unreadable>");
     }
+    // Polls `condition` until it holds (true) or 10 s have passed (false).
+    static bool eventually(const std::function<bool()>& condition) {
+        const Clock::time_point deadline = Clock::now() + 10s;
+        while (!condition()) {
+            if (Clock::now() >= deadline) return false;
+            std::this_thread::sleep_for(1ms);  // a poll interval, not a wait for the answer
+        }
+        return true;
+    }
     // Before Linux 6.13 (no multigrain timestamps) ctime moves in clock ticks, so a change in
     // the very tick of the file's last one would keep its ctime. A real change comes later;
     // a test waits until a change now would get a later ctime.
     void wait_for_a_later_ctime(const CachedOpen& opened) {
-        const Clock::time_point deadline = Clock::now() + 10s;
-        for (;;) {
+        ASSERT_TRUE(eventually([&] {
             write("probe", "p");
             Fd probe(::open((base_ / "probe").c_str(), O_RDONLY | O_CLOEXEC));
-            if (os::file_status(probe.get())->ctime_ns > opened.status.ctime_ns) break;
-            ASSERT_LT(Clock::now(), deadline);
-            std::this_thread::sleep_for(1ms);  // a poll interval, not a wait for the answer
-        }
+            return os::file_status(probe.get())->ctime_ns > opened.status.ctime_ns;
+        }));
     }
 
     fs::path base_;
@@ -146,11 +153,9 @@ TEST_F(OpenFileCacheTest, SeesAReplacedDirectoryOnlyAfterTheValidity) {
     fs::create_directories(base_ / "dir");
     write("dir/inner.txt", "new inner");
     EXPECT_EQ(content(cache.open(root_.get(), "dir/inner.txt")), "old inner");
-    const Clock::time_point deadline = Clock::now() + 10s;
-    while (content(cache.open(root_.get(), "dir/inner.txt")) != "new inner") {
-        ASSERT_LT(Clock::now(), deadline) << "the new directory was never seen";
-        std::this_thread::sleep_for(5ms);  // a poll interval
-    }
+    ASSERT_TRUE(eventually([&] {
+        return content(cache.open(root_.get(), "dir/inner.txt")) == "new inner";
+    })) << "the new directory was never seen";
     EXPECT_GE(Clock::now() - start, kValid);
 }
 
@@ -164,11 +169,8 @@ TEST_F(OpenFileCacheTest, RemembersAMissingSiblingOnlyWhenAskedAndOnlyForTheVali
     write("a.txt.br", "br");
     EXPECT_TRUE(cache.open(root_.get(), "a.txt.br").fd);  // not remembered: seen at once
     EXPECT_FALSE(cache.open(root_.get(), "a.txt.gz", true).fd);
-    const Clock::time_point deadline = Clock::now() + 10s;
-    while (!cache.open(root_.get(), "a.txt.gz", true).fd) {
-        ASSERT_LT(Clock::now(), deadline) << "the new sibling was never seen";
-        std::this_thread::sleep_for(5ms);  // a poll interval
-    }
+    ASSERT_TRUE(eventually([&] { return cache.open(root_.get(), "a.txt.gz", true).fd != nullptr; }))
+        << "the new sibling was never seen";
     EXPECT_GE(Clock::now() - start, kValid);
 }
 
