@@ -33,6 +33,17 @@ def wait_until(condition, timeout=10.0, interval=0.02, message="condition"):
         time.sleep(interval)
 
 
+def stop_process(proc, signum=signal.SIGINT, timeout=10):
+    """Stops a process the test started: `signum`, then SIGKILL past `timeout` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signum)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def toml_value(value):
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -116,13 +127,7 @@ class Server:
         return self.proc.wait(timeout=timeout)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log_file.close()
 
 

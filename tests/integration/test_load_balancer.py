@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from client_loop import ClientLoop
-from conftest import wait_until
+from conftest import stop_process, wait_until
 from http_client import get
 
 BALANCERS = {"haproxy": shutil.which("haproxy", path="/usr/sbin:/usr/bin:" + os.environ["PATH"]),
@@ -162,13 +162,7 @@ class Balancer:
         return states
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # both: a fast stop of their own
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, timeout=15)  # both: a fast stop of their own
         self.log_file.close()
 
 

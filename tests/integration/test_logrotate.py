@@ -66,7 +66,8 @@ def test_logrotate_under_load_loses_splits_and_doubles_no_line(server, tmp_path,
         for rotation in (1, 2):
             wait_until(clients.served_at_least(50), timeout=30, message="load on this file")
             rotate(tmp_path, srv)
-            assert error_log.exists(), "forkd made the new error log when it reopened"
+            # The master reopens when it reads the signal, a moment after `forkd -s` sent it.
+            wait_until(error_log.exists, message="forkd to make the new error log as it reopens")
             wait_until(lambda: logged_in_new_file(srv, access_log, f"rotated-{rotation}"),
                        message="a request logged in the new access log")
         wait_until(clients.served_at_least(50), timeout=30, message="load after the rotations")

@@ -17,7 +17,7 @@ import pytest
 
 import http_client
 from background import is_gone
-from conftest import FORKD_BIN, child_pids, wait_until, write_config
+from conftest import FORKD_BIN, child_pids, stop_process, wait_until, write_config
 
 SOCKET_ACTIVATE = "systemd-socket-activate"
 POOLS = {"fork": {}, "prefork": {"workers": 2}, "hybrid": {"io_workers": 1, "workers": 2}}
@@ -176,13 +176,7 @@ class Activated:
         wait_until(lambda: "serving in" in self.output(), message="forkd's start")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=15)
         self.log_file.close()
 
 
