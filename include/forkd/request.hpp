@@ -1,11 +1,15 @@
 // forkd's embedding API: the request a handler receives.
 //
 // A Request is a parsed, validated HTTP/1.1 request: the framing rules of RFC 9112 have
-// already been enforced and the body (if any) has been read whole. Handlers never see
-// malformed input. The string views point into storage owned by the Request itself.
+// already been enforced and the body has been received whole, either in memory or in an
+// unlinked temporary file the server spooled it to. Handlers never see malformed input, and
+// read the body the same way wherever it was kept (RequestBody).
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +40,48 @@ class Headers {
 
 bool iequals(std::string_view a, std::string_view b);
 
+// The request body (chunked coding already removed), kept in memory or, when it was larger
+// than body_buffer_size, in an unlinked temporary file. One reader API for both: text() for
+// the whole body, read_at() for pieces of a large one. Copies share the same file.
+class RequestBody {
+  public:
+    RequestBody() = default;
+    RequestBody(std::string bytes) : bytes_(std::move(bytes)) {}  // NOLINT: implicit on purpose
+    RequestBody(const char* bytes) : bytes_(bytes) {}              // NOLINT
+    // A body kept in the file `fd` (read from offset 0, `size` bytes); the body owns `fd`.
+    static RequestBody from_file(int fd, std::uint64_t size);
+
+    std::uint64_t size() const { return file_ ? file_size_ : bytes_.size(); }
+    bool empty() const { return size() == 0; }
+    // The whole body as a string (read from the file when it is in one). Throws
+    // std::system_error when the file cannot be read.
+    std::string text() const;
+    // Copies up to `out.size()` bytes from `offset` into `out`; returns how many (0 at the
+    // end). Throws std::system_error when the file cannot be read.
+    std::size_t read_at(std::uint64_t offset, std::span<char> out) const;
+
+    // Where the body is kept, for code that hands it on (a CGI program's stdin): the file's
+    // descriptor (-1 when the body is in memory; read it positionally, never close it).
+    bool in_file() const { return file_ != nullptr; }
+    int file_descriptor() const;
+    // The bytes of a body kept in memory (empty for a body in a file).
+    std::string_view in_memory() const { return bytes_; }
+
+    // For the server's parser, which receives a body piece by piece.
+    void append(std::string_view piece) { bytes_.append(piece); }
+    void reserve(std::size_t bytes) { bytes_.reserve(bytes); }
+    std::string take_bytes() { return std::exchange(bytes_, std::string()); }
+
+    friend bool operator==(const RequestBody& body, std::string_view bytes) {
+        return body.text() == bytes;
+    }
+
+  private:
+    std::string bytes_;
+    std::shared_ptr<const int> file_;  // the descriptor, closed with the last copy
+    std::uint64_t file_size_ = 0;
+};
+
 struct Request {
     std::string method;  // "GET", "HEAD", ... as sent (methods are case-sensitive)
     std::string target;  // the request-target as sent: "/a?b", "http://h/a", "*"
@@ -43,10 +89,29 @@ struct Request {
     std::string query;   // what follows '?', without it; empty when absent
     int version = 11;    // 10 for HTTP/1.0, 11 for HTTP/1.1
     Headers headers;
-    std::string body;         // decoded body (chunked coding removed)
+    RequestBody body;
     std::string remote_addr;  // "127.0.0.1:51234", "[::1]:40000" or "unix"
 
+    // Set by the router: the pattern of the route that matched ("/hello/{name}") and its
+    // parameters, percent-decoded, in pattern order.
+    std::string route;
+    std::vector<std::pair<std::string, std::string>> params;
+
     bool is_head() const { return method == "HEAD"; }
+    // The path parameter `name` ("{name}" or "{name...}" in the pattern); "" when absent.
+    const std::string& param(std::string_view name) const;
+    // The first query parameter called `name`, percent-decoded ('+' is a space), if any.
+    std::optional<std::string> query_param(std::string_view name) const;
+    // Every value of a repeated query parameter, in order (`?tag=a&tag=b`).
+    std::vector<std::string> query_params(std::string_view name) const;
+    // The first value of header `name`, if present.
+    std::optional<std::string_view> header(std::string_view name) const {
+        return headers.get(name);
+    }
 };
+
+// Percent-decodes `text` (RFC 3986 §2.1); with `plus_is_space`, '+' becomes ' ' as in
+// application/x-www-form-urlencoded. A '%' not followed by two hex digits stays as it is.
+std::string percent_decode(std::string_view text, bool plus_is_space = false);
 
 }  // namespace forkd

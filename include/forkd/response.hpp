@@ -41,8 +41,8 @@ struct FileBody {
     ~FileBody();
 };
 
-// Handed to a stream body: write() sends one piece; it returns false once the client is gone
-// (the stream should then stop).
+// Handed to a stream body: write() sends one piece at once (no buffering beyond the
+// socket's); it returns false once the client is gone, and the stream should then stop.
 class BodyWriter {
   public:
     virtual ~BodyWriter() = default;
@@ -62,11 +62,34 @@ struct Response {
     // Ask the server to close the connection after this response.
     bool close = false;
 
+    // Sets header `name` (replacing any of that name); returns *this for chaining.
+    Response& header(std::string name, std::string value);
+
+    static Response text(std::string body);
     static Response text(int status, std::string body,
                          std::string content_type = "text/plain; charset=utf-8");
+    static Response html(std::string body, int status = 200);
+    // `body` is JSON the caller made (forkd does not serialise it).
+    static Response json(std::string body, int status = 200);
+    // 302 by default; 301, 303, 307 and 308 are the other redirects.
+    static Response redirect(std::string location, int status = 302);
+    // The file at `path`, sent with sendfile, its Content-Type from its extension; 404 when
+    // it cannot be opened. Unlike static files under `root`, any path the process can read
+    // is served: never build `path` from what a client sent.
+    static Response file(const std::string& path);
+    // A body written piece by piece while the client receives it (server-sent events, a long
+    // report). Only in a blocking handler: an inline one would hold its whole io worker.
+    static Response stream(std::string content_type, std::function<void(BodyWriter&)> produce);
+    // forkd's page for an error status: the app's error_page for it when it set one, else a
+    // small HTML page with the status and `detail` (escaped).
+    static Response error(int status, std::string_view detail);
 };
 
 // The reason phrase for a status code ("Not Found"), or "" when unknown.
 std::string_view reason_phrase(int status);
+
+// The whole body as bytes: a file body is read, a stream body is run into a string. For
+// tests (forkd/testing.hpp) and inline handlers that must answer with bytes.
+std::string collect_body(Response& response);
 
 }  // namespace forkd

@@ -17,10 +17,7 @@ bool BodySpool::absorb(http::RequestParser& parser, Fd& file) const {
 
 bool BodySpool::move_to_file(Request& request, Fd& file, std::size_t memory_at_most) const {
     if (!file && request.body.size() <= memory_at_most) return true;
-    bool written = append(file, request.body);
-    request.body.clear();
-    request.body.shrink_to_fit();
-    return written;
+    return append(file, request.body.take_bytes());
 }
 
 bool BodySpool::bring_back(Request& request, Fd& file) {
@@ -32,7 +29,7 @@ bool BodySpool::bring_back(Request& request, Fd& file) {
         log::error("cannot read a request body back from its temp file: {}", std::strerror(errno));
         return false;
     }
-    whole += request.body;
+    whole += request.body.in_memory();
     request.body = std::move(whole);
     return true;
 }

@@ -15,7 +15,7 @@
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
-#include "session/respond.hpp"
+#include "api/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::front {
@@ -248,7 +248,8 @@ void IoWorker::handle_request(Client& client, Request request) {
                       client.served < options_.keepalive_requests;
     client.request = std::move(request);
     Request& current = *client.request;
-    Handler* handler = session::handler_for(context_.router, current);
+    RouteMatch route = api::route_request(context_.router, current);
+    Handler* handler = route.handler;
     bool blocking = handler != nullptr && handler->dispatch(current) == Dispatch::blocking;
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
@@ -264,7 +265,7 @@ void IoWorker::handle_request(Client& client, Request request) {
         client.queue_after_flush = true;  // earlier pipelined responses go first
         return start_writing(client);
     }
-    answer(client, session::respond(context_.router, current), keep_alive);
+    answer(client, api::respond(route, current), keep_alive);
 }
 
 // Serialises an inline response into the client's output and starts writing it, or, when

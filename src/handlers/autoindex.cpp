@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "api/html_text.hpp"
 #include "http/response_head.hpp"
 #include "http/target_path.hpp"
 
@@ -25,7 +26,7 @@ std::string render_autoindex(std::string_view directory_path,
         std::erase_if(entries, [](const auto& entry) { return entry.name.starts_with('.'); });
     }
     std::ranges::sort(entries, listed_before);
-    const std::string title = http::escape_html(fmt::format("Index of {}", directory_path));
+    const std::string title = api::escape_html(fmt::format("Index of {}", directory_path));
     std::string page = fmt::format(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n"
         "<body><h1>{0}</h1><hr><pre>\n",
@@ -36,7 +37,7 @@ std::string render_autoindex(std::string_view directory_path,
         const std::string href = "./" + http::encode_path_segment(entry.name) + slash;
         const std::string size = entry.is_directory ? "-" : std::to_string(entry.size);
         fmt::format_to(std::back_inserter(page), "<a href=\"{}\">{}</a>  {:%d-%b-%Y %H:%M}  {}\n",
-                       http::escape_html(href), http::escape_html(entry.name + slash),
+                       api::escape_html(href), api::escape_html(entry.name + slash),
                        fmt::gmtime(entry.mtime), size);
     }
     page += "</pre><hr></body></html>\n";

@@ -10,7 +10,7 @@
 #include "base/fd.hpp"
 #include "forkd/response.hpp"
 #include "handlers/open_file_cache.hpp"
-#include "http/mime_types.hpp"
+#include "api/mime_types.hpp"
 #include "os/file_beneath.hpp"
 
 namespace forkd::handlers {
@@ -29,7 +29,7 @@ struct OpenFile {
 };
 
 struct FileResponseOptions {
-    const http::MimeTypes* mime_types = nullptr;
+    const api::MimeTypes* mime_types = nullptr;
     std::string_view default_type;
     OpenFileCache* open_files = nullptr;  // opens the precompressed siblings
     bool precompressed = true;

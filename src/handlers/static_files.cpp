@@ -13,20 +13,6 @@
 namespace forkd::handlers {
 namespace {
 
-// Debian's media-types package; missing elsewhere, where the built-in table serves.
-constexpr const char* kSystemMimeTypes = "/etc/mime.types";
-
-http::MimeTypes load_mime_types() {
-    http::MimeTypes types;
-    std::ifstream in(kSystemMimeTypes);
-    if (in) {
-        std::ostringstream text;
-        text << in.rdbuf();
-        types.add_table(text.str());
-    }
-    return types;
-}
-
 os::SymlinkPolicy to_policy(config::Symlinks symlinks) {
     switch (symlinks) {
         case config::Symlinks::on:
@@ -101,7 +87,7 @@ StaticFilesHandler::StaticFilesHandler(const config::Config& config)
       default_type_(config.default_type),
       dotfiles_(config.dotfiles),
       precompressed_(config.precompressed),
-      mime_types_(load_mime_types()),
+      mime_types_(api::MimeTypes::with_system_table()),
       open_files_(static_cast<std::size_t>(config.open_file_cache), config.open_file_cache_valid,
                   to_policy(config.symlinks)) {}
 

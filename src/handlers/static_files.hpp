@@ -17,7 +17,7 @@
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
 #include "handlers/open_file_cache.hpp"
-#include "http/mime_types.hpp"
+#include "api/mime_types.hpp"
 #include "http/target_path.hpp"
 #include "os/file_beneath.hpp"
 
@@ -57,7 +57,7 @@ class StaticFilesHandler final : public Handler {
     std::string default_type_;
     bool dotfiles_;
     bool precompressed_;
-    http::MimeTypes mime_types_;
+    api::MimeTypes mime_types_;
     OpenFileCache open_files_;  // this process's: empty in the master, filled by each child
 };
 

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "config/config_loader.hpp"
+#include "api/html_text.hpp"
 #include "handlers/health.hpp"
 #include "handlers/test_routes.hpp"
 #include "http/response_head.hpp"
@@ -241,7 +242,7 @@ Json status_json(const StatusSnapshot& snapshot, const StatusInfo& info, bool fu
 // A cell's text: strings as they are, start times as UTC dates, other values as JSON writes
 // them; always escaped.
 std::string cell_text(const std::string& key, const Json& value) {
-    if (value.is_string()) return http::escape_html(value.get<std::string>());
+    if (value.is_string()) return api::escape_html(value.get<std::string>());
     if (key == "start_time" && value.is_number_unsigned()) {
         auto seconds = static_cast<std::time_t>(value.get<uint64_t>());
         std::tm utc{};
@@ -251,7 +252,7 @@ std::string cell_text(const std::string& key, const Json& value) {
         }
         return text;
     }
-    return http::escape_html(value.dump());
+    return api::escape_html(value.dump());
 }
 
 void append_figures(std::string& html, const Json& object, const std::string& prefix) {
@@ -263,7 +264,7 @@ void append_figures(std::string& html, const Json& object, const std::string& pr
         }
         std::string label = prefix + key;
         std::replace(label.begin(), label.end(), '_', ' ');
-        html += "<tr><th>" + http::escape_html(label) + "</th><td>" + cell_text(key, value) +
+        html += "<tr><th>" + api::escape_html(label) + "</th><td>" + cell_text(key, value) +
                 "</td></tr>\n";
     }
 }
@@ -274,7 +275,7 @@ void append_process_table(std::string& html, const Json& processes) {
         for (const auto& [key, value] : processes.front().items()) {
             std::string label = key;
             std::replace(label.begin(), label.end(), '_', ' ');
-            html += "<th>" + http::escape_html(label) + "</th>";
+            html += "<th>" + api::escape_html(label) + "</th>";
         }
     }
     html += "</tr>\n";

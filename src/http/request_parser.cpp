@@ -113,7 +113,7 @@ class BeastRequestParser final : public beast::http::basic_parser<true> {
     }
 
     void append_body(string_view piece) {
-        request_.body.append(piece.data(), piece.size());
+        request_.body.append(std::string_view(piece.data(), piece.size()));
         body_size_ += piece.size();
     }
 
@@ -297,7 +297,7 @@ std::size_t RequestParser::held_body_size() const {
 }
 
 std::string RequestParser::take_held_body() {
-    return std::exchange(state_->request.body, std::string());
+    return state_->request.body.take_bytes();
 }
 
 void RequestParser::reset() {

@@ -115,40 +115,4 @@ std::string http_date(std::time_t when) {
     return slot.text;
 }
 
-Response error_response(int status, std::string_view detail) {
-    const std::string title = fmt::format("{} {}", status, reason_phrase(status));
-    std::string page = fmt::format(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n"
-        "<body><h1>{0}</h1><p>{1}</p><hr><p>forkd</p></body></html>\n",
-        escape_html(title), escape_html(detail));
-    return Response::text(status, std::move(page), "text/html; charset=utf-8");
-}
-
-std::string escape_html(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 }  // namespace forkd::http

@@ -39,10 +39,9 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
 // IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::time_t when);
 
-// Text made safe inside HTML: & < > " and ' become entities.
-std::string escape_html(std::string_view text);
-
-// A small HTML error page: status line text and one sentence of detail.
-Response error_response(int status, std::string_view detail);
+// A small HTML error page (or the app's own page for that status): Response::error.
+inline Response error_response(int status, std::string_view detail) {
+    return Response::error(status, detail);
+}
 
 }  // namespace forkd::http

@@ -69,7 +69,7 @@ std::string encode(const HandOff& hand_off) {
         out.text(name);
         out.text(value);
     }
-    out.text(hand_off.body_in_file ? std::string_view() : std::string_view(request.body));
+    out.text(hand_off.body_in_file ? std::string_view() : request.body.in_memory());
     return out.take();
 }
 
@@ -94,8 +94,10 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
         ok = in.text(name) && in.text(value);
         if (ok) request.headers.add(std::move(name), std::move(value));
     }
-    ok = ok && in.text(request.body) && in.done();
+    std::string body;
+    ok = ok && in.text(body) && in.done();
     if (!ok) return std::nullopt;
+    request.body = std::move(body);
     hand_off.keep_alive_allowed = keep_alive != 0;
     hand_off.link_attached = link != 0;
     hand_off.body_in_file = in_file != 0;

@@ -186,6 +186,12 @@ bool read_whole_file(int fd, std::string& out) {
     }
 }
 
+std::optional<uint64_t> file_size(int fd) {
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) return std::nullopt;
+    return static_cast<uint64_t>(status.st_size);
+}
+
 bool append_file_range(int fd, off_t offset, std::size_t length, std::string& out) {
     std::size_t start = out.size();
     out.resize(start + length);

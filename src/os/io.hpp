@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +75,8 @@ AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t coun
 // Appends a whole file, read from its start, to `out`: e.g. a request body handed over as a
 // temp file (os/temp_file.hpp).
 bool read_whole_file(int fd, std::string& out);
+// The size of the open file `fd` (fstat), or nullopt when it cannot be had.
+std::optional<uint64_t> file_size(int fd);
 // Appends exactly `length` bytes of a file from `offset` to `out`; false (and `out` as it
 // was) when the file is shorter now or cannot be read.
 bool append_file_range(int fd, off_t offset, std::size_t length, std::string& out);

@@ -10,7 +10,7 @@
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
-#include "session/respond.hpp"
+#include "api/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::session {
@@ -71,7 +71,7 @@ void Connection::serve() {
         request->remote_addr = peer_;
         services_.observer.request_started(*request);
         if (options_.guard_requests) os::begin_guarded_request(fd_.get(), options_.request_timeout);
-        Response response = respond(services_.router, *request);
+        Response response = api::respond(services_.router, *request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();

@@ -16,7 +16,7 @@
 #include "os/io.hpp"
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
-#include "session/respond.hpp"
+#include "api/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::worker {
@@ -58,13 +58,18 @@ IoLink* link_for(const ipc::HandOff& hand_off, std::vector<Fd>& fds, std::vector
     return &links.back();
 }
 
-// Reads a body that came as a file into the request. A handler must never see a partial
-// body as if it were whole, so a body that cannot be read is answered 500 instead.
+// A body that came as a file reaches the handler as that file (RequestBody reads it in
+// place). A handler must never see a partial body as if it were whole, so a file that is
+// not there is answered 500 instead.
 bool body_arrived(ipc::HandOff& hand_off, std::vector<Fd>& fds) {
     if (!hand_off.body_in_file) return true;
-    if (os::read_whole_file(fds.back().get(), hand_off.request.body)) return true;
-    log::error("a hand-off lost its request body; answering 500");
-    return false;
+    std::optional<uint64_t> size = os::file_size(fds.back().get());
+    if (!size) {
+        log::error("a hand-off lost its request body; answering 500");
+        return false;
+    }
+    hand_off.request.body = RequestBody::from_file(fds.back().release(), *size);
+    return true;
 }
 
 // Runs the request and writes the response; returns the completion to report.
@@ -77,7 +82,7 @@ ipc::Completion run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, IoLin
     // No answer from the signal handlers here: the io worker answers for a dead app worker.
     os::begin_guarded_request(-1, services.options.request_timeout);
     Response response = body_arrived(hand_off, fds)
-                            ? session::respond(services.router, request)
+                            ? api::respond(services.router, request)
                             : http::error_response(500, "The request body was lost in transit.");
     link.marks.mark(slot, hand_off.sequence);  // before the first byte goes out
     session::SendResult sent = session::send_response(

@@ -41,7 +41,7 @@ TEST_F(BodySpoolTest, KeepsABodyWithinTheLimitInMemory) {
     ASSERT_EQ(parser.feed(std::string(kHead) + "0123456789").progress, http::Progress::complete);
     ASSERT_TRUE(spool.absorb(parser, file));
     EXPECT_FALSE(file);
-    EXPECT_EQ(parser.take_request().body, "0123456789");
+    EXPECT_EQ(parser.take_request().body.text(), "0123456789");
 }
 
 TEST_F(BodySpoolTest, MovesABodyOverTheLimitToAFileAsItArrives) {
@@ -56,7 +56,7 @@ TEST_F(BodySpoolTest, MovesABodyOverTheLimitToAFileAsItArrives) {
     ASSERT_EQ(parser.feed("789").progress, http::Progress::complete);
     ASSERT_TRUE(spool.absorb(parser, file));
     EXPECT_EQ(contents(file), "0123456789");
-    EXPECT_EQ(parser.take_request().body, "");
+    EXPECT_EQ(parser.take_request().body.text(), "");
     EXPECT_TRUE(fs::is_empty(directory)) << "the file has no name";
 }
 
@@ -66,10 +66,10 @@ TEST_F(BodySpoolTest, MovesWhatIsLeftToTheFileForAHandOff) {
     request.body = "small";
     ASSERT_TRUE(spool.move_to_file(request, file, 64));
     EXPECT_FALSE(file);
-    EXPECT_EQ(request.body, "small");
+    EXPECT_EQ(request.body.text(), "small");
     ASSERT_TRUE(spool.move_to_file(request, file, 3));
     EXPECT_EQ(contents(file), "small");
-    EXPECT_EQ(request.body, "");
+    EXPECT_EQ(request.body.text(), "");
     request.body = " tail";  // decoded after the last absorb
     ASSERT_TRUE(spool.move_to_file(request, file, 64));
     EXPECT_EQ(contents(file), "small tail");
@@ -82,7 +82,7 @@ TEST_F(BodySpoolTest, BringsAFileBodyBackIntoMemoryFileFirst) {
     ASSERT_TRUE(spool.move_to_file(request, file, 0));
     request.body = "+tail";
     ASSERT_TRUE(BodySpool::bring_back(request, file));
-    EXPECT_EQ(request.body, "head+tail");
+    EXPECT_EQ(request.body.text(), "head+tail");
     EXPECT_FALSE(file);
 }
 

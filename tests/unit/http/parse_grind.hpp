@@ -77,7 +77,7 @@ inline void expect_same(const Outcome& want, const Outcome& got, const std::stri
     EXPECT_EQ(want.request.path, got.request.path);
     EXPECT_EQ(want.request.query, got.request.query);
     EXPECT_EQ(want.request.version, got.request.version);
-    EXPECT_EQ(want.request.body, got.request.body);
+    EXPECT_EQ(want.request.body.text(), got.request.body.text());
     EXPECT_TRUE(std::equal(want.request.headers.begin(), want.request.headers.end(),
                            got.request.headers.begin(), got.request.headers.end()));
 }

@@ -64,7 +64,7 @@ TEST(RequestParser, LeavesPipelinedRequestsInTheCallersBuffer) {
     EXPECT_EQ(out.leftover, second);
     const Outcome with_body =
         expect_complete("POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc" + second);
-    EXPECT_EQ(with_body.request.body, "abc");
+    EXPECT_EQ(with_body.request.body.text(), "abc");
     EXPECT_EQ(with_body.leftover, second);
 }
 

@@ -46,7 +46,7 @@ TEST(HandOff, SurvivesEncodingAndDecodingFieldForField) {
     EXPECT_EQ(request.remote_addr, "[::1]:40000");
     EXPECT_EQ(request.headers.get("host"), "example");
     EXPECT_EQ(request.headers.get("X-Empty"), "");
-    EXPECT_EQ(request.body, std::string("binary\0body", 11));
+    EXPECT_EQ(request.body.text(), std::string("binary\0body", 11));
 }
 
 TEST(HandOff, LeavesTheBodyOutWhenItTravelsInAFile) {

@@ -1,12 +1,14 @@
-#include "http/mime_types.hpp"
+#include "api/mime_types.hpp"
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <sstream>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
-namespace forkd::http {
+namespace forkd::api {
 namespace {
 
 // The types a website mostly serves, for systems without /etc/mime.types.
@@ -53,6 +55,17 @@ std::vector<std::string_view> words(std::string_view line) {
 
 }  // namespace
 
+MimeTypes MimeTypes::with_system_table() {
+    MimeTypes types;
+    std::ifstream in("/etc/mime.types");  // missing elsewhere: the built-in table serves
+    if (in) {
+        std::ostringstream text;
+        text << in.rdbuf();
+        types.add_table(text.str());
+    }
+    return types;
+}
+
 MimeTypes::MimeTypes() {
     for (const auto& [extension, type] : kBuiltin)
         by_extension_.emplace(extension, type);
@@ -95,4 +108,4 @@ bool is_textual(std::string_view media_type) {
            media_type.ends_with("+xml");
 }
 
-}  // namespace forkd::http
+}  // namespace forkd::api

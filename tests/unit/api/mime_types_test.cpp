@@ -1,8 +1,8 @@
-#include "http/mime_types.hpp"
+#include "api/mime_types.hpp"
 
 #include <gtest/gtest.h>
 
-namespace forkd::http {
+namespace forkd::api {
 namespace {
 
 TEST(MimeTypes, KnowsCommonTypesWithoutASystemTable) {
@@ -44,4 +44,4 @@ TEST(MimeTypes, AddsACharsetToTextualTypesOnly) {
 }
 
 }  // namespace
-}  // namespace forkd::http
+}  // namespace forkd::api

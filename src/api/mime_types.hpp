@@ -8,12 +8,15 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace forkd::http {
+namespace forkd::api {
 
 class MimeTypes {
   public:
     // The built-in table only.
     MimeTypes();
+    // The built-in table and the system's (/etc/mime.types, Debian's media-types package),
+    // which wins where both name an extension.
+    static MimeTypes with_system_table();
 
     // Adds the entries of a mime.types file ("type ext1 ext2", '#' comments). An extension
     // it names takes the file's type over the built-in one; the first line naming it wins.
@@ -31,4 +34,4 @@ class MimeTypes {
 // JavaScript, SVG).
 bool is_textual(std::string_view media_type);
 
-}  // namespace forkd::http
+}  // namespace forkd::api

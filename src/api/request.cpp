@@ -1,0 +1,125 @@
+// forkd::Request's accessors and forkd::RequestBody: one reader for a body in memory or in
+// the file the io worker spooled it to.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "forkd/request.hpp"
+
+namespace forkd {
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Calls `found(value)` for every `name=value` (or bare `name`) parameter of `query`.
+template <typename Found>
+void for_each_query_value(std::string_view query, std::string_view name, Found found) {
+    while (!query.empty()) {
+        std::size_t amp = query.find('&');
+        std::string_view parameter = query.substr(0, amp);
+        std::size_t equals = parameter.find('=');
+        std::string_view key = parameter.substr(0, equals);
+        std::string_view value =
+            equals == std::string_view::npos ? std::string_view() : parameter.substr(equals + 1);
+        if (!parameter.empty() && percent_decode(key, true) == name) found(value);
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+}
+
+}  // namespace
+
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '%' && i + 2 < text.size()) {
+            int high = hex_value(text[i + 1]);
+            int low = hex_value(text[i + 2]);
+            if (high >= 0 && low >= 0) {
+                out += static_cast<char>(high * 16 + low);
+                i += 2;
+                continue;
+            }
+        }
+        out += (plus_is_space && c == '+') ? ' ' : c;
+    }
+    return out;
+}
+
+const std::string& Request::param(std::string_view name) const {
+    static const std::string none;
+    for (const auto& [key, value] : params) {
+        if (key == name) return value;
+    }
+    return none;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+    std::optional<std::string> first;
+    for_each_query_value(query, name, [&](std::string_view value) {
+        if (!first) first = percent_decode(value, true);
+    });
+    return first;
+}
+
+std::vector<std::string> Request::query_params(std::string_view name) const {
+    std::vector<std::string> values;
+    for_each_query_value(query, name,
+                         [&](std::string_view value) { values.push_back(percent_decode(value, true)); });
+    return values;
+}
+
+RequestBody RequestBody::from_file(int fd, std::uint64_t size) {
+    RequestBody body;
+    body.file_ = std::shared_ptr<const int>(new int(fd), [](const int* owned) {
+        if (*owned >= 0) ::close(*owned);
+        delete owned;
+    });
+    body.file_size_ = size;
+    return body;
+}
+
+int RequestBody::file_descriptor() const {
+    return file_ ? *file_ : -1;
+}
+
+std::size_t RequestBody::read_at(std::uint64_t offset, std::span<char> out) const {
+    if (offset >= size() || out.empty()) return 0;
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size() - offset));
+    if (!file_) {
+        std::memcpy(out.data(), bytes_.data() + offset, want);
+        return want;
+    }
+    for (;;) {
+        ssize_t got = ::pread(*file_, out.data(), want, static_cast<off_t>(offset));
+        if (got >= 0) return static_cast<std::size_t>(got);
+        if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "request body");
+    }
+}
+
+std::string RequestBody::text() const {
+    if (!file_) return bytes_;
+    std::string whole(static_cast<std::size_t>(file_size_), '\0');
+    std::size_t done = 0;
+    while (done < whole.size()) {
+        std::size_t got = read_at(done, std::span<char>(whole.data() + done, whole.size() - done));
+        if (got == 0) {
+            throw std::system_error(EIO, std::generic_category(), "request body file is short");
+        }
+        done += got;
+    }
+    return whole;
+}
+
+}  // namespace forkd

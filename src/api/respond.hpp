@@ -1,0 +1,23 @@
+// Turns a parsed request into a response with the application's routes: the one place that
+// answers `OPTIONS *`, a path nobody serves (404), a path served only for other methods (405
+// with Allow) and a handler that throws (500, logged with the route and what()). Used
+// wherever a handler runs: the blocking session, hybrid's io and app workers, and
+// forkd::testing.
+#pragma once
+
+#include "forkd/handler.hpp"
+
+namespace forkd::api {
+
+// Finds the route for `request` and records its pattern and parameters in it. `OPTIONS *`
+// matches no route.
+RouteMatch route_request(const Router& router, Request& request);
+
+// The matched handler's response, or the one forkd gives itself.
+Response respond(const RouteMatch& match, const Request& request);
+
+inline Response respond(const Router& router, Request& request) {
+    return respond(route_request(router, request), request);
+}
+
+}  // namespace forkd::api
