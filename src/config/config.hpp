@@ -97,9 +97,10 @@ struct Config {
     LogLevel log_level = LogLevel::info;
     std::string access_log;  // empty: off
     bool server_tokens = true;
-    std::string pid_file;  // empty: none
-    std::string user;      // children drop to this user when the master runs as root
-    std::string group;     // and to this group (empty: the user's primary group)
+    bool core_dumps = false;  // serving processes stay dumpable after a privilege drop
+    std::string pid_file;     // empty: none
+    std::string user;         // children drop to this user when the master runs as root
+    std::string group;        // and to this group (empty: the user's primary group)
 
     // Static files (handlers/static_files.hpp).
     std::string root;                                 // document root; empty: no static files

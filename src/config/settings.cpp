@@ -191,6 +191,15 @@ Setting server_tokens_row() {
     return setting;
 }
 
+Setting core_dumps_row() {
+    Setting setting = row("core_dumps", Kind::boolean, kAllModes,
+                          "Let a crashing serving process leave a core dump, also after it "
+                          "dropped privileges (dumpable, RLIMIT_CORE raised to its maximum)");
+    setting.store = [](Config& c, const Value& v) { c.core_dumps = std::get<bool>(v); };
+    setting.show = [](const Config& c) { return std::string(c.core_dumps ? "on" : "off"); };
+    return setting;
+}
+
 Setting symlinks_row() {
     Setting setting = row("symlinks", Kind::choice, kAllModes,
                           "Symlinks beneath root: on (follow), owner (only when the link and "
@@ -402,6 +411,7 @@ std::vector<Setting> make_settings() {
         text_row(
             "group", [](auto& c) -> auto& { return c.group; },
             "Group the children run as with `user` (empty: the user's primary group)"),
+        core_dumps_row(),
         duration_row(
             "demo.sleep_seconds", [](auto& c) -> auto& { return c.demo.sleep_seconds; }, 0,
             kAllModes, "How long /?sleep is busy (bare number: seconds)"),

@@ -9,13 +9,13 @@
 
 #include <array>
 
+#include "api/respond.hpp"
 #include "base/log.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
-#include "api/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::front {
@@ -454,8 +454,10 @@ void IoWorker::expire(Clock::time_point now) {
 }
 
 int run_io_worker(const IoContext& context) {
-    IoWorker worker(context);
-    return worker.run();
+    if (context.app != nullptr) context.app->run_worker_start_hooks();
+    int code = IoWorker(context).run();
+    if (context.app != nullptr) context.app->run_worker_exit_hooks();
+    return code;
 }
 
 }  // namespace forkd::front

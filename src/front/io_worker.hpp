@@ -28,6 +28,7 @@
 
 #include "config/config.hpp"
 #include "event/loop.hpp"
+#include "forkd/app.hpp"
 #include "forkd/handler.hpp"
 #include "front/body_spool.hpp"
 #include "front/client.hpp"
@@ -53,6 +54,8 @@ struct IoContext {
     int hand_over_sender;                   // the hand-over socket, both ends shared by
     int hand_over_receiver;                 //   every io worker (ipc/hand_off.hpp)
     std::string role;                       // "io 1": process title and logs
+    const App* app = nullptr;               // its on_worker_start/exit hooks run here too:
+                                            //   inline handlers run in io workers
 };
 
 // Runs until a graceful stop has finished every request in flight; returns the exit code.

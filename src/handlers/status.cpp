@@ -9,8 +9,9 @@
 #include <stdexcept>
 #include <variant>
 
-#include "config/config_loader.hpp"
 #include "api/html_text.hpp"
+#include "config/config_loader.hpp"
+#include "forkd/version.hpp"
 #include "handlers/health.hpp"
 #include "handlers/test_routes.hpp"
 #include "http/response_head.hpp"
@@ -313,7 +314,7 @@ StatusInfo status_info_from(const config::Config& config) {
     info.min_spare = config.min_spare;
     info.max_spare = config.max_spare;
     info.max_children = config.max_children;
-    info.version = FORKD_VERSION;  // defined by src/handlers/CMakeLists.txt
+    info.version = FORKD_VERSION_STRING;
     info.allow = config.status_allow;
     return info;
 }

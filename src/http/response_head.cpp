@@ -1,5 +1,7 @@
 #include "http/response_head.hpp"
 
+#include "forkd/version.hpp"
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -71,7 +73,8 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
     out.append(" ").append(reason_phrase(response.status)).append("\r\n");
     if (!response.headers.contains("Date")) append_field(out, "Date", http_date(options.now));
     if (!response.headers.contains("Server"))
-        append_field(out, "Server", options.server_tokens ? "forkd/0.1.0" : "forkd");
+        append_field(out, "Server",
+                     options.server_tokens ? "forkd/" FORKD_VERSION_STRING : "forkd");
     for (const auto& [name, value] : response.headers)
         if (!is_server_owned(name) && is_writable(name, value)) append_field(out, name, value);
 

@@ -23,7 +23,7 @@ enum class Framing {
 struct HeadOptions {
     int version = 11;           // the request's version: a 1.0 client gets an HTTP/1.0 reply
     bool keep_alive = true;     // adds "Connection: close" when false
-    bool server_tokens = true;  // "Server: forkd/0.1.0" or "Server: forkd"
+    bool server_tokens = true;  // "Server: forkd/<version>" or "Server: forkd"
     std::time_t now = 0;        // for the Date field
 };
 

@@ -11,9 +11,8 @@
 #include "base/log.hpp"
 #include "master/master.hpp"
 #include "os/process.hpp"
-#include "os/request_guard.hpp"
 #include "os/socket.hpp"
-#include "worker/status_reporter.hpp"
+#include "worker/serving_roles.hpp"
 
 namespace forkd::master {
 namespace {
@@ -23,10 +22,6 @@ constexpr std::chrono::seconds kCapLogInterval{10};
 // Connections accepted per wake-up per listener, so that one busy listener and the
 // signals are served in turn.
 constexpr int kAcceptBatch = 32;
-
-worker::ReporterSettings reporter_settings(const config::Config& config) {
-    return {0, config.slow_request_log};
-}
 
 class ForkModel final : public ProcessModel {
   public:
@@ -40,7 +35,7 @@ class ForkModel final : public ProcessModel {
 
     void child_exited(Master& master, const Child& child, int status) override {
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            log::warn("{} (pid {}) {}", child.label, child.pid, os::describe_exit(status));
+            log::warn("{}", describe_death(child, status));
         }
         maintain(master, Clock::now());
     }
@@ -91,15 +86,8 @@ class ForkModel final : public ProcessModel {
         master.scoreboard().header().accepted.fetch_add(1, std::memory_order_relaxed);
         try {
             master.spawn(Role::connection, 0, label, false, [&](std::size_t slot) {
-                os::install_crash_guard();
-                session::Options options = server.options;
-                options.guard_requests = true;
-                worker::StatusReporter status(label, &master.scoreboard(), slot,
-                                              reporter_settings(server.config));
-                session::Services services{options, server.router, server.access_log, status};
-                status.idle();
-                session::serve_connection(std::move(accepted.fd), accepted.peer, services);
-                return 0;
+                return worker::run_connection_child(server.serving_context(), slot, label,
+                                                    std::move(accepted.fd), accepted.peer);
             });
         } catch (const std::exception& e) {
             // The kernel refused a process: this client is closed, the next may fare better.

@@ -21,8 +21,7 @@
 #include "master/worker_pool.hpp"
 #include "os/fd_passing.hpp"
 #include "os/process.hpp"
-#include "os/request_guard.hpp"
-#include "worker/app_worker.hpp"
+#include "worker/serving_roles.hpp"
 
 namespace forkd::master {
 namespace {
@@ -145,7 +144,8 @@ class HybridModel final : public ProcessModel {
                                  senders,
                                  hand_over_.first.get(),
                                  hand_over_.second.get(),
-                                 label};
+                                 label,
+                                 server.app};
         return front::run_io_worker(context);
     }
 
@@ -157,15 +157,8 @@ class HybridModel final : public ProcessModel {
         ::close(hand_over_.first.release());  // connections pass between io workers only
         ::close(hand_over_.second.release());
         Server& server = master.server();
-        os::install_crash_guard();
-        worker::ReporterSettings settings{
-            worker::request_quota(server.config.max_requests, server.config.max_requests_jitter),
-            server.config.slow_request_log};
-        worker::StatusReporter status(label, &master.scoreboard(), slot, settings);
-        session::Services services{server.options, server.router, server.access_log, status};
-        worker::serve_hand_offs(dispatch_[slot].second.get(), max_message(server.config), services,
-                                master.scoreboard(), slot, status);
-        return 0;
+        return worker::run_app_worker(server.serving_context(), slot, label,
+                                      dispatch_[slot].second.get(), max_message(server.config));
     }
 
     void drain_dispatch_socket(Master& master, std::size_t slot) {

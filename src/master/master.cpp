@@ -149,6 +149,9 @@ void Master::reap_children(ProcessModel& model) {
             log::debug("reaped orphan {} ({})", exited.pid, os::describe_exit(exited.status));
             continue;
         }
+        // What it served and was serving when it died decides its back-off and names the
+        // request in the crash line: read before the slot is cleared for the next child.
+        child->last_slot = scoreboard().read(child->board_slot);
         scoreboard().clear(child->board_slot);
         model.child_exited(*this, *child, exited.status);
     }
@@ -201,6 +204,8 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
         try {
             // First: a change of credentials clears the parent-death signal set next.
             if (server_.identity) os::drop_privileges(*server_.identity);
+            // After the drop, which made the process non-dumpable.
+            if (server_.config.core_dumps) os::allow_core_dumps();
             os::detach_into_own_group_and_die_with(pid_);
             os::enter_serving_signal_state();
             close_master_fds_in_child(keep_listeners);

@@ -9,6 +9,43 @@
 
 namespace forkd::master {
 
+namespace {
+
+void add_builtin(Router& router, Builtin builtin, const config::Config& config,
+                 const ipc::Scoreboard* scoreboard) {
+    switch (builtin) {
+        case Builtin::status:
+            handlers::add_builtin_routes(router, config, scoreboard);
+            break;
+        case Builtin::demo:
+            if (config::wants_demo_routes(config)) handlers::add_demo_routes(router, config.demo);
+            break;
+        case Builtin::static_files:
+            handlers::add_static_routes(router, config);
+            break;
+    }
+}
+
+}  // namespace
+
+Router build_router(const App* app, const config::Config& config,
+                    const ipc::Scoreboard* scoreboard) {
+    Router router;
+    bool placed = app != nullptr && app->places_builtins();
+    if (!placed) add_builtin(router, Builtin::status, config, scoreboard);
+    if (app != nullptr) {
+        for (const App::Entry& entry : app->entries()) {
+            if (entry.is_builtin) {
+                add_builtin(router, entry.builtin, config, scoreboard);
+            } else {
+                router.add(entry.route);
+            }
+        }
+    }
+    if (!placed) add_builtin(router, Builtin::static_files, config, scoreboard);
+    return router;
+}
+
 void apply_config(Server& server, config::Config config) {
     // An idle connection costs an io worker a few hundred bytes, not a process: hybrid mode
     // keeps them longer unless told otherwise.
@@ -22,12 +59,7 @@ void apply_config(Server& server, config::Config config) {
     }
     session::AccessLog access_log;
     if (!config.access_log.empty()) access_log = session::AccessLog(config.access_log);
-    Router router;
-    // Built-in routes (status page, test routes) first, so that they match before the app.
-    handlers::add_builtin_routes(router, config, server.scoreboard.get());
-    // The demo's exact "/" before the files' prefix "/": with both on, the demo keeps "/".
-    if (config::wants_demo_routes(config)) handlers::add_demo_routes(router, config.demo);
-    handlers::add_static_routes(router, config);
+    Router router = build_router(server.app, config, server.scoreboard.get());
     server.options = session::Options::from(config);
     server.access_log = std::move(access_log);
     server.router = std::move(router);

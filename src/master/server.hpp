@@ -10,12 +10,13 @@
 
 #include "base/log.hpp"
 #include "config/config.hpp"
-#include "forkd/handler.hpp"
+#include "forkd/app.hpp"
 #include "ipc/scoreboard.hpp"
 #include "master/listeners.hpp"
 #include "os/identity.hpp"
 #include "session/access_log.hpp"
 #include "session/connection.hpp"
+#include "worker/serving_process.hpp"
 
 namespace forkd::master {
 
@@ -34,7 +35,20 @@ struct Server {
     // upgrade executes the same path with them.
     std::vector<std::string> arguments;
     std::string binary_path;
+
+    // The embedding program's app (forkd::run): its routes come before the configuration's
+    // and survive every reload; its hooks run in every serving process.
+    const App* app = nullptr;
+
+    worker::ServingContext serving_context() {
+        return {config, options, router, access_log, scoreboard.get(), app};
+    }
 };
+
+// Every process's routes: the app's, in the order it declared them, with forkd's own where
+// it mounted them (an app that mounts none: status and health first, static files last).
+Router build_router(const App* app, const config::Config& config,
+                    const ipc::Scoreboard* scoreboard);
 
 // Settings, routes and logs from `config` (everything but the listeners and scoreboard).
 // Throws std::runtime_error naming what failed (an access log that cannot be opened).

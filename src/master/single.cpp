@@ -10,6 +10,7 @@
 #include "os/signals.hpp"
 #include "os/systemd.hpp"
 #include "worker/serve_loop.hpp"
+#include "worker/serving_process.hpp"
 
 namespace forkd::master {
 namespace {
@@ -29,15 +30,19 @@ int run_single(Server& server) {
     // No master stays behind to bind again or reopen the logs as root: the one process
     // drops for good once its listeners and logs are open.
     if (server.identity) os::drop_privileges(*server.identity);
+    if (server.config.core_dumps) os::allow_core_dumps();
     os::enter_serving_signal_state();
     log::set_role("single");
     server.scoreboard->assign(0, ::getpid(), 0, ipc::SlotRole::worker);
-    worker::StatusReporter title("single", server.scoreboard.get(), 0,
-                                 {0, server.config.slow_request_log});
-    session::Services services{server.options, server.router, server.access_log, title};
     std::vector<int> listeners = listener_fds(server.listeners);
-    os::notify_systemd_ready();
-    worker::serve_until_stopped(listeners, services, title);
+    {
+        // No crash guard: no master would start a process again. Exit hooks run at the
+        // block's end, before the process says it stopped.
+        worker::ServingProcess process(server.serving_context(),
+                                       {"single", 0, false, false, false});
+        os::notify_systemd_ready();
+        worker::serve_until_stopped(listeners, process.services(), process.status());
+    }
     os::notify_systemd_stopping();
     log::info("stopped gracefully");
     remove_socket_files(socket_files_to_remove(server.config, server.listeners));

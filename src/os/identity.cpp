@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +92,15 @@ void drop_privileges(const Identity& identity) {
     if (!changed) throw std::runtime_error("the user and group ids did not change");
     if (identity.uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
         throw std::runtime_error("root could be regained after setuid");
+    }
+}
+
+void allow_core_dumps() {
+    if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) fail("prctl(PR_SET_DUMPABLE)", errno);
+    rlimit core{};
+    if (::getrlimit(RLIMIT_CORE, &core) == 0 && core.rlim_cur != core.rlim_max) {
+        core.rlim_cur = core.rlim_max;
+        ::setrlimit(RLIMIT_CORE, &core);
     }
 }
 

@@ -42,6 +42,12 @@ bool running_as_root();
 // parent-death signal when the credentials change: set it again after this.
 void drop_privileges(const Identity& identity);
 
+// Lets this process leave a core dump when it crashes: the kernel makes a process that
+// changed its credentials non-dumpable (PR_SET_DUMPABLE 0), which also hides it from
+// ptrace; this sets it dumpable again and raises RLIMIT_CORE's soft limit to the hard one.
+// Where the core goes is the kernel's core_pattern (systemd-coredump on most systems).
+void allow_core_dumps();
+
 // Makes the file at `path` owned by `uid` and writable by its owner (fchown, fchmod), so
 // that children that dropped to `uid` can reopen it by name (SIGUSR1), as nginx does with
 // its logs. Throws std::runtime_error naming the path.

@@ -71,7 +71,8 @@ def write_config(path, settings):
 class Server:
     """A running forkd: its process, port, log and helpers to reach it."""
 
-    def __init__(self, workdir, settings, args=(), new_session=False, command_prefix=()):
+    def __init__(self, workdir, settings, args=(), new_session=False, command_prefix=(),
+                 binary=None, env=None):
         self.workdir = Path(workdir)
         self.config_path = self.workdir / "forkd.toml"
         # The error log goes to stderr unless the test sets `error_log`; either way log()
@@ -83,7 +84,9 @@ class Server:
         self.log_file = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             # command_prefix runs forkd through a wrapper that execs it (`prlimit ...`).
-            [*command_prefix, FORKD_BIN, "-c", str(self.config_path), *args],
+            # `binary`: an embedding program instead of forkd itself (it takes the same flags).
+            [*command_prefix, binary or FORKD_BIN, "-c", str(self.config_path), *args],
+            env=None if env is None else {**os.environ, **env},
             stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=new_session)
         self.pid = self.proc.pid
@@ -166,12 +169,12 @@ def server():
     started = []
     dirs = []
 
-    def start(args=(), new_session=False, command_prefix=(), **settings):
+    def start(args=(), new_session=False, command_prefix=(), binary=None, env=None, **settings):
         workdir = tempfile.mkdtemp(prefix="forkd-test-")
         dirs.append(workdir)
         settings = {key.replace("__", "."): value for key, value in settings.items()}
         srv = Server(workdir, settings, args=args, new_session=new_session,
-                     command_prefix=command_prefix)
+                     command_prefix=command_prefix, binary=binary, env=env)
         started.append(srv)
         return srv
 

@@ -1,0 +1,60 @@
+// What every process that runs handlers sets up after its fork, in one place: the single
+// process, each prefork worker, each fork-mode connection child and each hybrid app worker
+// (hybrid's io workers have their own loop, front/io_worker.hpp, and run the same hooks).
+//
+// In order: the crash guard (a crash answers 502 and re-raises; with `guard_requests`, a
+// request past request_timeout answers 504 and ends the process), the status reporter
+// (process title, scoreboard slot, max_requests), the session services the serving loop
+// uses, and the app's on_worker_start hooks. The app's on_worker_exit hooks run when the
+// object goes away: the process is leaving normally (a crash or a kill skips them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.hpp"
+#include "forkd/app.hpp"
+#include "ipc/scoreboard.hpp"
+#include "session/access_log.hpp"
+#include "session/connection.hpp"
+#include "worker/status_reporter.hpp"
+
+namespace forkd::worker {
+
+// The parts of the server a serving process uses; the master's Server lends them.
+struct ServingContext {
+    const config::Config& config;
+    const session::Options& options;
+    const Router& router;
+    session::AccessLog& access_log;
+    ipc::Scoreboard* scoreboard;  // the slot this process writes; null without one
+    const App* app;               // whose hooks run; null for none
+};
+
+struct ServingRole {
+    std::string label;            // "worker 3", "app 1", "conn 127.0.0.1:5000", "single"
+    std::size_t slot = 0;         // its scoreboard slot
+    bool crash_guard = true;      // answer 502 for a crash (single mode: no master to respawn)
+    bool guard_requests = false;  // answer 504 at request_timeout and exit (prefork, fork)
+    bool recycles = false;        // retire after max_requests (+ jitter)
+};
+
+class ServingProcess {
+  public:
+    // Throws what an on_worker_start hook throws: the process then fails its start.
+    ServingProcess(const ServingContext& context, const ServingRole& role);
+    ~ServingProcess();
+    ServingProcess(const ServingProcess&) = delete;
+    ServingProcess& operator=(const ServingProcess&) = delete;
+
+    const session::Services& services() const { return services_; }
+    StatusReporter& status() { return status_; }
+
+  private:
+    const App* app_;
+    session::Options options_;
+    StatusReporter status_;
+    session::Services services_;
+};
+
+}  // namespace forkd::worker
