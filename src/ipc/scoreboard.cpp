@@ -27,6 +27,7 @@ struct Scoreboard::Slot {
     uint64_t idle_since_ms = 0;
     char method[16] = {};
     char target[128] = {};
+    char route[64] = {};
     char client[64] = {};
 };
 
@@ -131,6 +132,7 @@ SlotView Scoreboard::read(std::size_t index) const {
         view.idle_since_ms = s->idle_since_ms;
         view.method = std::string(s->method, strnlen(s->method, sizeof s->method));
         view.target = std::string(s->target, strnlen(s->target, sizeof s->target));
+        view.route = std::string(s->route, strnlen(s->route, sizeof s->route));
         view.client = std::string(s->client, strnlen(s->client, sizeof s->client));
         return view;
     });
@@ -153,7 +155,7 @@ void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotR
     s->request_started_ms = 0;
     s->bytes_written = 0;
     s->pss_kb.store(0, std::memory_order_relaxed);
-    s->method[0] = s->target[0] = s->client[0] = '\0';
+    s->method[0] = s->target[0] = s->route[0] = s->client[0] = '\0';
     s->state.store(static_cast<uint8_t>(SlotState::starting), std::memory_order_relaxed);
 }
 
@@ -173,13 +175,14 @@ void Scoreboard::set_state(std::size_t index, SlotState state) {
 }
 
 void Scoreboard::begin_request(std::size_t index, std::string_view method, std::string_view target,
-                               std::string_view client) {
+                               std::string_view client, std::string_view route) {
     Slot* s = slot(index);
     WriteSection section(s->sequence);
     s->request_started_ms = now_ms();
     s->bytes_written = 0;
     copy_text(s->method, method);
     copy_text(s->target, target);
+    copy_text(s->route, route);
     copy_text(s->client, client);
     s->state.store(static_cast<uint8_t>(SlotState::busy), std::memory_order_relaxed);
 }

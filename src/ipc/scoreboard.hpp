@@ -46,6 +46,7 @@ struct SlotView {
     uint64_t pss_kb = 0;              // proportional set size, updated by the master
     std::string method;
     std::string target;
+    std::string route;  // the pattern of the route that matched ("/hello/{name}"), if any
     std::string client;
 };
 
@@ -93,7 +94,7 @@ class Scoreboard {
     void clear(std::size_t index);
     void set_state(std::size_t index, SlotState state);
     void begin_request(std::size_t index, std::string_view method, std::string_view target,
-                       std::string_view client);
+                       std::string_view client, std::string_view route = {});
     void end_request(std::size_t index, SlotState next, uint64_t bytes_written);
     // The master's measurement of a child's memory; an atomic outside the seqlock, so it is
     // the one field another process may write while the child lives.

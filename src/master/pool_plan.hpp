@@ -9,8 +9,9 @@
 //             max_workers; idle ones retire after idle_timeout (PHP-FPM's ondemand).
 //
 // Growth ramps like Apache's (1, 2, 4, ... 32 per tick while still short), never a herd at
-// once. A worker number that keeps crashing is restarted after an exponential back-off, and
-// one that failed its own start is not restarted. Workers of an older generation (before a
+// once. A worker number that keeps crashing before it serves anything is restarted after an
+// exponential back-off (WorkerPool keeps it), and one that failed its own start is not
+// restarted. Workers of an older generation (before a
 // reload) are retired as the new generation becomes ready.
 #pragma once
 

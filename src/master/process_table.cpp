@@ -1,6 +1,13 @@
 #include "master/process_table.hpp"
 
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <csignal>
 #include <vector>
+
+#include "os/process.hpp"
+#include "os/signals.hpp"
 
 namespace forkd::master {
 
@@ -40,6 +47,30 @@ bool ProcessTable::slot_taken(int slot) const {
         if (child.role == Role::worker && child.slot == slot) return true;
     }
     return false;
+}
+
+std::string describe_death(const Child& child, int status) {
+    std::string how = os::describe_exit(status);
+    if (WIFSIGNALED(status)) {
+        how = fmt::format("killed by signal {} (SIG{}){}", WTERMSIG(status),
+                          os::signal_name(WTERMSIG(status)),
+                          WCOREDUMP(status) ? " (core dumped)" : "");
+    }
+    const ipc::SlotView& slot = child.last_slot;
+    bool in_request = slot.request_started_ms != 0;
+    std::string doing = "between requests";
+    if (in_request) {
+        doing = fmt::format("serving {} {}", slot.method, slot.target);
+        if (!slot.route.empty()) doing += fmt::format(" (route {})", slot.route);
+    }
+    std::string line = fmt::format("{} (pid {}) {} {} after {} request{}", child.label, child.pid,
+                                   how, doing, slot.requests, slot.requests == 1 ? "" : "s");
+    // The crash guard (os/request_guard.hpp) or hybrid's io worker answers a request whose
+    // process died of a signal; after SIGKILL a connection the process held just closes.
+    if (in_request && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+        line += " — that request got 502";
+    }
+    return line;
 }
 
 }  // namespace forkd::master

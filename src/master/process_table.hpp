@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "ipc/scoreboard.hpp"
+
 namespace forkd::master {
 
 using Clock = std::chrono::steady_clock;
@@ -24,7 +26,15 @@ struct Child {
     std::size_t board_slot = 0;  // its slot in the scoreboard
     uint32_t generation = 0;     // the configuration generation it was started with
     bool retiring = false;       // told to finish its request and exit
+    // Its scoreboard slot as the master read it after reaping it, before clearing it: what
+    // it had served and what it was serving when it died.
+    ipc::SlotView last_slot{};
 };
+
+// A child's death for the error log, from its wait status and last slot: "app 3 (pid 1234)
+// killed by signal 11 (SIGSEGV) serving GET /crash?x (route /crash) after 5 requests —
+// that request got 502". What happens to the child next is the caller's to add.
+std::string describe_death(const Child& child, int status);
 
 class ProcessTable {
   public:

@@ -36,7 +36,8 @@ void StatusReporter::request_started(const Request& request) {
     if (target.size() > 64) target = target.substr(0, 64);
     os::set_process_title(fmt::format("forkd: {} busy {} {}", role_, request.method, target));
     if (scoreboard_ != nullptr) {
-        scoreboard_->begin_request(slot_, request.method, request.target, request.remote_addr);
+        scoreboard_->begin_request(slot_, request.method, request.target, request.remote_addr,
+                                   request.route);
     }
 }
 
