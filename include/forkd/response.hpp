@@ -62,8 +62,11 @@ struct Response {
     // Ask the server to close the connection after this response.
     bool close = false;
 
-    // Sets header `name` (replacing any of that name); returns *this for chaining.
-    Response& header(std::string name, std::string value);
+    // Sets header `name` (replacing any of that name); returns *this for chaining. On a
+    // temporary it returns the response itself, so a handler may
+    // `return Response::text("hi").header("Cache-Control", "no-store");`.
+    Response& header(std::string name, std::string value) &;
+    Response header(std::string name, std::string value) &&;
 
     static Response text(std::string body);
     static Response text(int status, std::string body,

@@ -53,9 +53,14 @@ Response Response::text(int status, std::string body, std::string content_type) 
     return response;
 }
 
-Response& Response::header(std::string name, std::string value) {
+Response& Response::header(std::string name, std::string value) & {
     headers.set(std::move(name), std::move(value));
     return *this;
+}
+
+Response Response::header(std::string name, std::string value) && {
+    headers.set(std::move(name), std::move(value));
+    return std::move(*this);
 }
 
 Response Response::text(std::string body) {
@@ -77,7 +82,9 @@ Response Response::redirect(std::string location, int status) {
 }
 
 Response Response::file(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO at `path` is refused below instead of blocking the open (it changes
+    // nothing for the regular file that is served).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     struct stat facts {};
     if (!fd || ::fstat(fd.get(), &facts) != 0 || !S_ISREG(facts.st_mode)) {
         return error(404, "No such file.");

@@ -1,10 +1,10 @@
 // The embedding API's routing: make_handler, path patterns and the Router
 // (include/forkd/handler.hpp).
 //
-// A path is matched segment by segment after percent-decoding each segment and resolving
-// "." and ".." (RFC 3986 §5.2.4), so "/hello/J%C3%B6rg" fills {name} with "Jörg" and
-// "/a/../hello/x" is "/hello/x"; empty segments inside a path ("//") count as one. Paths
-// with nothing to decode are split in place, without copies.
+// A path is matched segment by segment after percent-decoding it and resolving "." and ".."
+// (RFC 3986 §5.2.4), so "/hello/J%C3%B6rg" fills {name} with "Jörg" and "/a/../hello/x" is
+// "/hello/x"; empty segments inside a path ("//") count as one. Paths with nothing to decode
+// are split in place, without copies.
 #include <algorithm>
 #include <optional>
 #include <stdexcept>
@@ -64,33 +64,36 @@ bool needs_decoding(std::string_view path) {
     return false;
 }
 
-// A path's segments, decoded, with dot segments resolved; views into `storage` or `path`.
+// A path's segments, decoded, with dot segments resolved; views into `decoded` or the path.
+// The whole path is decoded before it is split, so an encoded '/' separates segments as a
+// plain one does: "%2e%2e%2f" is a dot segment too, and no parameter ever holds "../".
 struct PathSegments {
-    std::vector<std::string> storage;
+    std::string decoded;
     std::vector<std::string_view> segments;
 
     explicit PathSegments(std::string_view path) {
-        std::vector<std::string_view> raw = split_segments(path);
         if (!needs_decoding(path)) {
-            segments = std::move(raw);
+            segments = split_segments(path);
             return;
         }
+        decoded = percent_decode(path);
+        std::vector<std::string_view> raw = split_segments(decoded);
         for (std::string_view segment : raw) {
-            std::string decoded = percent_decode(segment);
-            if (decoded == ".") continue;
-            if (decoded == "..") {
-                if (!storage.empty()) storage.pop_back();
+            if (segment == ".") continue;
+            if (segment == "..") {
+                if (!segments.empty()) segments.pop_back();
                 continue;
             }
-            storage.push_back(std::move(decoded));
+            segments.push_back(segment);
         }
         // "/a/.." and "/a/." name a directory: keep the trailing slash they imply.
-        std::string_view last = raw.empty() ? std::string_view() : raw.back();
-        if (storage.empty() || last == "." || last == ".." || last == "%2e" || last == "%2E") {
-            if (storage.empty() || !storage.back().empty()) storage.emplace_back();
+        std::string_view last = raw.back();  // split_segments gives at least one
+        if (segments.empty() || last == "." || last == "..") {
+            if (segments.empty() || !segments.back().empty()) segments.emplace_back();
         }
-        segments.assign(storage.begin(), storage.end());
     }
+    PathSegments(const PathSegments&) = delete;  // `segments` may point into `decoded`
+    PathSegments& operator=(const PathSegments&) = delete;
 };
 
 }  // namespace
@@ -105,7 +108,8 @@ struct Router::CompiledPattern {
 
     static CompiledPattern compile(std::string_view pattern) {
         if (pattern.empty() || pattern.front() != '/') {
-            throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
+            throw std::invalid_argument("route pattern must start with '/': " +
+                                        std::string(pattern));
         }
         CompiledPattern compiled;
         std::vector<std::string_view> names;
@@ -119,6 +123,10 @@ struct Router::CompiledPattern {
             if (part == "*" || (part.starts_with('{') && part.ends_with("...}"))) {
                 if (!last) throw bad("a wildcard must be the last segment");
                 std::string_view name = part == "*" ? "*" : part.substr(1, part.size() - 5);
+                if (name.empty() ||
+                    (part != "*" && name.find_first_of("{}") != std::string_view::npos)) {
+                    throw bad("bad name");
+                }
                 compiled.segments.push_back({Kind::rest, std::string(name)});
                 names.push_back(name);
             } else if (part.starts_with('{') && part.ends_with('}') && part.size() > 2) {
