@@ -1,7 +1,5 @@
 #include "http/response_head.hpp"
 
-#include "forkd/version.hpp"
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -10,6 +8,8 @@
 #include <iterator>
 #include <string>
 #include <variant>
+
+#include "forkd/version.hpp"
 
 namespace forkd::http {
 

@@ -19,11 +19,13 @@
 #include "forkd/app.hpp"
 #include "forkd/version.hpp"
 #include "handlers/status.hpp"
+#include "http/response_head.hpp"
 #include "master/server.hpp"
 #include "os/identity.hpp"
 #include "os/process.hpp"
 #include "os/process_info.hpp"
 #include "os/process_title.hpp"
+#include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/systemd.hpp"
 
@@ -100,12 +102,26 @@ void refuse_threads_before_fork() {
     }
 }
 
+// A whole HTTP/1.1 response that closes the connection, as a crash handler sends it.
+std::string closing_response(int status, std::string_view detail) {
+    Response response = Response::error(status, detail);
+    auto& body = std::get<std::string>(response.body);
+    return http::serialize_head(response, {11, false, true, std::time(nullptr)}) + body;
+}
+
+// The app's error pages for every process: Response::error uses them, and the signal
+// handlers that answer a crash (502) or a request past request_timeout (504) send them.
 void install_error_pages(const App& app) {
     std::vector<api::ErrorPage> pages;
     for (const App::ErrorPage& page : app.error_pages()) {
         pages.push_back({page.status, page.body, page.content_type});
     }
     api::set_error_pages(std::move(pages));
+    if (api::error_page_for(502) != nullptr || api::error_page_for(504) != nullptr) {
+        os::set_guard_answers(
+            closing_response(502, "The worker serving this request failed."),
+            closing_response(504, "The request took longer than request_timeout."));
+    }
 }
 
 int start(int argc, char** argv, App& app) {

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 
 namespace forkd::os {
 namespace {
@@ -34,10 +35,16 @@ constexpr char k504[] =
     "Content-Length: 46\r\nConnection: close\r\n\r\n"
     "The request took longer than request_timeout.\n";
 
-void answer_if_nothing_sent(const char* response, std::size_t length) {
+// What the handlers send: the built-in answers, or the app's (set before any fork).
+std::string_view g_answer_502(k502, sizeof k502 - 1);
+std::string_view g_answer_504(k504, sizeof k504 - 1);
+
+void answer_if_nothing_sent(std::string_view response) {
+    const char* bytes = response.data();
+    std::size_t length = response.size();
     int fd = g_client_fd;
     if (fd < 0 || g_response_started) return;
-    ssize_t written = ::send(fd, response, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t written = ::send(fd, bytes, length, MSG_NOSIGNAL | MSG_DONTWAIT);
     static_cast<void>(written);
 }
 
@@ -64,17 +71,26 @@ void on_timeout(int) {
         set_interval_timer(std::chrono::milliseconds(left));
         return;
     }
-    answer_if_nothing_sent(k504, sizeof k504 - 1);
+    answer_if_nothing_sent(g_answer_504);
     ::_exit(kRequestTimeoutExitCode);
 }
 
 void on_crash(int signal) {
-    answer_if_nothing_sent(k502, sizeof k502 - 1);
+    answer_if_nothing_sent(g_answer_502);
     // SA_RESETHAND restored the default action: die of the same signal, core dump included.
     ::raise(signal);
 }
 
 }  // namespace
+
+void set_guard_answers(std::string answer_502, std::string answer_504) {
+    static std::string kept_502;
+    static std::string kept_504;
+    kept_502 = std::move(answer_502);
+    kept_504 = std::move(answer_504);
+    g_answer_502 = kept_502;
+    g_answer_504 = kept_504;
+}
 
 void install_crash_guard() {
     static char alternate_stack[64 * 1024];

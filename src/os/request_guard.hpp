@@ -9,11 +9,16 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace forkd::os {
 
 // Exit code of a worker that ended a request at request_timeout.
 inline constexpr int kRequestTimeoutExitCode = 3;
+
+// Replaces the built-in 502 and 504 answers with whole HTTP responses of the app's own
+// (App::error_page). Call before the first fork; the handlers write the bytes as they are.
+void set_guard_answers(std::string answer_502, std::string answer_504);
 
 // Installs the crash handlers (on an alternate stack, so a stack overflow is caught too).
 void install_crash_guard();

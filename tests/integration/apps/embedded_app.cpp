@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
     forkd::App app;
     add_routes(app);
     app.error_page(404, "<h1>custom not found</h1>\n");
+    app.error_page(502, "<h1>custom bad gateway</h1>\n");
     app.on_preload([] {
         g_preloaded = "preloaded in " + pid_text();
         trace("preload");

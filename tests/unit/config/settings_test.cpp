@@ -66,6 +66,7 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "pid_file",
                                                "user",
                                                "group",
+                                               "core_dumps",
                                                "root",
                                                "index",
                                                "autoindex",
