@@ -6,7 +6,7 @@ ARGS ?=
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test test-clang test-asan fuzz test-extended bench format check-format clean
+.PHONY: all deps build run test test-clang test-asan fuzz test-extended bench package format check-format clean
 
 all: build
 
@@ -55,6 +55,12 @@ test-extended:
 bench: build
 	scripts/install-deps bench
 	bench/run $(BUILD)/forkd
+
+# The Debian package (CPack, cmake/package.cmake): $(BUILD)/forkd_<version>_<arch>.deb with
+# /usr/bin/forkd, the library, headers, CMake and pkg-config files, the systemd units and
+# /etc/forkd/forkd.toml. Inspect it with dpkg-deb -c; tests/packaging/check-deb checks it.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
