@@ -75,6 +75,26 @@ TEST(Scoreboard, IsSharedWithAForkedChild) {
     EXPECT_EQ(scoreboard.read(0).state, SlotState::idle);
 }
 
+TEST(Scoreboard, KeepsTheRouteOfTheRunningRequestCutToTheSlotsSize) {
+    Scoreboard scoreboard(1);
+    scoreboard.assign(0, 1, 0, SlotRole::worker);
+    scoreboard.begin_request(0, "GET", "/hello/ann", "x", "/hello/{name}");
+    EXPECT_EQ(scoreboard.read(0).route, "/hello/{name}");
+    scoreboard.begin_request(0, "GET", "/", "x", std::string(1000, 'r'));
+    std::string route = scoreboard.read(0).route;
+    EXPECT_LT(route.size(), 1000U);
+    EXPECT_EQ(route, std::string(route.size(), 'r'));
+}
+
+TEST(Scoreboard, ANewOwnerStartsWithoutTheLastOnesRoute) {
+    Scoreboard scoreboard(1);
+    scoreboard.assign(0, 1, 0, SlotRole::worker);
+    scoreboard.begin_request(0, "GET", "/crash", "x", "/crash");
+    scoreboard.clear(0);
+    scoreboard.assign(0, 2, 0, SlotRole::worker);
+    EXPECT_EQ(scoreboard.read(0).route, "");
+}
+
 TEST(Scoreboard, ClearingASlotEmptiesIt) {
     Scoreboard scoreboard(1);
     scoreboard.assign(0, 9, 0, SlotRole::connection);

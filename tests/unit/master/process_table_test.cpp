@@ -1,0 +1,113 @@
+// The master's record of its children, and the line it writes when one dies.
+#include "master/process_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+namespace forkd::master {
+namespace {
+
+Child child(pid_t pid, Role role, int number, std::size_t board_slot) {
+    return Child{pid, role, number, "worker " + std::to_string(number), Clock::now(), board_slot};
+}
+
+// Wait statuses as waitpid reports them (Linux): a signal in the low 7 bits, an exit code
+// in the next byte.
+int killed_by(int signal) {
+    return signal;
+}
+int exited_with(int code) {
+    return code << 8;
+}
+
+TEST(ProcessTable, FindsAChildByPidUntilItIsRemoved) {
+    ProcessTable table;
+    table.add(child(100, Role::worker, 1, 0));
+    ASSERT_NE(table.find(100), nullptr);
+    EXPECT_EQ(table.find(100)->slot, 1);
+
+    std::optional<Child> removed = table.remove(100);
+
+    ASSERT_TRUE(removed.has_value());
+    EXPECT_EQ(removed->pid, 100);
+    EXPECT_EQ(table.find(100), nullptr);
+    EXPECT_TRUE(table.empty());
+}
+
+TEST(ProcessTable, RemovingAStrangerReturnsNothing) {
+    ProcessTable table;
+    table.add(child(100, Role::worker, 1, 0));
+    EXPECT_FALSE(table.remove(555).has_value()) << "an orphaned grandchild is no child of ours";
+    EXPECT_EQ(table.size(), 1U);
+}
+
+TEST(ProcessTable, HandsOutTheLowestScoreboardSlotNoChildHolds) {
+    ProcessTable table;
+    EXPECT_EQ(table.free_board_slot(), 0U);
+    table.add(child(100, Role::worker, 1, 0));
+    table.add(child(101, Role::worker, 2, 1));
+    table.add(child(102, Role::worker, 3, 3));
+    EXPECT_EQ(table.free_board_slot(), 2U);
+    table.remove(100);
+    EXPECT_EQ(table.free_board_slot(), 0U);
+}
+
+TEST(ProcessTable, CountsChildrenByRole) {
+    ProcessTable table;
+    table.add(child(100, Role::worker, 1, 0));
+    table.add(child(101, Role::worker, 2, 1));
+    table.add(child(102, Role::io, 1, 2));
+    EXPECT_EQ(table.count(Role::worker), 2U);
+    EXPECT_EQ(table.count(Role::io), 1U);
+    EXPECT_EQ(table.count(Role::connection), 0U);
+}
+
+TEST(ProcessTable, AWorkerNumberIsTakenOnlyByAWorker) {
+    ProcessTable table;
+    table.add(child(100, Role::worker, 1, 0));
+    table.add(child(101, Role::io, 2, 1));
+    EXPECT_TRUE(table.slot_taken(1));
+    EXPECT_FALSE(table.slot_taken(2)) << "io worker 2 is not worker 2";
+    EXPECT_FALSE(table.slot_taken(3));
+}
+
+Child died_serving(uint64_t requests, std::string route) {
+    Child dead = child(1234, Role::worker, 3, 0);
+    dead.label = "app 3";
+    dead.last_slot.requests = requests;
+    dead.last_slot.request_started_ms = 1;
+    dead.last_slot.method = "GET";
+    dead.last_slot.target = "/crash?x";
+    dead.last_slot.route = std::move(route);
+    return dead;
+}
+
+TEST(DescribeDeath, NamesTheSignalThePidTheRequestAndItsRoute) {
+    EXPECT_EQ(describe_death(died_serving(5, "/crash"), killed_by(SIGSEGV)),
+              "app 3 (pid 1234) killed by signal 11 (SIGSEGV) serving GET /crash?x "
+              "(route /crash) after 5 requests \u2014 that request got 502");
+}
+
+TEST(DescribeDeath, LeavesTheRouteOutWhenNoneMatched) {
+    EXPECT_EQ(describe_death(died_serving(1, ""), killed_by(SIGABRT)),
+              "app 3 (pid 1234) killed by signal 6 (SIGABRT) serving GET /crash?x "
+              "after 1 request \u2014 that request got 502");
+}
+
+TEST(DescribeDeath, PromisesNo502AfterSigkill) {
+    std::string line = describe_death(died_serving(0, "/crash"), killed_by(SIGKILL));
+    EXPECT_EQ(line,
+              "app 3 (pid 1234) killed by signal 9 (SIGKILL) serving GET /crash?x "
+              "(route /crash) after 0 requests");
+}
+
+TEST(DescribeDeath, SaysWhenTheChildDiedBetweenRequests) {
+    Child dead = died_serving(2, "/crash");
+    dead.last_slot.request_started_ms = 0;
+    EXPECT_EQ(describe_death(dead, exited_with(1)),
+              "app 3 (pid 1234) exited with code 1 between requests after 2 requests");
+}
+
+}  // namespace
+}  // namespace forkd::master
