@@ -192,6 +192,7 @@ Json process_json(const ProcessRow& row, uint64_t now_ms) {
     process["request_duration_ms"] = row.request_duration_ms;
     process["method"] = slot.method;
     process["target"] = slot.target;
+    process["route"] = slot.route;
     process["client"] = slot.client;
     process["bytes_written"] = slot.bytes_written;
     process["pss_kb"] = slot.pss_kb;

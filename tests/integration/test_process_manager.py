@@ -199,7 +199,11 @@ def crash_delays(log):
 
 
 def test_a_crash_loop_backs_off_with_growing_delays_and_reports_degraded(server):
-    srv = start(server, pm="static", workers=2, test_routes=True, status_path="/status")
+    # Only a worker that crashes before serving anything is in a crash loop (one that served
+    # is restarted at once): max_requests = 1 retires each worker that answered the status
+    # page, so every crash below meets a worker that has served nothing.
+    srv = start(server, pm="static", workers=2, test_routes=True, status_path="/status",
+                max_requests=1)
     wait_until(pool_size_is(srv, 2), message="two workers")
 
     degraded_seen = False
