@@ -6,6 +6,7 @@
 // key `a_b` is `--a-b`; of a key `a_b` in table `t`, `--t-a-b`.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -127,6 +128,11 @@ struct Config {
     // so that a problem found later (a user that does not exist) can name it. See where().
     std::map<std::string, std::string> origins;
 };
+
+// Whether the user gave `key` (in the file or as a flag), rather than its default holding.
+inline bool was_set(const Config& config, std::string_view key) {
+    return std::ranges::find(config.keys_set, key) != config.keys_set.end();
+}
 
 // Whether the demo's routes are served: as `demo_routes` says, else only without a `root`.
 inline bool wants_demo_routes(const Config& config) {

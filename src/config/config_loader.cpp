@@ -2,6 +2,8 @@
 // order of precedence: defaults, then the file named by -c, then the flags.
 #include "config/config_loader.hpp"
 
+#include "config/allowed_network.hpp"
+
 // CLI11 2.1's detail::split trips g++-12's -Wnull-dereference at -O2 (a false positive in
 // inlined std::string code). It is CLI11's code, not ours, so silence it for that header only.
 #pragma GCC diagnostic push
@@ -154,6 +156,17 @@ void finish(Config& config) {
     check_document_root(config);
     if (!config.group.empty() && config.user.empty()) {
         throw ConfigError(where(config, "group") + ": needs user");
+    }
+    if (auto problem = check_status_allow(config.status_allow)) {
+        // The problem names the key; the location goes before it, as for every other key.
+        std::string_view detail = *problem;
+        detail.remove_prefix(std::string_view("status_allow").size());
+        throw ConfigError(where(config, "status_allow") + std::string(detail));
+    }
+    // An idle connection costs an io worker a few hundred bytes, not a process: hybrid mode
+    // keeps them longer unless told otherwise.
+    if (config.mode == Mode::hybrid && !was_set(config, "keepalive_timeout")) {
+        config.keepalive_timeout = std::chrono::seconds(60);
     }
 }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/allowed_network.hpp"
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
 #include "ipc/scoreboard.hpp"
@@ -69,17 +70,10 @@ struct StatusSnapshot {
 StatusSnapshot take_snapshot(const ipc::Scoreboard& scoreboard, uint64_t now_ms);
 bool counts_as_active(ipc::SlotState state);
 
-// One `status_allow` entry: an address, a CIDR block, or "unix" (unix-socket clients).
-struct AllowedNetwork {
-    int family = 0;  // AF_INET, AF_INET6 or AF_UNIX
-    std::array<uint8_t, 16> address{};
-    int prefix_bits = 0;
-};
-
 class StatusHandler final : public Handler {
   public:
     // `scoreboard` must outlive the handler. Throws std::invalid_argument on an invalid
-    // `info.allow` entry: call validate_allow_list at startup to report it properly.
+    // `info.allow` entry (the configuration loader refuses those first).
     StatusHandler(const ipc::Scoreboard& scoreboard, StatusInfo info);
 
     // Reads shared memory only: always inline.
@@ -89,21 +83,17 @@ class StatusHandler final : public Handler {
     // Loopback or status_allow; proxy headers make a loopback client not local.
     bool is_allowed(const Request& request) const;
 
-    // The first invalid entry as a message naming it ("status_allow: '10.0.0.300' is not an
-    // IPv4 or IPv6 address or CIDR block"), or std::nullopt when every entry is valid.
-    static std::optional<std::string> validate_allow_list(const std::vector<std::string>& allow);
-
   private:
     const ipc::Scoreboard& scoreboard_;
     StatusInfo info_;
-    std::vector<AllowedNetwork> allowed_;
+    std::vector<config::AllowedNetwork> allowed_;
 };
 
 // The routes forkd serves besides the application: the status page at `config.status_path`
 // (exact match; skipped without a scoreboard, as in single mode) and, when
 // `config.test_routes` is set, the test-only routes (test_routes.hpp). Call before the
 // application's routes so that they take precedence. Throws std::invalid_argument on an
-// invalid `status_allow` (see validate_allow_list).
+// invalid `status_allow` (the configuration loader refuses those first).
 void add_builtin_routes(Router& router, const config::Config& config,
                         const ipc::Scoreboard* scoreboard);
 

@@ -139,11 +139,6 @@ int start(int argc, char** argv, App& app) {
     }
     if (!invocation.signal.empty())
         return signal_running_master(invocation.config, invocation.signal);
-    if (auto problem =
-            handlers::StatusHandler::validate_allow_list(invocation.config.status_allow)) {
-        std::fprintf(stderr, "forkd: %s\n", problem->c_str());
-        return 1;
-    }
     // A user or group that does not exist is a configuration error, for `forkd -t` too.
     master::identity_for(invocation.config);
     if (invocation.test_only) {

@@ -47,16 +47,6 @@ Router build_router(const App* app, const config::Config& config,
 }
 
 void apply_config(Server& server, config::Config config) {
-    // An idle connection costs an io worker a few hundred bytes, not a process: hybrid mode
-    // keeps them longer unless told otherwise.
-    bool keepalive_given =
-        std::ranges::find(config.keys_set, "keepalive_timeout") != config.keys_set.end();
-    if (config.mode == config::Mode::hybrid && !keepalive_given) {
-        config.keepalive_timeout = std::chrono::seconds(60);
-    }
-    if (auto problem = handlers::StatusHandler::validate_allow_list(config.status_allow)) {
-        throw std::runtime_error(*problem);
-    }
     session::AccessLog access_log;
     if (!config.access_log.empty()) access_log = session::AccessLog(config.access_log);
     Router router = build_router(server.app, config, server.scoreboard.get());

@@ -115,15 +115,7 @@ TEST(StatusAccess, AnExplicitEntryAllowsAProxyOnItsAddress) {
     EXPECT_TRUE(handler.is_allowed(proxied));
 }
 
-TEST(StatusAccess, ValidatesTheAllowListNamingTheBadEntry) {
-    EXPECT_EQ(StatusHandler::validate_allow_list({"10.0.0.0/8", "::1", "[::1]", "unix"}),
-              std::nullopt);
-    for (std::string bad : {"10.0.0.300", "10.0.0.0/33", "::/129", "10.0.0.1/8", "host.example",
-                            "10.0.0.0/", "10.0.0.0/x", ""}) {
-        std::optional<std::string> problem = StatusHandler::validate_allow_list({"::1", bad});
-        ASSERT_TRUE(problem.has_value()) << bad;
-        EXPECT_NE(problem->find("'" + bad + "'"), std::string::npos) << *problem;
-    }
+TEST(StatusAccess, RefusesAnInvalidAllowListEntry) {
     ipc::Scoreboard scoreboard{1};
     EXPECT_THROW(StatusHandler(scoreboard, info_allowing({"nonsense"})), std::invalid_argument);
 }
