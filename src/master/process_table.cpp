@@ -52,9 +52,8 @@ bool ProcessTable::slot_taken(int slot) const {
 std::string describe_death(const Child& child, int status) {
     std::string how = os::describe_exit(status);
     if (WIFSIGNALED(status)) {
-        how = fmt::format("killed by signal {} (SIG{}){}", WTERMSIG(status),
-                          os::signal_name(WTERMSIG(status)),
-                          WCOREDUMP(status) ? " (core dumped)" : "");
+        how = fmt::format("killed by SIG{} (signal {}){}", os::signal_name(WTERMSIG(status)),
+                          WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
     }
     const ipc::SlotView& slot = child.last_slot;
     bool in_request = slot.request_started_ms != 0;

@@ -32,7 +32,7 @@ struct Child {
 };
 
 // A child's death for the error log, from its wait status and last slot: "app 3 (pid 1234)
-// killed by signal 11 (SIGSEGV) serving GET /crash?x (route /crash) after 5 requests —
+// killed by SIGSEGV (signal 11) serving GET /crash?x (route /crash) after 5 requests —
 // that request got 502". What happens to the child next is the caller's to add.
 std::string describe_death(const Child& child, int status);
 

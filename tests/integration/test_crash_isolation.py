@@ -16,7 +16,7 @@ ROUNDS = 20
 # The crash guard's 502 and the master's line come from the same death: the line names the
 # worker, its pid, the signal, the request and how soon the worker comes back.
 CRASH_LINE = re.compile(
-    r"(?:worker|app) \d+ \(pid (\d+)\) killed by signal 11 \(SIGSEGV\) serving GET (\S+) "
+    r"(?:worker|app) \d+ \(pid (\d+)\) killed by SIGSEGV \(signal 11\) serving GET (\S+) "
     r"(?:\(route (\S+)\) )?after (\d+) requests? \u2014 that request got 502; "
     r"restarting it (at once|in \d+ ms)")
 

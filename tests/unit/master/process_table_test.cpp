@@ -85,20 +85,20 @@ Child died_serving(uint64_t requests, std::string route) {
 
 TEST(DescribeDeath, NamesTheSignalThePidTheRequestAndItsRoute) {
     EXPECT_EQ(describe_death(died_serving(5, "/crash"), killed_by(SIGSEGV)),
-              "app 3 (pid 1234) killed by signal 11 (SIGSEGV) serving GET /crash?x "
+              "app 3 (pid 1234) killed by SIGSEGV (signal 11) serving GET /crash?x "
               "(route /crash) after 5 requests \u2014 that request got 502");
 }
 
 TEST(DescribeDeath, LeavesTheRouteOutWhenNoneMatched) {
     EXPECT_EQ(describe_death(died_serving(1, ""), killed_by(SIGABRT)),
-              "app 3 (pid 1234) killed by signal 6 (SIGABRT) serving GET /crash?x "
+              "app 3 (pid 1234) killed by SIGABRT (signal 6) serving GET /crash?x "
               "after 1 request \u2014 that request got 502");
 }
 
 TEST(DescribeDeath, PromisesNo502AfterSigkill) {
     std::string line = describe_death(died_serving(0, "/crash"), killed_by(SIGKILL));
     EXPECT_EQ(line,
-              "app 3 (pid 1234) killed by signal 9 (SIGKILL) serving GET /crash?x "
+              "app 3 (pid 1234) killed by SIGKILL (signal 9) serving GET /crash?x "
               "(route /crash) after 0 requests");
 }
 
