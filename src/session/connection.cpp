@@ -5,12 +5,12 @@
 #include <exception>
 #include <optional>
 
+#include "api/respond.hpp"
 #include "base/log.hpp"
 #include "http/response_head.hpp"
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
-#include "api/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::session {
@@ -69,9 +69,11 @@ void Connection::serve() {
         if (!request) return close(ending);
 
         request->remote_addr = peer_;
+        // Routed first, so that the scoreboard (and a crash's log line) names the route.
+        RouteMatch route = api::route_request(services_.router, *request);
         services_.observer.request_started(*request);
         if (options_.guard_requests) os::begin_guarded_request(fd_.get(), options_.request_timeout);
-        Response response = api::respond(services_.router, *request);
+        Response response = api::respond(route, *request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "api/respond.hpp"
 #include "base/log.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
@@ -16,7 +17,6 @@
 #include "os/io.hpp"
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
-#include "api/respond.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::worker {
@@ -78,11 +78,13 @@ ipc::Completion run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, IoLin
                              StatusReporter& status) {
     Request& request = hand_off.request;
     int client = fds[0].get();
+    // Routed first, so that the scoreboard (and a crash's log line) names the route.
+    RouteMatch route = api::route_request(services.router, request);
     status.request_started(request);
     // No answer from the signal handlers here: the io worker answers for a dead app worker.
     os::begin_guarded_request(-1, services.options.request_timeout);
     Response response = body_arrived(hand_off, fds)
-                            ? api::respond(services.router, request)
+                            ? api::respond(route, request)
                             : http::error_response(500, "The request body was lost in transit.");
     link.marks.mark(slot, hand_off.sequence);  // before the first byte goes out
     session::SendResult sent = session::send_response(

@@ -75,9 +75,6 @@ def test_repeated_crashes_between_normal_requests_never_empty_the_pool(server, m
         assert response.status == 200
 
 
-@pytest.mark.xfail(strict=True, reason="the route is set inside api::respond, after "
-                   "StatusReporter::request_started wrote the slot: session/connection.cpp and "
-                   "worker/app_worker.cpp must route before reporting the request")
 @pytest.mark.parametrize("mode", ["prefork", "hybrid"])
 def test_the_crash_line_names_the_route(server, mode):
     srv = start(server, mode)
