@@ -1,10 +1,12 @@
 """forkd's benchmarks against nginx, h2o, nginx + PHP-FPM, Apache prefork, gunicorn, the
-tutorial's PHP server, tcpserver and a minimal fork-per-connection server (fork-floor).
+tutorial's PHP server, tcpserver and a minimal fork-per-connection server (fork-floor); W8,
+forkd's library against cpp-httplib and CivetWeb.
 Writes docs/benchmarks.md, docs/img/ and bench/results/latest.json.
 
     bench/run build/forkd                      # full run (about 25 minutes on 2 CPUs)
     bench/run build/forkd --quick              # one short repetition, to iterate
     bench/run build/forkd --only W1,W2 --servers forkd,nginx
+    bench/run build/forkd --only W8 --merge    # W8 (W8a, W8b, W8c) into the existing page
 
 Fairness: servers are pinned to one CPU set and everything else (this script, wrk, ab,
 the W4 sleepers, slowhttptest, strace) to another. Repetitions are the outer loop, so that drift on a shared
@@ -26,7 +28,8 @@ import workloads
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8a", "W8b", "W8c")
+W8_PARTS = ("W8a", "W8b", "W8c")  # `--only W8` asks for all three
 OPEN_FILES = 65536  # RLIMIT_NOFILE for the servers and load tools: W6 holds 1,000 connections
 
 
@@ -50,23 +53,32 @@ def parse_args(argv):
     p.add_argument("--w6-seconds", type=int, help="W6: the wrk run on / while they are held")
     p.add_argument("--w6-clients", type=int, default=8, help="W6: wrk connections on /")
     p.add_argument("--no-strace", action="store_true", help="W3: skip the system-call count")
+    p.add_argument("--w8-seconds", type=int, help="W8b: each wrk run")
+    p.add_argument("--w8c-seconds", type=int, help="W8c: the crash run (once, first repetition)")
     p.add_argument("--server-cpus", default="0", help="taskset list for the servers")
     p.add_argument("--load-cpus", default="1", help="taskset list for everything else")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--from-json", metavar="FILE",
                    help="re-write the page from saved results (e.g. after editing bench/reading.md)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the page's other sections: replace only the sections of the "
+                        "workloads run (and the reading); raw results go beside latest.json")
     opts = p.parse_args(argv)
     # Full-run defaults sized so that everything fits in about 25 minutes on 2 CPUs:
     # W1, W2, W4, W5 about 16, W3 about 3.5 (strace once), W6 about 2, W7 about 1.
+    # W8 about 6 more: W8a and W8b as W1 for 3 servers, W8c's 60 s once for forkd (the
+    # others die at their first crash).
     defaults = dict(repeat=3, seconds=5, ab_requests=20000, ab_seconds=8, bounded_requests=1000,
-                    w4_seconds=6, w6_seconds=5)
+                    w4_seconds=6, w6_seconds=5, w8_seconds=10, w8c_seconds=60)
     if opts.quick:
         defaults = dict(repeat=1, seconds=2, ab_requests=3000, ab_seconds=3, bounded_requests=300,
-                        w4_seconds=3, w6_seconds=3)
+                        w4_seconds=3, w6_seconds=3, w8_seconds=3, w8c_seconds=10)
     for key, value in defaults.items():
         if getattr(opts, key) is None:
             setattr(opts, key, value)
-    opts.only = [w.strip().upper() for w in opts.only.split(",") if w.strip()]
+    only = [w.strip().upper().replace("W8A", "W8a").replace("W8B", "W8b").replace("W8C", "W8c")
+            for w in opts.only.split(",") if w.strip()]
+    opts.only = [part for w in only for part in (W8_PARTS if w == "W8" else (w,))]
     unknown = set(opts.only) - set(WORKLOADS)
     if unknown:
         p.error(f"unknown workloads: {', '.join(sorted(unknown))}")
@@ -101,11 +113,14 @@ def raise_open_files():
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def runs_for(spec, opts):
+def runs_for(spec, opts, rep=0):
     """(workload, argument) pairs to run for `spec`, in order. W5 rides along on W1 (W2
     for servers without keep-alive), so asking for W5 alone still runs that load. W3, W6
-    and W7 run for the servers whose spec lists them (Spec.extra)."""
+    and W7 run for the servers whose spec lists them (Spec.extra), W8 for those that list "W8"
+(and only W8: Spec.solely)."""
     wanted = set(opts.only)
+    if spec.solely is not None:
+        wanted &= spec.solely
     memory_on = ("W1" if spec.keepalive else "W2") if "W5" in wanted else None
     if spec.keepalive and ("W1" in wanted or memory_on == "W1"):
         yield "W1", None
@@ -119,6 +134,14 @@ def runs_for(spec, opts):
     for w in ("W6", "W7"):
         if w in wanted and w in spec.extra:
             yield w, None
+    if "W8" in spec.extra:
+        if "W8a" in wanted:
+            yield "W8a", None
+        if "W8b" in wanted:
+            for variant in workloads.W8B_VARIANTS:
+                yield "W8b", variant
+        if "W8c" in wanted and rep == 0:  # 60 s of load: once per run
+            yield "W8c", None
 
 
 def run_one(spec, workload, arg, opts, rep):
@@ -137,6 +160,12 @@ def run_one(spec, workload, arg, opts, rep):
             records = workloads.w6(run, opts)
         elif workload == "W7":
             records = workloads.w7(run, opts)
+        elif workload == "W8a":
+            records = workloads.w8a(run, opts)
+        elif workload == "W8b":
+            records = workloads.w8b(run, opts, arg)
+        elif workload == "W8c":
+            records = workloads.w8c(run, opts)
         else:
             records, sleepers = workloads.w4(run, opts, arg)
     if sleepers:  # the server is gone now, so every sleeper returns
@@ -153,7 +182,8 @@ def rewrite(opts):
     """The page again from saved results, with the run's own options and servers."""
     saved = json.loads(Path(opts.from_json).read_text())
     meta, records = saved["meta"], saved["records"]
-    ran = argparse.Namespace(**dict(meta["options"], out=opts.out, no_plots=opts.no_plots))
+    ran = argparse.Namespace(**dict(meta["options"], out=opts.out, no_plots=opts.no_plots,
+                                    merge=opts.merge or meta["options"].get("merge", False)))
     names = {r["server"] for r in records}
     specs = [s for s in servers.SPECS if s.name in names]
     write_outputs(meta, records, specs, meta["unavailable"], ran, save=False)
@@ -167,7 +197,7 @@ def main(argv):
     os.sched_setaffinity(0, cpu_set(opts.load_cpus))
     specs, unavailable = [], {}
     for spec in servers.select([s.strip() for s in opts.servers.split(",") if s.strip()]):
-        missing = spec.missing()
+        missing = spec.missing(opts.forkd)
         if missing:
             unavailable[spec.name] = f"{', '.join(missing)} not installed (scripts/install-deps bench)"
         else:
@@ -181,7 +211,7 @@ def main(argv):
     records = []
     for rep in range(opts.repeat):
         for spec in specs:
-            for workload, arg in runs_for(spec, opts):
+            for workload, arg in runs_for(spec, opts, rep):
                 label = f"rep {rep + 1}/{opts.repeat} {workload} {spec.name}" + (f" {arg}" if arg else "")
                 try:
                     got = run_one(spec, workload, arg, opts, rep)
@@ -193,7 +223,9 @@ def main(argv):
                 except Exception as e:  # one broken anchor must not end the whole run
                     variant = {"W1": "keep-alive", "W2": "new connection", "W3": "4 KiB",
                                "W6": f"{opts.slowloris} slowloris",
-                               "W7": "blocking hello"}.get(workload, f"{arg} in flight")
+                               "W7": "blocking hello", "W8a": workloads.W8A_VARIANT,
+                               "W8b": arg, "W8c": workloads.W8C_VARIANT,
+                               }.get(workload, f"{arg} in flight")
                     records.append(dict(workload=workload, server=spec.name, rep=rep,
                                         variant=variant, failed=str(e).replace("\n", " ")))
                     log(f"{label}: FAILED {e}")
@@ -221,11 +253,16 @@ def write_outputs(meta, records, specs, unavailable, opts, save=True):
             plot = None
     reading_file = HERE / "reading.md"
     reading = reading_file.read_text() if reading_file.exists() and not opts.quick else ""
-    out.write_text(report.markdown(meta, records, specs, unavailable, reading, plot))
+    page = report.markdown(meta, records, specs, unavailable, reading, plot)
+    if getattr(opts, "merge", False) and out.exists():
+        page = report.merge(out.read_text(), page, opts.only)
+    out.write_text(page)
     log(f"wrote {out}" + (f", {plot}" if plot else ""))
     if save:  # raw results: bench/results/latest.json for the docs page, else beside --out
         default = out.resolve() == (REPO / "docs" / "benchmarks.md").resolve()
         results = HERE / "results" / "latest.json" if default else out.with_suffix(".json")
+        if getattr(opts, "merge", False):  # a part of the page: leave the whole run's file be
+            results = results.with_name(f"{results.stem}-{'-'.join(opts.only)}.json")
         results.parent.mkdir(exist_ok=True)
         results.write_text(json.dumps({"meta": meta, "records": records}, indent=1))
         log(f"wrote {results}")

@@ -55,6 +55,10 @@ def aggregate(records):
     for key, runs in groups.items():
         metrics = {}
         for metric in runs[0]:
+            if isinstance(runs[0][metric], str) and metric not in ("workload", "server", "variant"):
+                texts = sorted({r[metric] for r in runs if isinstance(r.get(metric), str)})
+                metrics[metric] = (" / ".join(texts),) * 3  # W8c's `after`: text, shown as is
+                continue
             values = [r[metric] for r in runs if isinstance(r.get(metric), (int, float))
                       and not isinstance(r.get(metric), bool)]
             if values and metric != "rep":
@@ -77,6 +81,8 @@ def failures(records):
 def num(value, digits=0):
     if value is None:
         return "–"
+    if isinstance(value, str):
+        return value
     if digits == 0:
         return f"{value:,.0f}"
     return f"{value:.{digits}f}"
@@ -181,6 +187,19 @@ W6_COLUMNS = [("held", "held", 0), ("of them not accepted", "queued", 0),
               ("requests", "requests", 0), ("errors", "errors", 0),
               ("server CPU µs/req", "cpu_us", 1)]
 W7_COLUMNS = W1_COLUMNS
+W8_FORKD = ("forkd-w8",)  # W8's ratio column: forkd's library program
+W8A_COLUMNS = W1_COLUMNS
+W8B_COLUMNS = [("conns", "connections", 0), ("req/s, all", "rps", 0), ("/fast req/s", "fast_rps", 0),
+               ("/fast p50 ms", "p50", 2), ("/fast p99 ms", "p99", 2), ("/fast max ms", "max", 1),
+               ("/slow p50 ms", "slow_p50", 0), ("/slow p99 ms", "slow_p99", 0),
+               ("/slow % of answers", "slow_share", 1), ("server CPU µs/req", "cpu_us", 1),
+               ("errors", "errors", 0)]
+W8C_COLUMNS = [("conns", "connections", 0), ("load s", "seconds", 1), ("answered", "requests", 0),
+               ("req/s", "rps", 0), ("200", "ok", 0), ("failed", "failed_requests", 0),
+               ("of them 502", "status_502", 0), ("no response", "lost", 0),
+               ("/hello not 200", "hello_failed", 0), ("/crash sent", "crash_sent", 0),
+               ("crashes (server's log)", "crashes", 0), ("died after s", "died_at", 1),
+               ("GET /hello after", "after", 0), ("/hello p99 ms", "p99", 2)]
 
 
 def syscall_table(records, servers):
@@ -301,6 +320,132 @@ def targets(table, options):
     return lines
 
 
+def w8_targets(table):
+    """W8's verdicts, from medians of the same run."""
+    lines = []
+    def med(workload, server, variant, metric):
+        value = table.get((workload, server, variant), {}).get(metric)
+        return value[0] if value else None
+    mine = med("W8a", "forkd-w8", "blocking hello", "rps")
+    theirs = med("W8a", "cpp-httplib", "blocking hello", "rps")
+    if mine and theirs:
+        cpu = ", ".join(f"{s} {num(med('W8a', s, 'blocking hello', 'cpu_us'), 1)} µs"
+                        for s in ("forkd-w8", "cpp-httplib", "civetweb")
+                        if med("W8a", s, "blocking hello", "cpu_us"))
+        verdict = "met" if mine >= theirs else f"not met ({mine / theirs:.0%} of it)"
+        lines.append(f"- W8a, forkd's library ÷ cpp-httplib, blocking hello per second: "
+                     f"**{mine / theirs:.2f}x** (target ≥1x): {verdict}; server CPU per request: "
+                     f"{cpu}")
+    unloaded = med("W8b", "forkd-w8", "unloaded: /fast alone, 1 conn", "p99")
+    inline = med("W8b", "forkd-w8", "10 % /slow, /fast", "p99")
+    if unloaded and inline:
+        others = "; ".join(
+            f"{s} {num(med('W8b', s, v, 'p99'), 2)} ms" for s in ("forkd-w8", "cpp-httplib", "civetweb")
+            for v in ("10 % /slow, /fast?blocking",) if med("W8b", s, v, "p99") is not None)
+        lines.append(f"- W8b, p99 of /fast while 10 % of requests take 50 ms: forkd with /fast "
+                     f"inline **{num(inline, 2)} ms** against {num(unloaded, 2)} ms unloaded "
+                     f"({inline / unloaded:.1f}x); through a pool of 8 (forkd's app workers, "
+                     f"the others' threads): {others}")
+    for server in ("forkd-w8", "cpp-httplib", "civetweb"):
+        key = ("W8c", server, "1 in 1,000 crashes")
+        if key not in table:
+            continue
+        failed, crashes = med(*key, "failed_requests"), med(*key, "crashes")
+        if server == "forkd-w8":
+            exact = failed == crashes and med(*key, "status_502") == crashes and \
+                med(*key, "hello_failed") == 0
+            lines.append(f"- W8c, forkd's library: **{num(failed)} failed requests for "
+                         f"{num(crashes)} crashes**, every other of {num(med(*key, 'requests'))} "
+                         f"answers 200 in {num(med(*key, 'seconds'), 0)} s: "
+                         f"{'met' if exact else 'not met'}")
+        else:
+            died = med(*key, "died_at")
+            lines.append(f"- W8c, {server}: " + (
+                f"the process died at its first crash, {num(died, 1)} s into the load, after "
+                f"{num(med(*key, 'requests'))} answers; after it: "
+                f"{table[key]['after'][0]}, 0 req/s" if died is not None else
+                f"still serving after {num(crashes)} crashes"))
+    return lines
+
+
+def w8_section(meta, table, fails, servers, specs, o):
+    """W8, whole in itself (its own set-up and verdicts): `--merge` puts it into a page
+    from an earlier run of W1–W7."""
+    c = o["connections"]
+    out = ["## W8: forkd's library against cpp-httplib and CivetWeb", "",
+           f"- run: {meta['started']}, {meta['duration_s']:.0f} s for the whole run, "
+           f"{'quick' if o['quick'] else 'full'} ({o['repeat']} repetitions of W8a and W8b, "
+           "median (min–max); W8c once); pinning and CPU accounting as above",
+           "- the same four routes in each (`bench/w8/`): `/hello` and `/fast` answer a "
+           "word, `/slow` sleeps 50 ms then answers, `/crash` calls `raise(SIGSEGV)`; in forkd "
+           "all are blocking (app workers) but `/fast`, which is inline (the io worker) unless "
+           "asked as `/fast?blocking`"]
+    out += [f"- **{s.name}**: {s.about}" for s in specs if "W8" in s.extra]
+    out += [f"- W8a: `wrk -t1 -c{c} -d{o['seconds']}s` on `/hello`, as W1",
+            f"- W8b: `wrk -t{c} -c{c} -d{o.get('w8_seconds')}s -s bench/w8/mix.lua -- 10 /slow "
+            "/fast`: each connection sends nine `/fast` then one `/slow`, closed loop, with "
+            "one wrk thread per connection so that mix.lua times each request and keeps "
+            "`/fast`'s latency apart (LuaJIT `clock_gettime` around each request; 10 µs "
+            "buckets below 10 ms, 1 ms above). Unloaded: `/fast` alone on one connection",
+            f"- W8c: `wrk -t{c} -c{c} -d{o.get('w8c_seconds')}s -s bench/w8/mix.lua -- 1000 "
+            "/crash /hello`, once: every connection sends `/crash` once in 1,000 requests. "
+            "`failed` = answers other than 200 plus requests whose connection broke before an "
+            "answer (`no response`); `crashes` = forkd's crash lines in its error log (a "
+            "worker killed by SIGSEGV), for the others 1 if the process died. A server that "
+            f"dies gets {2:.0f} s more load, then wrk is stopped and one `GET /hello` "
+            "says what it serves", ""]
+    parts = [("W8a", "W8a: hello from a blocking handler, keep-alive", W8A_COLUMNS,
+              [("req/s", "rps"), ("CPU/req", "cpu_us")],
+              "forkd: the io worker reads the request and hands it to one of 8 app workers "
+              "(one request at a time each), which answers; cpp-httplib and CivetWeb answer "
+              "in one of 8 threads that holds the connection."),
+             ("W8b", "W8b: /fast while 10 % of requests take 50 ms", W8B_COLUMNS,
+              [("p99", "p99")],
+              "Latency columns are /fast's and /slow's own (mix.lua). For p99 a ratio below "
+              "1 means forkd answers /fast faster."),
+             ("W8c", "W8c: one request in 1,000 crashes its handler", W8C_COLUMNS, [], "")]
+    for workload, title, columns, ratios, note in parts:
+        if workload not in o["only"]:
+            continue
+        out += [f"### {title}", ""]
+        out += workload_table(table, fails, workload, servers, columns, ratios, W8_FORKD) + [""]
+        if note:
+            out += [note, ""]
+    out += w8_targets(table) + [""]
+    return out
+
+
+def merge(old, new, only):
+    """`old` page with the sections of the workloads in `only` ("## W8: ...") and the reading
+    taken from `new`: a run of some workloads without losing the others' results."""
+    def sections(page):
+        head, parts, current = [], [], None
+        for line in page.splitlines():
+            if line.startswith("## "):
+                current = [line]
+                parts.append(current)
+            elif current is None:
+                head.append(line)
+            else:
+                current.append(line)
+        return head, parts
+    def key(part):
+        title = part[0][3:]
+        return title.split(":")[0] if title.startswith("W") else title
+    ran = {w[:2] for w in only}
+    old_head, old_parts = sections(old)
+    _, new_parts = sections(new)
+    fresh = {key(p): p for p in new_parts if key(p) in ran or key(p) == "Reading"}
+    parts = [fresh.pop(key(p), p) if key(p) in ran or key(p) == "Reading" else p
+             for p in old_parts]
+    reading = [i for i, p in enumerate(parts) if key(p) == "Reading"]
+    at = reading[0] if reading else len(parts)
+    for k in sorted(fresh, key=lambda k: (k == "Reading", k)):
+        parts.insert(at if k != "Reading" else len(parts), fresh[k])
+        at += k != "Reading"
+    return "\n".join(old_head + [line for p in parts for line in p]) + "\n"
+
+
 def markdown(meta, records, specs, unavailable, reading, plot_path):
     table, fails = aggregate(records), failures(records)
     servers = [s.name for s in specs]
@@ -419,6 +564,8 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
                     f"(img/{plot_path.name})", ""]
         if note:
             out += [note, ""]
+    if any(w in o["only"] for w in ("W8a", "W8b", "W8c")):
+        out += w8_section(meta, table, fails, servers, specs, o)
     if reading:
         out += ["## Reading", "", "*(From `bench/reading.md`, written by hand after a run.)*", "",
                 reading.strip(), ""]

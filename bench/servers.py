@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import atexit
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,8 @@ TUTORIAL_PIDS_MAX = 2048  # the tutorial server's process cap (pids cgroup)
 # W3's files: written into every run's www/ with the same bytes for every server.
 STATIC_FILES = {"4 KiB": ("static-4k.bin", 4096), "1 MiB": ("static-1m.bin", 1 << 20)}
 BUSY_BODY = "繁忙等待"  # every demo's `/?sleep=N` answer (W7 asks `/?sleep=0`)
+W8 = Path(__file__).resolve().parent / "w8"
+W8_WORKLOADS = frozenset({"W8a", "W8b", "W8c"})
 
 
 @dataclasses.dataclass
@@ -42,9 +45,13 @@ class Spec:
     pids_max: int | None = None
     bounded: bool = False      # every connection leaves a process: bound the counts
     extra: frozenset = frozenset()  # which of W3 (static), W6 (slowloris), W7 (blocking) it is in
+    solely: frozenset | None = None  # the only workloads it takes part in (W8's servers)
+    ready: tuple = ("/", BODY)       # the GET that answers this body once it serves
 
-    def missing(self):
-        return [n for n in self.needs if not (shutil.which(n) or Path(n).exists())]
+    def missing(self, forkd=None):
+        """Executables (or, given as callables of the forkd binary, built files) not there."""
+        needs = [n(forkd) if callable(n) else n for n in self.needs]
+        return [str(n) for n in needs if not (shutil.which(str(n)) or Path(n).exists())]
 
 
 def render(template, run, **values):
@@ -130,6 +137,44 @@ def fork_floor_commands(run):
     return [[str(out), str(run.port)]]
 
 
+def forkd_w8_binary(forkd):
+    """bench/w8/forkd_w8.cpp as CMake builds it, beside the forkd binary: build/bench/forkd_w8."""
+    return Path(forkd).parent / "bench" / "forkd_w8"
+
+
+def forkd_w8_commands(run):
+    # forkd's own settings as for forkd-hybrid: 1 io worker, 8 app workers (pm static).
+    conf = render("forkd.toml.tmpl", run, mode="hybrid",
+                  mode_settings=f"io_workers = 1\nworkers = {APP_WORKERS}")
+    return [[str(forkd_w8_binary(run.forkd)), "-c", str(conf)]]
+
+
+_W8_BUILT = {}
+
+
+def build_w8(source, flags):
+    """Compiles bench/w8/<source> with g++ -O2 against Debian's library, once per bench run
+    (into a temp dir removed at exit): the normal build does not need these libraries."""
+    if source not in _W8_BUILT:
+        directory = Path(tempfile.mkdtemp(prefix="forkd-bench-w8-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        out = directory / Path(source).stem
+        subprocess.run(["g++", "-std=c++17", "-O2", "-o", str(out), str(W8 / source), *flags,
+                        "-pthread"], check=True)
+        _W8_BUILT[source] = out
+    return _W8_BUILT[source]
+
+
+def httplib_commands(run):
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "cpp-httplib"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    return [[str(build_w8("httplib_w8.cpp", flags)), str(run.port)]]
+
+
+def civetweb_commands(run):
+    return [[str(build_w8("civetweb_w8.cpp", ["-lcivetweb"])), str(run.port)]]
+
+
 def static_bytes(size):
     """W3's file contents: the same pseudo-random bytes in every run and for every server."""
     return random.Random(f"forkd-bench-{size}").randbytes(size)
@@ -173,6 +218,22 @@ SPECS = [
          "bench/anchors/fork_floor.c (gcc -O2 -static): accept, fork, read, write, _exit; "
          "SIGCHLD ignored: the floor of fork per connection",
          ["gcc"], fork_floor_commands, keepalive=False, sleep_route=False),
+    # W8: the same four routes (bench/w8/) in forkd's library and two C++ libraries with a
+    # pool of 8 threads. They take part in W8 only.
+    Spec("forkd-w8", "forkd",
+         f"bench/w8/forkd_w8.cpp on forkd's library (forkd::App), hybrid: 1 io worker, "
+         f"{APP_WORKERS} app workers", [forkd_w8_binary], forkd_w8_commands,
+         stop_signal=signal.SIGINT, solely=W8_WORKLOADS, ready=("/hello", "hello"),
+         extra=frozenset({"W8"})),
+    Spec("cpp-httplib", "cpp-httplib",
+         f"bench/w8/httplib_w8.cpp on cpp-httplib 0.11.4 (g++ -O2), ThreadPool({APP_WORKERS}), "
+         "keep-alive as shipped (5 requests, 5 s), TCP_NODELAY",
+         ["g++", "pkg-config", "/usr/include/httplib.h"], httplib_commands,
+         solely=W8_WORKLOADS, ready=("/hello", "hello"), extra=frozenset({"W8"})),
+    Spec("civetweb", "civetweb",
+         f"bench/w8/civetweb_w8.cpp on CivetWeb 1.15 (g++ -O2), num_threads {APP_WORKERS}, "
+         "enable_keep_alive, tcp_nodelay", ["g++", "/usr/include/civetweb.h"], civetweb_commands,
+         solely=W8_WORKLOADS, ready=("/hello", "hello"), extra=frozenset({"W8"})),
 ]
 
 
@@ -255,16 +316,18 @@ class Run:
                 (www / name).write_bytes(static_bytes(size))
 
     def _wait_ready(self, timeout=15):
-        """Until `GET /` answers the shared body: also checks every server says the same."""
+        """Until `GET /` answers the shared body: also checks every server says the same
+        (W8's servers: `GET /hello`, `hello`)."""
         deadline = time.monotonic() + timeout
         last = None
+        path, expected = self.spec.ready
         while time.monotonic() < deadline:
             for proc in self.procs:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{self.spec.name} exited at start: {self._logs()}")
             try:
-                status, body = http_get(self.port, timeout=2)
-                if " 200" in status and body == BODY:
+                status, body = http_get(self.port, path, timeout=2)
+                if " 200" in status and body == expected:
                     return
                 last = f"{status!r} {body[:60]!r}"
             except OSError as e:

@@ -389,3 +389,133 @@ def w7(run, opts):
     _cpu_per_request(run, before, result)
     result.update(variant="blocking hello", connections=opts.connections)
     return [result]
+
+
+# ---------------------------------------------------------------- W8: forkd's library
+
+W8_MIX_LUA = Path(__file__).resolve().parent / "w8" / "mix.lua"
+W8A_VARIANT = "blocking hello"
+W8B_UNLOADED = "unloaded: /fast alone, 1 conn"
+W8B_VARIANTS = (W8B_UNLOADED, "10 % /slow, /fast", "10 % /slow, /fast?blocking")
+W8C_VARIANT = "1 in 1,000 crashes"
+W8C_AFTER = 2.0  # seconds of load kept on a server that died, to see what it serves then
+
+
+def parse_mix(out):
+    """mix.lua's done() lines: {path: {sent, answered, lost, statuses{code: n}, p50, p99, max}}
+    (latencies in ms) and the requests still in flight at the end."""
+    paths = {}
+    for m in re.finditer(r"^w8 path=(\S+) sent=(\d+) answered=(\d+) lost=(\d+) statuses=(\S*) "
+                         r"p50_us=(-?\d+) p99_us=(-?\d+) max_us=(\d+)$", out, re.M):
+        path, sent, answered, lost, codes, p50, p99, top = m.groups()
+        statuses = {int(c): int(n) for c, n in (x.split(":") for x in codes.split(",") if x)}
+        ms = [int(v) / 1000 if int(v) >= 0 and int(answered) else None for v in (p50, p99, top)]
+        paths[path] = dict(sent=int(sent), answered=int(answered), lost=int(lost),
+                           statuses=statuses, p50=ms[0], p99=ms[1], max=ms[2])
+    in_flight = re.search(r"^w8 in_flight=(\d+)$", out, re.M)
+    return paths, int(in_flight.group(1)) if in_flight else 0
+
+
+def wrk_mix(run, cpus, connections, seconds, every, odd, main, after_death=None):
+    """wrk -tN -cN with bench/w8/mix.lua: one request in `every` to `odd`, the rest to
+    `main`, latency and status per path. With `after_death` (seconds), a server whose
+    process dies gets that much more load, then wrk is stopped (SIGINT: it still reports):
+    returns also when it died, in seconds from the start of the load (None: it did not)."""
+    cmd = ["taskset", "-c", cpus, "wrk", f"-t{connections}", f"-c{connections}", f"-d{seconds}s",
+           "--latency", "-s", str(W8_MIX_LUA), f"http://127.0.0.1:{run.port}", "--",
+           str(every), odd or "-", main]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    died = None
+    if after_death is not None:
+        while proc.poll() is None:
+            if died is None and any(p.poll() is not None for p in run.procs):
+                died = time.monotonic() - started
+            if died is not None and time.monotonic() - started > died + after_death:
+                proc.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.05)
+    out, err = proc.communicate(timeout=seconds + 30)
+    elapsed = time.monotonic() - started
+    if "Requests/sec" not in out or "w8 in_flight" not in out:
+        raise RuntimeError(f"wrk failed: {err.strip() or out.strip()}")
+    paths, in_flight = parse_mix(out)
+    return parse_wrk(out), paths, in_flight, died, elapsed
+
+
+def w8a(run, opts):
+    """Hello from a blocking handler, keep-alive: wrk on /hello (as W1), server CPU per request."""
+    status, body = http_get(run.port, "/hello")
+    if " 200" not in status or body != "hello":
+        raise RuntimeError(f"/hello: {status!r} {body[:60]!r}")
+    before = run.tracker.cpu_seconds()
+    result, _ = wrk(run.port, opts.load_cpus, opts.connections, opts.seconds, path="/hello")
+    _cpu_per_request(run, before, result)
+    result.update(variant=W8A_VARIANT, connections=opts.connections)
+    return [result]
+
+
+def w8b(run, opts, variant):
+    """/fast while 10 % of the requests go to /slow (50 ms): each of `connections` wrk
+    connections sends 9 /fast then 1 /slow, and so on; the latency of /fast is its own
+    (mix.lua). Unloaded: /fast alone on one connection. `/fast?blocking` makes forkd run
+    /fast in an app worker; the other servers answer it as /fast."""
+    if variant == W8B_UNLOADED:
+        connections, every, fast = 1, 0, "/fast"
+    else:
+        connections, every = opts.connections, 10
+        fast = "/fast?blocking" if variant.endswith("?blocking") else "/fast"
+    before = run.tracker.cpu_seconds()
+    totals, paths, _, _, _ = wrk_mix(run, opts.load_cpus, connections, opts.w8_seconds, every,
+                                     "/slow", fast)
+    _cpu_per_request(run, before, totals)
+    f, s = paths.get(fast, {}), paths.get("/slow", {})
+    answered = sum(p["answered"] for p in paths.values())
+    bad = sum(p["lost"] + p["answered"] - p["statuses"].get(200, 0) for p in paths.values())
+    return [dict(variant=variant, connections=connections, rps=totals["rps"],
+                 requests=answered, cpu_us=totals.get("cpu_us"),
+                 fast_rps=f.get("answered", 0) / opts.w8_seconds,
+                 p50=f.get("p50"), p99=f.get("p99"), max=f.get("max"),
+                 slow_p50=s.get("p50"), slow_p99=s.get("p99"),
+                 slow_share=100 * s["answered"] / answered if s and answered else None,
+                 errors=bad, timeouts=totals["timeouts"])]
+
+
+def crash_lines(run):
+    """Crashes the server itself logged: forkd's master writes one error line per worker
+    killed by a signal ("... killed by SIGSEGV (signal 11) serving GET /crash ...")."""
+    logs = list(run.dir.glob("*error.log"))
+    return sum(len(re.findall(r"killed by .*SIGSEGV.* serving", p.read_text(errors="replace")))
+               for p in logs) if logs else None
+
+
+def w8c(run, opts):
+    """One request in 1,000 is /crash (raise(SIGSEGV) in the handler), the rest /hello, for
+    `opts.w8c_seconds`. Per path: answered, status, lost (the connection broke first). A
+    server whose process dies gets W8C_AFTER more seconds of load, and one more GET /hello
+    says what it serves then."""
+    totals, paths, in_flight, died, elapsed = wrk_mix(
+        run, opts.load_cpus, opts.connections, opts.w8c_seconds, 1000, "/crash", "/hello",
+        after_death=W8C_AFTER)
+    hello, crash = paths.get("/hello", {}), paths.get("/crash", {})
+    answered = sum(p["answered"] for p in paths.values())
+    ok = sum(p["statuses"].get(200, 0) for p in paths.values())
+    lost = sum(p["lost"] for p in paths.values())
+    try:
+        status, _ = http_get(run.port, "/hello", timeout=5)
+        after = status.split(" ", 1)[1] if " " in status else status
+    except ConnectionRefusedError:
+        after = "connection refused"
+    except OSError as e:
+        after = type(e).__name__
+    logged = crash_lines(run)
+    return [dict(variant=W8C_VARIANT, connections=opts.connections, seconds=elapsed,
+                 requests=answered, rps=answered / elapsed if elapsed else 0, ok=ok,
+                 failed_requests=answered - ok + lost, lost=lost,
+                 status_502=sum(p["statuses"].get(502, 0) for p in paths.values()),
+                 hello_failed=hello.get("answered", 0) - hello.get("statuses", {}).get(200, 0)
+                 + hello.get("lost", 0),
+                 crash_sent=crash.get("sent", 0), crash_502=crash.get("statuses", {}).get(502, 0),
+                 crashes=logged if logged is not None else int(died is not None),
+                 died_at=died, after=after,
+                 in_flight=in_flight, p99=hello.get("p99"))]
