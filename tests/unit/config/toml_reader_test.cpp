@@ -36,7 +36,7 @@ TEST(ConfigFile, LeavesEveryDefaultInPlaceWhenEmpty) {
     EXPECT_EQ(config.workers, 8);
     EXPECT_EQ(config.client_header_timeout, seconds(10));
     EXPECT_EQ(config.client_body_timeout, seconds(10));
-    EXPECT_EQ(config.keepalive_timeout, seconds(5));
+    EXPECT_EQ(config.keepalive_timeout, seconds(60));  // hybrid, the default mode
     EXPECT_EQ(config.keepalive_requests, 1000);
     EXPECT_EQ(config.send_timeout, seconds(60));
     EXPECT_EQ(config.lingering_timeout, seconds(5));
