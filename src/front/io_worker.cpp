@@ -293,22 +293,14 @@ void IoWorker::answer(Client& client, Response response, bool keep_alive) {
             client.file_end = file->offset + file->length;
             client.body_bytes = static_cast<std::size_t>(file->length);
             client.file = std::move(*file);
-        } else if (auto* stream = std::get_if<StreamBody>(&response.body)) {
+        } else {
             // Inline handlers must not block, so a stream is collected whole.
-            struct Collector final : BodyWriter {
-                std::string data;
-                bool write(std::string_view piece) override {
-                    data += piece;
-                    return true;
-                }
-            } collector;
-            if (stream->produce) stream->produce(collector);
-            client.body_bytes = collector.data.size();
+            std::string data = collect_body(response);
+            client.body_bytes = data.size();
             if (framing == http::Framing::chunked) {
-                client.out +=
-                    fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", collector.data.size(), collector.data);
+                client.out += fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", data.size(), data);
             } else {
-                client.out += collector.data;
+                client.out += data;
             }
         }
     }

@@ -1,32 +1,20 @@
 #include "http/target_path.hpp"
 
+#include <algorithm>
+
+#include "forkd/request.hpp"
+
 namespace forkd::http {
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// One segment, decoded; nullopt when it cannot name a file beneath the root.
+// One segment, decoded; nullopt when it cannot name a file beneath the root: a '%' that does
+// not start an escape (each escape decoded shortens the text by two), or a NUL, '/' or '\\'
+// in the name.
 std::optional<std::string> decode_segment(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c == '%') {
-            if (i + 2 >= raw.size()) return std::nullopt;
-            const int high = hex_value(raw[i + 1]);
-            const int low = hex_value(raw[i + 2]);
-            if (high < 0 || low < 0) return std::nullopt;
-            c = static_cast<char>(high * 16 + low);
-            i += 2;
-        }
-        if (c == '\0' || c == '/' || c == '\\') return std::nullopt;
-        out += c;
-    }
+    std::string out = percent_decode(raw);
+    std::size_t escapes = static_cast<std::size_t>(std::ranges::count(raw, '%'));
+    if (raw.size() - out.size() != 2 * escapes) return std::nullopt;
+    if (out.find_first_of(std::string_view("\0/\\", 3)) != std::string::npos) return std::nullopt;
     return out;
 }
 
