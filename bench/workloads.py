@@ -402,18 +402,22 @@ W8C_AFTER = 2.0  # seconds of load kept on a server that died, to see what it se
 
 
 def parse_mix(out):
-    """mix.lua's done() lines: {path: {sent, answered, lost, statuses{code: n}, p50, p99, max}}
+    """mix.lua's done() lines: {path: {sent, answered, lost, waiting, statuses{code: n}, p50,
+    p99, max}} and, at the end, {in_flight, silent (connections never answered), oldest (ms)}
     (latencies in ms) and the requests still in flight at the end."""
     paths = {}
-    for m in re.finditer(r"^w8 path=(\S+) sent=(\d+) answered=(\d+) lost=(\d+) statuses=(\S*) "
+    for m in re.finditer(r"^w8 path=(\S+) sent=(\d+) answered=(\d+) lost=(\d+) waiting=(\d+) "
+                         r"statuses=(\S*) "
                          r"p50_us=(-?\d+) p99_us=(-?\d+) max_us=(\d+)$", out, re.M):
-        path, sent, answered, lost, codes, p50, p99, top = m.groups()
+        path, sent, answered, lost, waiting, codes, p50, p99, top = m.groups()
         statuses = {int(c): int(n) for c, n in (x.split(":") for x in codes.split(",") if x)}
         ms = [int(v) / 1000 if int(v) >= 0 and int(answered) else None for v in (p50, p99, top)]
-        paths[path] = dict(sent=int(sent), answered=int(answered), lost=int(lost),
+        paths[path] = dict(sent=int(sent), answered=int(answered), lost=int(lost), waiting=int(waiting),
                            statuses=statuses, p50=ms[0], p99=ms[1], max=ms[2])
-    in_flight = re.search(r"^w8 in_flight=(\d+)$", out, re.M)
-    return paths, int(in_flight.group(1)) if in_flight else 0
+    end = re.search(r"^w8 in_flight=(\d+) silent=(\d+) oldest_us=(\d+)$", out, re.M)
+    waiting = dict(in_flight=int(end.group(1)), silent=int(end.group(2)),
+                   oldest=int(end.group(3)) / 1000) if end else dict(in_flight=0)
+    return paths, waiting
 
 
 def wrk_mix(run, cpus, connections, seconds, every, odd, main, after_death=None):
@@ -437,10 +441,10 @@ def wrk_mix(run, cpus, connections, seconds, every, odd, main, after_death=None)
             time.sleep(0.05)
     out, err = proc.communicate(timeout=seconds + 30)
     elapsed = time.monotonic() - started
-    if "Requests/sec" not in out or "w8 in_flight" not in out:
+    if "Requests/sec" not in out or "w8 in_flight" not in out:  # mix.lua's done() ran
         raise RuntimeError(f"wrk failed: {err.strip() or out.strip()}")
-    paths, in_flight = parse_mix(out)
-    return parse_wrk(out), paths, in_flight, died, elapsed
+    paths, end = parse_mix(out)
+    return parse_wrk(out), paths, end, died, elapsed
 
 
 def w8a(run, opts):
@@ -466,7 +470,7 @@ def w8b(run, opts, variant):
         connections, every = opts.connections, 10
         fast = "/fast?blocking" if variant.endswith("?blocking") else "/fast"
     before = run.tracker.cpu_seconds()
-    totals, paths, _, _, _ = wrk_mix(run, opts.load_cpus, connections, opts.w8_seconds, every,
+    totals, paths, end, _, _ = wrk_mix(run, opts.load_cpus, connections, opts.w8_seconds, every,
                                      "/slow", fast)
     _cpu_per_request(run, before, totals)
     f, s = paths.get(fast, {}), paths.get("/slow", {})
@@ -478,7 +482,8 @@ def w8b(run, opts, variant):
                  p50=f.get("p50"), p99=f.get("p99"), max=f.get("max"),
                  slow_p50=s.get("p50"), slow_p99=s.get("p99"),
                  slow_share=100 * s["answered"] / answered if s and answered else None,
-                 errors=bad, timeouts=totals["timeouts"])]
+                 errors=bad, timeouts=totals["timeouts"], silent=end.get("silent"),
+                 oldest=end.get("oldest"))]
 
 
 def crash_lines(run):
@@ -494,7 +499,7 @@ def w8c(run, opts):
     `opts.w8c_seconds`. Per path: answered, status, lost (the connection broke first). A
     server whose process dies gets W8C_AFTER more seconds of load, and one more GET /hello
     says what it serves then."""
-    totals, paths, in_flight, died, elapsed = wrk_mix(
+    totals, paths, end, died, elapsed = wrk_mix(
         run, opts.load_cpus, opts.connections, opts.w8c_seconds, 1000, "/crash", "/hello",
         after_death=W8C_AFTER)
     hello, crash = paths.get("/hello", {}), paths.get("/crash", {})
@@ -516,6 +521,8 @@ def w8c(run, opts):
                  hello_failed=hello.get("answered", 0) - hello.get("statuses", {}).get(200, 0)
                  + hello.get("lost", 0),
                  crash_sent=crash.get("sent", 0), crash_502=crash.get("statuses", {}).get(502, 0),
+                 # a /crash whose answer the end of the run cut off: crashed, neither failed nor 200
+                 crash_waiting=crash.get("waiting", 0),
                  crashes=logged if logged is not None else int(died is not None),
                  died_at=died, after=after,
-                 in_flight=in_flight, p99=hello.get("p99"))]
+                 in_flight=end["in_flight"], p99=hello.get("p99"))]

@@ -8,7 +8,10 @@
 --     wrk -t1 -c1 -d5s -s mix.lua URL -- 0 - /fast              # /fast alone
 --
 -- done() prints one `w8 path=...` line per path (`lost`: requests sent that got no response
--- because the connection broke first) and `w8 in_flight=N`, those still waiting at the end.
+-- because the connection broke first; `waiting`: still without one when the run ended) and
+-- `w8 in_flight=N silent=S oldest_us=U`: all those still waiting, the connections that got
+-- no answer in the whole run (a server that serves some connections and leaves the others
+-- waiting: their requests are in no latency figure), and the longest wait at the end.
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } w8_timespec;
@@ -94,14 +97,24 @@ local function percentile(h, total, p)
 end
 
 function done(summary, latency, wrk_requests)
-  local paths, in_flight = {}, 0
+  local paths, in_flight, silent, oldest = {}, 0, 0, 0
   local function path_of(name)
-    local p = paths[name] or {sent = 0, answered = 0, lost = 0, statuses = {}, hist = {}, max = 0}
+    local p = paths[name] or {sent = 0, answered = 0, lost = 0, waiting = 0, statuses = {}, hist = {}, max = 0}
     paths[name] = p
     return p
   end
   for _, thread in ipairs(threads) do
-    if thread:get("pending") then in_flight = in_flight + 1 end
+    local waiting = thread:get("pending")
+    if waiting then
+      in_flight = in_flight + 1
+      path_of(waiting).waiting = path_of(waiting).waiting + 1
+      oldest = math.max(oldest, now_us() - thread:get("started"))
+    end
+    local answers = 0
+    for key, n in pairs(thread:get("tally")) do
+      if key:match("^answered ") then answers = answers + n end
+    end
+    if answers == 0 then silent = silent + 1 end -- a connection never answered in the run
     for key, n in pairs(thread:get("tally")) do
       local kind, name, detail = key:match("^(%S+) (%S+) ?(%S*)$")
       if kind == "sent" or kind == "answered" or kind == "lost" then
@@ -121,10 +134,10 @@ function done(summary, latency, wrk_requests)
     local codes = {}
     for status, c in pairs(p.statuses) do table.insert(codes, status .. ":" .. c) end
     -- A percentile is its bucket's upper edge, never above the slowest response.
-    io.write(string.format("w8 path=%s sent=%d answered=%d lost=%d statuses=%s p50_us=%d p99_us=%d max_us=%d\n",
-      name, p.sent, p.answered, p.lost, table.concat(codes, ","),
+    io.write(string.format("w8 path=%s sent=%d answered=%d lost=%d waiting=%d statuses=%s p50_us=%d p99_us=%d max_us=%d\n",
+      name, p.sent, p.answered, p.lost, p.waiting, table.concat(codes, ","),
       math.min(percentile(p.hist, p.answered, 50), p.max),
       math.min(percentile(p.hist, p.answered, 99), p.max), p.max))
   end
-  io.write(string.format("w8 in_flight=%d\n", in_flight))
+  io.write(string.format("w8 in_flight=%d silent=%d oldest_us=%d\n", in_flight, silent, oldest))
 end
