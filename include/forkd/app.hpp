@@ -69,7 +69,7 @@ class App {
 
     // One entry per route or mount, in order.
     struct Entry {
-        Route route;                     // when !is_builtin
+        Route route;  // when !is_builtin
         Builtin builtin = Builtin::status;
         bool is_builtin = false;
     };

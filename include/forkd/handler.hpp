@@ -80,7 +80,8 @@ class Router {
 
   private:
     std::vector<Route> routes_;
-    std::vector<std::shared_ptr<const CompiledPattern>> compiled_;  // per route; null unless a pattern
+    std::vector<std::shared_ptr<const CompiledPattern>>
+        compiled_;  // per route; null unless a pattern
 };
 
 }  // namespace forkd

@@ -47,7 +47,7 @@ class RequestBody {
   public:
     RequestBody() = default;
     RequestBody(std::string bytes) : bytes_(std::move(bytes)) {}  // NOLINT: implicit on purpose
-    RequestBody(const char* bytes) : bytes_(bytes) {}              // NOLINT
+    RequestBody(const char* bytes) : bytes_(bytes) {}             // NOLINT
     // A body kept in the file `fd` (read from offset 0, `size` bytes); the body owns `fd`.
     static RequestBody from_file(int fd, std::uint64_t size);
 

@@ -34,8 +34,7 @@ App& App::del(std::string pattern, HandlerFunction handler, Dispatch dispatch) {
 
 App& App::route(std::string method, std::string pattern, HandlerFunction handler,
                 Dispatch dispatch) {
-    return route(std::move(method), std::move(pattern),
-                 make_handler(dispatch, std::move(handler)));
+    return route(std::move(method), std::move(pattern), make_handler(dispatch, std::move(handler)));
 }
 
 App& App::route(std::string method, std::string pattern, std::shared_ptr<Handler> handler) {

@@ -75,8 +75,9 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
 
 std::vector<std::string> Request::query_params(std::string_view name) const {
     std::vector<std::string> values;
-    for_each_query_value(query, name,
-                         [&](std::string_view value) { values.push_back(percent_decode(value, true)); });
+    for_each_query_value(query, name, [&](std::string_view value) {
+        values.push_back(percent_decode(value, true));
+    });
     return values;
 }
 
@@ -96,7 +97,8 @@ int RequestBody::file_descriptor() const {
 
 std::size_t RequestBody::read_at(std::uint64_t offset, std::span<char> out) const {
     if (offset >= size() || out.empty()) return 0;
-    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size() - offset));
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), size() - offset));
     if (!file_) {
         std::memcpy(out.data(), bytes_.data() + offset, want);
         return want;

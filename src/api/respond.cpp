@@ -30,7 +30,8 @@ Response respond(const RouteMatch& match, const Request& request) {
         return response;
     }
     if (match.handler == nullptr && !match.allow.empty()) {
-        Response response = Response::error(405, "This path does not answer " + request.method + ".");
+        Response response =
+            Response::error(405, "This path does not answer " + request.method + ".");
         response.headers.set("Allow", match.allow);
         return response;
     }

@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "api/mime_types.hpp"
 #include "base/fd.hpp"
 #include "forkd/response.hpp"
 #include "handlers/open_file_cache.hpp"
-#include "api/mime_types.hpp"
 #include "os/file_beneath.hpp"
 
 namespace forkd::handlers {

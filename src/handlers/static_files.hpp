@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "api/mime_types.hpp"
 #include "base/fd.hpp"
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
 #include "handlers/open_file_cache.hpp"
-#include "api/mime_types.hpp"
 #include "http/target_path.hpp"
 #include "os/file_beneath.hpp"
 

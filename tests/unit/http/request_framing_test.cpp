@@ -100,7 +100,8 @@ TEST(RequestParser, RejectsInTheTrailerSectionWhatItRejectsInTheHeaderSection) {
     expect_rejected(post(chunked, "0\r\nX-Sum: 1\r\nY\r\n\r\n"), 400);
     expect_rejected(post(chunked, "0;e=1\r\nX-Sum: \x7f\r\n\r\n"), 400);
     // The rules are the same, not stricter: a plain trailer field still passes.
-    EXPECT_EQ(expect_complete(post(chunked, "0;e=1\r\nX-Sum: a\tb\r\n\r\n")).request.body.text(), "");
+    EXPECT_EQ(expect_complete(post(chunked, "0;e=1\r\nX-Sum: a\tb\r\n\r\n")).request.body.text(),
+              "");
 }
 
 // Found by fuzz/request_differential: Beast lets any byte through inside a quoted chunk
@@ -110,7 +111,8 @@ TEST(RequestParser, RejectsControlBytesInChunkExtensions) {
     expect_rejected(post(chunked, std::string("1;a=\"") + '\0' + "\"\r\nx\r\n0\r\n\r\n"), 400);
     expect_rejected(post(chunked, "1;a=\"\x01\"\r\nx\r\n0\r\n\r\n"), 400);
     expect_rejected(post(chunked, "0;a=\"\\\x7f\"\r\n\r\n"), 400);
-    EXPECT_EQ(expect_complete(post(chunked, "1;a=\"q \\\"\t\xe9\"\r\nx\r\n0\r\n\r\n")).request.body.text(),
+    EXPECT_EQ(expect_complete(post(chunked, "1;a=\"q \\\"\t\xe9\"\r\nx\r\n0\r\n\r\n"))
+                  .request.body.text(),
               "x");
 }
 
@@ -144,10 +146,11 @@ TEST(RequestParser, RejectsInvalidContentLengths) {
 }
 
 TEST(RequestParser, AcceptsDuplicateContentLengthsWithTheSameValue) {
-    EXPECT_EQ(
-        expect_complete(post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello")).request.body.text(),
-        "hello");
-    EXPECT_EQ(expect_complete(post("Content-Length: 5, 5\r\n", "hello")).request.body.text(), "hello");
+    EXPECT_EQ(expect_complete(post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello"))
+                  .request.body.text(),
+              "hello");
+    EXPECT_EQ(expect_complete(post("Content-Length: 5, 5\r\n", "hello")).request.body.text(),
+              "hello");
 }
 
 TEST(RequestParser, RejectsDifferingContentLengths) {
