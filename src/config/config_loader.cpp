@@ -174,7 +174,12 @@ void finish(Config& config) {
 
 Invocation load_config(int argc, const char* const* argv) {
     Invocation invocation;
-    CLI::App app{"forkd: a multi-process HTTP/1.1 server", "forkd"};
+    // A program built on the library is named as it was called; its server is still forkd.
+    std::string program = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "";
+    if (program.empty()) program = "forkd";
+    CLI::App app{program == "forkd" ? "forkd: a multi-process HTTP/1.1 server"
+                                    : program + ": an HTTP/1.1 server built on forkd",
+                 program};
     app.allow_extras();
     app.add_option("-c,--config", invocation.config_path, "Read settings from a TOML file")
         ->type_name("FILE")
