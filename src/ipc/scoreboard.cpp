@@ -62,7 +62,7 @@ auto read_consistently(const std::atomic<uint32_t>& sequence, Copy copy) {
 template <std::size_t N>
 void copy_text(char (&field)[N], std::string_view text) {
     std::size_t length = std::min(text.size(), N - 1);
-    std::memcpy(field, text.data(), length);
+    if (length > 0) std::memcpy(field, text.data(), length);  // an empty view's data() may be null
     field[length] = '\0';
 }
 
