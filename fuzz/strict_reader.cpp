@@ -1,5 +1,8 @@
 #include "strict_reader.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <vector>
 
@@ -75,6 +78,69 @@ int hex_digit(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+}
+
+// RFC 3986 §3.2.2: IP-literal = "[" ( IPv6address / IPvFuture ) "]", here without brackets.
+bool is_ip_literal(const std::string& inside) {
+    if (inside.starts_with('v') || inside.starts_with('V')) {
+        // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+        std::size_t i = 1;
+        while (i < inside.size() && hex_digit(inside[i]) >= 0)
+            ++i;
+        if (i == 1 || i >= inside.size() - 1 || inside[i] != '.') return false;
+        for (++i; i < inside.size(); ++i) {
+            const char c = inside[i];
+            const bool alnum =
+                (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (!alnum && std::string_view("-._~!$&'()*+,;=:").find(c) == std::string_view::npos)
+                return false;
+        }
+        return true;
+    }
+    in6_addr address{};
+    return inside.find('\0') == std::string::npos &&
+           ::inet_pton(AF_INET6, inside.c_str(), &address) == 1;
+}
+
+// RFC 3986 §3.2.2 reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4address is one.
+bool is_reg_name(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '%') {
+            if (text.size() - i < 3 || hex_digit(text[i + 1]) < 0 || hex_digit(text[i + 2]) < 0)
+                return false;
+            i += 2;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 9112 §3.2 Host and the authority of an http URI: uri-host [ ":" port ], port = *DIGIT.
+// False when `authority` is not that; `host_empty` tells whether uri-host is empty.
+bool is_host_and_port(std::string_view authority, bool& host_empty) {
+    std::string_view port;
+    if (authority.starts_with('[')) {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos ||
+            !is_ip_literal(std::string(authority.substr(1, close - 1))))
+            return false;
+        host_empty = false;
+        const std::string_view after = authority.substr(close + 1);
+        if (after.empty()) return true;
+        if (after.front() != ':') return false;
+        port = after.substr(1);
+    } else {
+        const auto colon = authority.find(':');
+        if (!is_reg_name(authority.substr(0, colon))) return false;
+        host_empty = colon == 0 || authority.empty();
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+    }
+    for (const char c : port)
+        if (c < '0' || c > '9') return false;
+    return true;
 }
 
 struct Field {
@@ -196,10 +262,13 @@ void read_request_line(std::string_view line, StrictRequest& request) {
     if (target.empty()) refuse("empty target", false);
     for (const char c : target)
         if (!is_vchar(c)) refuse("invalid target byte", true);
-    if (version != "HTTP/1.1" && version != "HTTP/1.0") refuse("unsupported version", false);
+    // RFC 9110 §2.5: a higher minor version of HTTP/1 is read as 1.1, the highest supported.
+    if (version.size() != 8 || !version.starts_with("HTTP/1.") || version[7] < '0' ||
+        version[7] > '9')
+        refuse("unsupported version", false);
     request.method = method;
     request.target = target;
-    request.version = version == "HTTP/1.1" ? 11 : 10;
+    request.version = version == "HTTP/1.0" ? 10 : 11;
 }
 
 // RFC 9112 §3.2: origin-form, absolute-form (http and https) or "*" for OPTIONS. CONNECT's
@@ -217,8 +286,11 @@ void check_target(const StrictRequest& request) {
     if (scheme_end == std::string_view::npos || (scheme != "http" && scheme != "https"))
         refuse("not a request-target", false);
     const std::string_view rest = target.substr(scheme_end + 3);
-    if (rest.empty() || rest.front() == '/' || rest.front() == '?')
-        refuse("absolute-form without authority", false);
+    bool host_empty = true;
+    if (!is_host_and_port(rest.substr(0, rest.find_first_of("/?")), host_empty))
+        refuse("invalid authority", false);
+    // RFC 9110 §4.2.1: an http URI needs a host.
+    if (host_empty) refuse("absolute-form without authority", false);
 }
 
 // RFC 9112 §6.3 item 5: every element 1*DIGIT and all of them equal.
@@ -337,6 +409,10 @@ StrictRequest read_request(std::string_view bytes, std::size_t max_body_size) {
     check_connection(fields);
     const std::size_t hosts = count(fields, "host");
     if (hosts > 1 || (hosts == 0 && request.version == 11)) refuse("Host rules", false);
+    bool host_empty = true;
+    for (const Field& field : fields)
+        if (field.name == "host" && !is_host_and_port(field.value, host_empty))
+            refuse("invalid Host", false);
     request.body = read_body(cursor, request, fields, max_body_size);
     request.size = cursor.position();
     return request;

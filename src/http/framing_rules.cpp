@@ -1,5 +1,9 @@
 #include "http/framing_rules.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <string>
@@ -82,10 +86,83 @@ std::optional<ParseError> check_content_length(const Request& request, const Lim
     return std::nullopt;
 }
 
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+bool is_hex(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// RFC 3986 §2.3 unreserved and §2.2 sub-delims.
+bool is_unreserved_or_sub_delim(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
+    return std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
+}
+
+// RFC 3986 §3.2.2 reg-name: *( unreserved / pct-encoded / sub-delims ).
+bool is_reg_name(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '%') {
+            if (i + 2 >= text.size()) return false;
+            if (!is_hex(text[i + 1]) || !is_hex(text[i + 2])) return false;
+            i += 2;
+        } else if (!is_unreserved_or_sub_delim(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 3986 §3.2.2 IP-literal without its brackets: IPv6address / IPvFuture.
+bool is_ip_literal(std::string_view inside) {
+    if (!inside.empty() && (inside[0] == 'v' || inside[0] == 'V')) {
+        const auto dot = inside.find('.');
+        if (dot == std::string_view::npos || dot == 1 || dot + 1 == inside.size()) return false;
+        const std::string_view version = inside.substr(1, dot - 1);
+        const std::string_view rest = inside.substr(dot + 1);
+        return std::all_of(version.begin(), version.end(), is_hex) &&
+               std::all_of(rest.begin(), rest.end(),
+                           [](char c) { return is_unreserved_or_sub_delim(c) || c == ':'; });
+    }
+    if (inside.size() >= INET6_ADDRSTRLEN) return false;
+    char text[INET6_ADDRSTRLEN] = {};
+    inside.copy(text, inside.size());
+    in6_addr address{};
+    return inet_pton(AF_INET6, text, &address) == 1;
+}
+
+// The host of `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2-3.2.3), or nothing
+// when the authority does not match that. reg-name covers IPv4address; port = *DIGIT.
+std::optional<std::string_view> authority_host(std::string_view authority) {
+    std::string_view host = authority;
+    std::string_view port;
+    if (authority.starts_with('[')) {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos || !is_ip_literal(authority.substr(1, close - 1)))
+            return std::nullopt;
+        host = authority.substr(0, close + 1);
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty() && after[0] != ':') return std::nullopt;
+        port = after.substr(std::min<std::size_t>(1, after.size()));
+    } else {
+        const auto colon = authority.find(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+        if (!is_reg_name(host)) return std::nullopt;
+    }
+    if (!std::all_of(port.begin(), port.end(), is_digit)) return std::nullopt;
+    return host;
+}
+
 std::optional<ParseError> check_host(const Request& request) {
     const std::size_t hosts = request.headers.count("Host");
     if (hosts > 1) return ParseError{400, "more than one Host field"};
     if (hosts == 0 && request.version == 11) return ParseError{400, "missing Host field"};
+    // An empty value is allowed (RFC 9112 §3.2: the target has no authority).
+    if (hosts == 1 && !authority_host(*request.headers.get("Host")))
+        return ParseError{400, "invalid Host field"};
     return std::nullopt;
 }
 
@@ -141,8 +218,9 @@ std::optional<ParseError> split_target(Request& request) {
     const std::string_view rest = target.substr(scheme_end + 3);
     const auto path_start = rest.find_first_of("/?");
     // RFC 9110 §4.2.1: an http URI with an empty host is invalid ("http://", "http:///a").
-    if (rest.empty() || path_start == 0)
-        return ParseError{400, "absolute-form target without authority"};
+    const auto host = authority_host(rest.substr(0, path_start));
+    if (!host) return ParseError{400, "invalid authority in absolute-form target"};
+    if (host->empty()) return ParseError{400, "absolute-form target without authority"};
     if (path_start == std::string_view::npos) {
         request.path = "/";
         request.query.clear();

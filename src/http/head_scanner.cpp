@@ -147,8 +147,9 @@ HeadScanner::Result HeadScanner::finish_request_line(std::string_view line) {
     const bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
                              is_digit(version[5]) && version[6] == '.' && is_digit(version[7]);
     if (!well_formed) return fail(400, "malformed HTTP version");
-    if (version != "HTTP/1.1" && version != "HTTP/1.0")
-        return fail(505, "HTTP version not supported");
+    // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as 1.1 (the parser
+    // adapter reports it so); other majors are not supported.
+    if (version[5] != '1') return fail(505, "HTTP version not supported");
     return Result::need_more;
 }
 

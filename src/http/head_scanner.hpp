@@ -4,7 +4,7 @@
 // for the header section (431), both detected before the line end arrives; a bounded run of
 // empty lines before the request line (RFC 9112 §2.2); and the byte rules of RFC 9112 §2-§5
 // that Beast either accepts or reports as one generic error: bare CR, obs-fold, control bytes
-// in field values, whitespace before the colon, HTTP versions other than 1.0 and 1.1 (505).
+// in field values, whitespace before the colon, HTTP major versions other than 1 (505).
 //
 // Every check is made on a complete line, or on a partial line only when its length alone
 // already decides the outcome, so the result does not depend on how the bytes were split.

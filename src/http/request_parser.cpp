@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "http/framing_rules.hpp"
@@ -216,7 +217,16 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
     }
     // Beast stops after the header when not eager, so the body is read by feed_body below.
     error_code ec;
-    const std::string_view head = bytes.substr(0, scanner.head_size());
+    std::string_view head = bytes.substr(0, scanner.head_size());
+    // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as 1.1. Beast 1.74 refuses
+    // versions above 1.1, so it reads a copy that says 1.1 (the scanner let only
+    // "HTTP/1.<digit>\r\n" end the request line).
+    std::string as_http11;
+    if (const std::size_t minor = head.find('\n') - 2; head[minor] > '1') {
+        as_http11 = head;
+        as_http11[minor] = '1';
+        head = as_http11;
+    }
     const std::size_t n = beast->put(boost::asio::buffer(head.data(), head.size()), ec);
     if (ec) return fail_from_beast(ec, consumed);
     if (n != head.size()) return fail(ParseError{400, "malformed header section"}, consumed);

@@ -2,10 +2,10 @@
 //
 // Boost.Beast's parser tokenises; this adapter enforces what Beast 1.74 does not (RFC 9112
 // framing: Transfer-Encoding whose final coding is not chunked, TE with Content-Length,
-// unknown codings, obs-fold, differing duplicate Content-Length, versions other than 1.0 and
-// 1.1, separate limits for the request line and the header section, Host rules) and skips
-// empty lines before a request line (RFC 9112 §2.2). One parser reads one request; call
-// reset() before the next one on the same connection.
+// unknown codings, obs-fold, differing duplicate Content-Length, major versions other than 1
+// (1.2 and up are read as 1.1), separate limits for the request line and the header section, Host
+// rules) and skips empty lines before a request line (RFC 9112 §2.2). One parser reads one request;
+// call reset() before the next one on the same connection.
 #pragma once
 
 #include <cstddef>

@@ -148,6 +148,15 @@ def test_options_asterisk_is_answered(srv):
         assert_still_usable(conn)
 
 
+def test_a_higher_minor_version_of_http_1_is_served_as_1_1(srv):
+    # RFC 9110 §2.5: HTTP/1.2 is processed as 1.1 (keep-alive by default), answered HTTP/1.1.
+    with srv.open() as conn:
+        conn.send(b"GET / HTTP/1.2\r\nHost: test\r\n\r\n")
+        response = conn.read_response()
+        assert (response.version, response.status, response.body) == ("HTTP/1.1", 200, DEMO_BODY)
+        assert_still_usable(conn)
+
+
 # --- malformed requests: a status, then a close -------------------------------------------
 
 LIMITS = {"max_request_line": "256", "max_header_size": "1k", "max_body_size": "100"}
@@ -163,11 +172,15 @@ REJECTED = {
     "differing_content_lengths": (b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n"
                                   b"Content-Length: 6\r\n\r\nhello!", 400),
     "http_2_0": (b"GET / HTTP/2.0\r\nHost: test\r\n\r\n", 505),
+    "http_0_9_line": (b"GET / HTTP/0.9\r\nHost: test\r\n\r\n", 505),
     "request_line_over_max": (b"GET /" + b"a" * 300 + b" HTTP/1.1\r\nHost: test\r\n\r\n", 414),
     "headers_over_max": (b"GET / HTTP/1.1\r\nHost: test\r\nX-Big: " + b"b" * 1100 + b"\r\n\r\n",
                          431),
     "missing_host": (b"GET / HTTP/1.1\r\n\r\n", 400),
     "two_hosts": (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    "invalid_host": (b"GET / HTTP/1.1\r\nHost: bad/host name\r\n\r\n", 400),
+    "userinfo_in_absolute_form": (b"GET http://user@test/ HTTP/1.1\r\nHost: test\r\n\r\n",
+                                  400),
     "body_over_max": (b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 101\r\n\r\n"
                       + b"x" * 101, 413),
     "http_1_0_body_over_max": (b"POST / HTTP/1.0\r\nContent-Length: 101\r\n\r\n" + b"x" * 101,
@@ -188,6 +201,16 @@ def test_malformed_request_is_answered_with_its_status_then_closed(server, mode,
         assert response.status == status
         assert response.header("Connection").lower() == "close"
         assert conn.is_closed_by_server()
+
+
+def test_every_host_form_of_rfc_3986_is_served(srv):
+    # RFC 9112 §3.2: uri-host [ ":" port ]; an empty Host is allowed too.
+    with srv.open() as conn:
+        for host in (b"", b"[::1]:80", b"my_host.example.", b"a%2Db:", b"127.0.0.1:8080"):
+            conn.send(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+            response = conn.read_response()
+            assert (response.status, response.body) == (200, DEMO_BODY), host
+        assert_still_usable(conn)
 
 
 def test_limits_allow_requests_just_within_them(server):

@@ -111,9 +111,26 @@ TEST(RequestParser, DetectsALargeHeaderSectionBeforeItEnds) {
 
 TEST(RequestParser, RejectsUnsupportedVersionsWith505) {
     expect_rejected("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
-    expect_rejected("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505);
+    expect_rejected("GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505);
+    expect_rejected("GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505);
     expect_rejected("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
     expect_rejected("GET /\r\n", 505);  // HTTP/0.9
+}
+
+// RFC 9110 §2.5, RFC 9112 §2.3: a higher minor version of HTTP/1 is processed as 1.1.
+TEST(RequestParser, ReadsAHigherMinorVersionOfHttp1As11) {
+    for (const char* version : {"HTTP/1.2", "HTTP/1.9"}) {
+        const Outcome out =
+            expect_complete(std::string("GET /a ") + version + "\r\nHost: a\r\n\r\n");
+        EXPECT_EQ(out.request.version, 11) << version;
+        EXPECT_EQ(out.request.path, "/a");
+    }
+    // As 1.1 it needs a Host and may announce a chunked body.
+    expect_rejected("GET / HTTP/1.2\r\n\r\n", 400);
+    const Outcome out = expect_complete(
+        "POST / HTTP/1.2\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_EQ(out.request.body.text(), "abc");
+    EXPECT_EQ(expect_complete("GET / HTTP/1.0\r\n\r\n").request.version, 10);
 }
 
 TEST(RequestParser, RejectsMalformedVersionsWith400) {
@@ -180,6 +197,48 @@ TEST(RequestParser, RequiresExactlyOneHostInHttp11) {
     expect_complete("GET / HTTP/1.0\r\n\r\n");
 }
 
+// RFC 9112 §3.2: Host = uri-host [ ":" port ] (RFC 3986 §3.2.2-3.2.3), else 400.
+TEST(RequestParser, AcceptsEveryHostFormOfRfc3986) {
+    for (const char* host :
+         {"", "a", "example.com", "example.com.", "EXAMPLE.com:8080", "example.com:", "my_host",
+          "127.0.0.1", "127.0.0.1:80", "[::1]", "[::1]:80", "[2001:db8::7]:", "[::ffff:1.2.3.4]",
+          "[v1.fe80::a+en1]", "a%2Fb", "a~b-c", "!$&'()*+,;=", ":80"})
+        expect_complete(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+}
+
+TEST(RequestParser, RejectsAnInvalidHostWith400) {
+    for (const char* host : {"bad/host name",
+                             "a/b",
+                             "a b",
+                             "a@b",
+                             "user@example.com",
+                             "a:b",
+                             "a:80:80",
+                             "a:-1",
+                             "a:8 0",
+                             "a%2",
+                             "a%zz",
+                             "a?b",
+                             "a#b",
+                             "a\"b",
+                             "a<b>",
+                             "a[b]",
+                             "[::1",
+                             "[::1]x",
+                             "[::1]:a",
+                             "[zz]",
+                             "[]",
+                             "::1",
+                             "[v1]",
+                             "[v.x]",
+                             "a\\b",
+                             "a{b}",
+                             "a|b",
+                             "a^b"})
+        expect_rejected(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n", 400);
+    expect_rejected("GET / HTTP/1.0\r\nHost: a/b\r\n\r\n", 400);
+}
+
 TEST(RequestParser, SplitsTheTargetAtTheFirstQuestionMark) {
     const Outcome out = expect_complete("GET /a%20b?x=1?y=2 HTTP/1.1\r\nHost: a\r\n\r\n");
     EXPECT_EQ(out.request.path, "/a%20b");
@@ -202,6 +261,16 @@ TEST(RequestParser, SplitsAnAbsoluteFormTarget) {
     expect_rejected("GET http:///a HTTP/1.1\r\nHost: x\r\n\r\n", 400);
     // Found by fuzz/request_differential: an absolute-form target with nothing after "//".
     expect_rejected("GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    // The authority follows the Host field's rule; an http URI needs a host (RFC 9110 §4.2.1).
+    for (const char* authority : {"[::1]:8080", "my_host.", "a%41:", "127.0.0.1"})
+        EXPECT_EQ(expect_complete(std::string("GET http://") + authority +
+                                  "/p HTTP/1.1\r\nHost: x\r\n\r\n")
+                      .request.path,
+                  "/p");
+    for (const char* authority :
+         {"user@example.com", "a:b", "[::1", "a\"b", "a#frag", ":80", "[zz]:80", "a%4"})
+        expect_rejected(std::string("GET http://") + authority + "/p HTTP/1.1\r\nHost: x\r\n\r\n",
+                        400);
 }
 
 TEST(RequestParser, KeepsTheAsteriskOfOptionsAsThePath) {
