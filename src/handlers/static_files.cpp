@@ -52,7 +52,8 @@ bool names_a_dotfile(const http::TargetPath& path) {
 }
 
 // The errno of a failed open, as the status a client should see. A path that would leave
-// the root is simply not there.
+// the root is simply not there, nor is one the file system cannot hold (ENAMETOOLONG: a name
+// over NAME_MAX, a path over PATH_MAX), as nginx answers; 414 belongs to the request line.
 Response open_failure(int error) {
     switch (error) {
         case EACCES:
@@ -60,8 +61,6 @@ Response open_failure(int error) {
             return http::error_response(403, "You may not read this file.");
         case ELOOP:
             return http::error_response(403, "This path crosses a symlink that is not followed.");
-        case ENAMETOOLONG:
-            return http::error_response(414, "The path is too long.");
         default:
             return http::error_response(404, "No file is served at this path.");
     }

@@ -126,6 +126,16 @@ def test_missing_file_is_404_and_dotfiles_are_404(site):
     assert response.status == 404 and SECRET not in response.body
 
 
+def test_a_path_the_file_system_cannot_hold_is_404(site):
+    # ENAMETOOLONG names no file, as nginx answers; 414 is for a request line past the limit.
+    srv = site()
+    long_name = "/" + "n" * 300
+    long_path = ("/" + "d" * 99) * 80  # 8,000 bytes, inside max_request_line (8k)
+    for target in (long_name, "/docs" + long_name, long_path):
+        assert raw_get(srv, target).status == 404, len(target)
+    assert raw_get(srv, "/x" * 4200).status == 414
+
+
 def test_dotfiles_allow_serves_them(site):
     assert get(site(dotfiles="allow").address, "/.env").body == SECRET
 

@@ -105,6 +105,21 @@ TEST_F(StaticFiles, AnswersNotFoundForMissingFilesAndDotfiles) {
     EXPECT_EQ(get("/.env").status, 200);
 }
 
+// A file that cannot exist (ENAMETOOLONG) is not found, as nginx answers; 414 is the parser's.
+TEST_F(StaticFiles, AnswersNotFoundForAPathTheFileSystemCannotHold) {
+    std::string long_path;  // 8,000 bytes in names of 99, past PATH_MAX
+    while (long_path.size() < 8000)
+        long_path += "/" + std::string(99, 'd');
+    for (const std::string& path :
+         {"/" + std::string(300, 'n'), "/docs/" + std::string(256, 'n') + ".html", long_path,
+          "/hello.txt" + long_path}) {
+        for (int cache : {1000, 0}) {
+            config_.open_file_cache = cache;
+            EXPECT_EQ(get(path).status, 404) << path.size() << " cache " << cache;
+        }
+    }
+}
+
 TEST_F(StaticFiles, RejectsPathsThatClimbOutOrHideSeparators) {
     for (const char* path : {"/../secret", "/%2e%2e/secret", "/..%2fsecret", "/a%00", "/..\\x"})
         EXPECT_EQ(get(path).status, 400) << path;
