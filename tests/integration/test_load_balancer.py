@@ -40,6 +40,7 @@ defaults
     timeout client 30s
     timeout server 30s
     retries 3
+    retry-on conn-failure empty-response
     option redispatch
 
 frontend web
