@@ -320,11 +320,13 @@ std::vector<Setting> make_settings() {
             "idle_timeout", [](auto& c) -> auto& { return c.idle_timeout; }, kPositive, kPool,
             "Ondemand pool: an idle worker exits after this long"),
         integer_row(
-            "max_requests", [](auto& c) -> auto& { return c.max_requests; }, 0, kChildren,
+            // Not fork mode: its children serve one connection and leave (keepalive_requests
+            // bounds that connection), so there is no long-lived worker to recycle.
+            "max_requests", [](auto& c) -> auto& { return c.max_requests; }, 0, kPool,
             "Recycle a worker after this many requests (0: never)"),
         integer_row(
-            "max_requests_jitter", [](auto& c) -> auto& { return c.max_requests_jitter; }, 0,
-            kChildren, "Add a random 0..N to max_requests per worker"),
+            "max_requests_jitter", [](auto& c) -> auto& { return c.max_requests_jitter; }, 0, kPool,
+            "Add a random 0..N to max_requests per worker"),
         size_row(
             "max_rss", [](auto& c) -> auto& { return c.max_rss; }, kChildren,
             "Recycle a worker whose memory (PSS) exceeds this (0: off)", 0),

@@ -102,6 +102,8 @@ TEST(Settings, SayWhichModesEachKeyAppliesTo) {
     EXPECT_FALSE(applies_to("workers", Mode::single));
     EXPECT_TRUE(applies_to("max_children", Mode::fork));
     EXPECT_FALSE(applies_to("max_children", Mode::prefork));
+    EXPECT_TRUE(applies_to("max_requests", Mode::hybrid));
+    EXPECT_FALSE(applies_to("max_requests", Mode::fork));  // one connection per child
     EXPECT_FALSE(applies_to("graceful_timeout", Mode::single));
     EXPECT_TRUE(applies_to("keepalive_timeout", Mode::single));
     EXPECT_TRUE(applies_to("demo.sleep_seconds", Mode::fork));
