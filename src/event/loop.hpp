@@ -1,5 +1,5 @@
 // The event loop: epoll over fds with one callback each. Small on purpose (redis's ae is the
-// model): the master's supervision loop uses it now, the io workers of hybrid mode later.
+// model): the master's supervision loop and the io workers of hybrid mode run on it.
 // Single-threaded; callbacks may add and remove fds, including their own.
 #pragma once
 

@@ -4,8 +4,8 @@
 // signals, reap the children, watch the living ones, then either let the mode keep its
 // pool or carry the stop on.
 //
-// The mode (fork, prefork) is a ProcessModel; the master carries out its requests to fork
-// and retire children and tells it when they exit.
+// The mode (fork, prefork, hybrid; single runs without a master) is a ProcessModel; the master
+// carries out its requests to fork and retire children and tells it when they exit.
 #pragma once
 
 #include <sys/types.h>

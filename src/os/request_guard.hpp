@@ -4,8 +4,10 @@
 // re-raised, so the master sees the crash for what it is. Either answer is written only when
 // no byte of the response has gone out yet; otherwise the connection just closes.
 //
-// Only fork-mode children and prefork workers use this: exiting is how a request ends, and
-// the master replaces the process.
+// Installed by every serving process that a master replaces (worker/serving_process.hpp):
+// fork-mode children and prefork workers answer 502/504 from here; hybrid app workers only
+// re-raise (their io worker answers for them). Exiting is how a request ends, and the master
+// replaces the process. Single mode has no master and installs none.
 #pragma once
 
 #include <chrono>
