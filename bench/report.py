@@ -460,6 +460,13 @@ def merge(old, new, only):
     return "\n".join(old_head + [line for p in parts for line in p]) + "\n"
 
 
+def repo_relative(path):
+    """`path` as the page should show it: relative to the checkout, never this machine's."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    full = os.path.abspath(path)
+    return os.path.relpath(full, repo) if full.startswith(repo + os.sep) else os.path.basename(full)
+
+
 def markdown(meta, records, specs, unavailable, reading, plot_path):
     table, fails = aggregate(records), failures(records)
     servers = [s.name for s in specs]
@@ -478,7 +485,7 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
            f"- servers pinned to CPU {o['server_cpus']}, load generator (wrk, ab, the W4 sleepers, "
            + ("slowhttptest, strace, " if {"W3", "W6"} & set(o["only"]) else "")
            + f"this script) to CPU {o['load_cpus']}; process accounting: {meta['tracking']}",
-           f"- forkd: `{env['forkd']}` ({o['forkd']})",
+           f"- forkd: `{env['forkd']}` ({repo_relative(o['forkd'])})",
            "- packages: " + ", ".join(f"{k} {v}" for k, v in env["packages"].items()),
            f"- W1: `wrk -t1 -c{o['connections']} -d{o['seconds']}s`, and the same with "
            "`bench/anchors/pipeline.lua` (16 requests pipelined); server CPU per request = "
