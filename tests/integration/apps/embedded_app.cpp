@@ -4,15 +4,16 @@
 //
 // FORKD_TEST_HOOK_LOG: a file every hook appends one line to ("start <pid>", "exit <pid>",
 // "preload <pid>"). FORKD_TEST_PRELOAD_THREAD=1: the preload hook starts a thread, which
-// forkd must refuse. FORKD_TEST_GATE: a file the /stream handler waits for between its
-// first and last piece, so that a test can show the first piece arrived on its own.
+// forkd must refuse. FORKD_TEST_GATE: a FIFO the /stream handler waits on (up to 20 s) between
+// its first and last piece, until the test writes to it: the test shows so that the first
+// piece arrived on its own.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <forkd/forkd.hpp>
 #include <fstream>
 #include <stdexcept>
@@ -81,13 +82,15 @@ void add_routes(forkd::App& app) {
     app.post("/echo", [](const Request& r) { return Response::text(r.body.text()); });
     app.get("/stream", [](const Request&) {
         return Response::stream("text/event-stream", [](forkd::BodyWriter& out) {
-            if (!out.write("data: first\n\n")) return;
+            // Open before the first piece goes out, so that the test's open for writing
+            // finds a reader as soon as it has read that piece.
             const char* gate = std::getenv("FORKD_TEST_GATE");
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-            while (gate != nullptr && !std::filesystem::exists(gate) &&
-                   std::chrono::steady_clock::now() < deadline) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            int gate_fd = gate == nullptr ? -1 : ::open(gate, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            if (out.write("data: first\n\n") && gate_fd >= 0) {
+                pollfd opened{gate_fd, POLLIN, 0};
+                ::poll(&opened, 1, 20'000);
             }
+            if (gate_fd >= 0) ::close(gate_fd);
             out.write("data: last\n\n");
         });
     });
@@ -97,9 +100,9 @@ void add_routes(forkd::App& app) {
         ::raise(SIGSEGV);
         return Response::text("unreachable");
     });
-    app.get("/hang", [](const Request&) {
-        std::this_thread::sleep_for(std::chrono::seconds(60));
-        return Response::text("woke up");
+    app.get("/hang", [](const Request&) -> Response {
+        for (;;)
+            ::pause();  // until request_timeout ends the process
     });
     app.get("/redirect", [](const Request&) { return Response::redirect("/hello/redirected"); });
     app.get("/hooks",
@@ -120,7 +123,10 @@ int main(int argc, char** argv) {
         g_preloaded = "preloaded in " + pid_text();
         trace("preload");
         if (std::getenv("FORKD_TEST_PRELOAD_THREAD") != nullptr) {
-            std::thread([] { std::this_thread::sleep_for(std::chrono::hours(1)); }).detach();
+            std::thread([] {
+                for (;;)
+                    ::pause();
+            }).detach();
         }
     });
     app.on_worker_start([] {
