@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "forkd/request.hpp"
+#include "os/io.hpp"
 
 namespace forkd {
 namespace {
@@ -112,14 +113,9 @@ std::size_t RequestBody::read_at(std::uint64_t offset, std::span<char> out) cons
 
 std::string RequestBody::text() const {
     if (!file_) return bytes_;
-    std::string whole(static_cast<std::size_t>(file_size_), '\0');
-    std::size_t done = 0;
-    while (done < whole.size()) {
-        std::size_t got = read_at(done, std::span<char>(whole.data() + done, whole.size() - done));
-        if (got == 0) {
-            throw std::system_error(EIO, std::generic_category(), "request body file is short");
-        }
-        done += got;
+    std::string whole;
+    if (!os::append_file_range(*file_, 0, static_cast<std::size_t>(file_size_), whole)) {
+        throw std::system_error(EIO, std::generic_category(), "request body file is short");
     }
     return whole;
 }

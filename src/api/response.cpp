@@ -12,6 +12,7 @@
 #include "api/mime_types.hpp"
 #include "base/fd.hpp"
 #include "forkd/response.hpp"
+#include "os/io.hpp"
 
 namespace forkd {
 namespace {
@@ -129,14 +130,9 @@ std::string collect_body(Response& response) {
         return std::move(collector.data);
     }
     auto& file = std::get<FileBody>(response.body);
-    std::string data(static_cast<std::size_t>(file.length), '\0');
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t got = ::pread(file.fd, data.data() + done, data.size() - done,
-                              file.offset + static_cast<off_t>(done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) throw std::system_error(errno, std::generic_category(), "file body");
-        done += static_cast<std::size_t>(got);
+    std::string data;
+    if (!os::append_file_range(file.fd, file.offset, static_cast<std::size_t>(file.length), data)) {
+        throw std::system_error(EIO, std::generic_category(), "file body is short or unreadable");
     }
     return data;
 }

@@ -15,27 +15,19 @@
 namespace forkd {
 namespace {
 
+// A plain function as a handler; its dispatch is fixed, or chosen per request by `rule`.
 class FunctionHandler final : public Handler {
   public:
-    FunctionHandler(DispatchRule rule, HandlerFunction function)
-        : rule_(std::move(rule)), function_(std::move(function)) {}
-    Dispatch dispatch(const Request& request) const override { return rule_(request); }
+    FunctionHandler(Dispatch fixed, DispatchRule rule, HandlerFunction function)
+        : fixed_(fixed), rule_(std::move(rule)), function_(std::move(function)) {}
+    Dispatch dispatch(const Request& request) const override {
+        return rule_ ? rule_(request) : fixed_;
+    }
     Response handle(const Request& request) override { return function_(request); }
 
   private:
+    Dispatch fixed_;
     DispatchRule rule_;
-    HandlerFunction function_;
-};
-
-class FixedDispatchHandler final : public Handler {
-  public:
-    FixedDispatchHandler(Dispatch dispatch, HandlerFunction function)
-        : dispatch_(dispatch), function_(std::move(function)) {}
-    Dispatch dispatch(const Request&) const override { return dispatch_; }
-    Response handle(const Request& request) override { return function_(request); }
-
-  private:
-    Dispatch dispatch_;
     HandlerFunction function_;
 };
 
@@ -56,12 +48,8 @@ std::vector<std::string_view> split_segments(std::string_view path) {
     }
 }
 
-bool needs_decoding(std::string_view path) {
-    if (path.find('%') != std::string_view::npos) return true;
-    for (std::string_view segment : split_segments(path)) {
-        if (segment == "." || segment == "..") return true;
-    }
-    return false;
+bool is_dot_segment(std::string_view segment) {
+    return segment == "." || segment == "..";
 }
 
 // A path's segments, decoded, with dot segments resolved; views into `decoded` or the path.
@@ -71,13 +59,13 @@ struct PathSegments {
     std::string decoded;
     std::vector<std::string_view> segments;
 
-    explicit PathSegments(std::string_view path) {
-        if (!needs_decoding(path)) {
-            segments = split_segments(path);
-            return;
-        }
+    explicit PathSegments(std::string_view path) : segments(split_segments(path)) {
+        bool plain = path.find('%') == std::string_view::npos &&
+                     std::ranges::none_of(segments, is_dot_segment);
+        if (plain) return;
         decoded = percent_decode(path);
         std::vector<std::string_view> raw = split_segments(decoded);
+        segments.clear();
         for (std::string_view segment : raw) {
             if (segment == ".") continue;
             if (segment == "..") {
@@ -178,11 +166,12 @@ struct Router::CompiledPattern {
 };
 
 std::shared_ptr<Handler> make_handler(Dispatch dispatch, HandlerFunction function) {
-    return std::make_shared<FixedDispatchHandler>(dispatch, std::move(function));
+    return std::make_shared<FunctionHandler>(dispatch, nullptr, std::move(function));
 }
 
 std::shared_ptr<Handler> make_handler(DispatchRule rule, HandlerFunction function) {
-    return std::make_shared<FunctionHandler>(std::move(rule), std::move(function));
+    return std::make_shared<FunctionHandler>(Dispatch::blocking, std::move(rule),
+                                             std::move(function));
 }
 
 void Router::add(Route route) {
@@ -200,8 +189,11 @@ void Router::add(std::string path, Route::Match match, std::shared_ptr<Handler> 
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
     RouteMatch found;
-    std::optional<PathSegments> segments;  // split at the first pattern route
-    std::vector<std::string_view> allowed;
+    std::optional<PathSegments> segments;   // split at the first pattern route
+    std::vector<std::string_view> allowed;  // methods of the routes the path matches, once each
+    auto allow = [&allowed](std::string_view name) {
+        if (std::ranges::find(allowed, name) == allowed.end()) allowed.push_back(name);
+    };
     for (std::size_t i = 0; i < routes_.size(); ++i) {
         const Route& route = routes_[i];
         bool path_matches = false;
@@ -221,8 +213,8 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
         bool method_matches = route.method.empty() || method.empty() || route.method == method ||
                               (method == "HEAD" && route.method == "GET");
         if (!method_matches) {
-            allowed.push_back(route.method);
-            if (route.method == "GET") allowed.push_back("HEAD");
+            allow(route.method);
+            if (route.method == "GET") allow("HEAD");
             continue;
         }
         found.handler = route.handler.get();
@@ -232,10 +224,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
         }
         return found;
     }
-    std::vector<std::string_view> named;
     for (std::string_view name : allowed) {
-        if (std::ranges::find(named, name) != named.end()) continue;
-        named.push_back(name);
         if (!found.allow.empty()) found.allow += ", ";
         found.allow += name;
     }

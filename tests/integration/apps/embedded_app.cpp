@@ -5,7 +5,7 @@
 // FORKD_TEST_HOOK_LOG: a file every hook appends one line to ("start <pid>", "exit <pid>",
 // "preload <pid>"). FORKD_TEST_PRELOAD_THREAD=1: the preload hook starts a thread, which
 // forkd must refuse. FORKD_TEST_GATE: a FIFO the /stream handler waits on (up to 20 s) between
-// its first and last piece, until the test writes to it: the test shows so that the first
+// its first and last piece until the test writes to it, so that the test can show the first
 // piece arrived on its own.
 #include <fcntl.h>
 #include <poll.h>
