@@ -79,9 +79,11 @@ class App {
     // The app's own routes (no builtins), as a router: for tests and forkd::testing.
     Router router() const;
 
+    // The hooks, in the order they were added. A preload or start hook's exception reaches
+    // the caller (the process fails its start); an exit hook's is logged and the next runs.
     void run_preload_hooks() const;
     void run_worker_start_hooks() const;
-    void run_worker_exit_hooks() const;
+    void run_worker_exit_hooks() const noexcept;
     struct ErrorPage {
         int status = 0;
         std::string body;

@@ -1,8 +1,10 @@
 // forkd::App: the routes, mounts, hooks and error pages an embedding program declares.
 // forkd::run (master/launch.cpp) turns them into every process's router.
 #include <algorithm>
+#include <exception>
 #include <utility>
 
+#include "base/log.hpp"
 #include "forkd/app.hpp"
 #include "forkd/version.hpp"
 
@@ -98,9 +100,17 @@ void App::run_worker_start_hooks() const {
         hook();
 }
 
-void App::run_worker_exit_hooks() const {
-    for (const Hook& hook : worker_exit_)
-        hook();
+// The process is leaving: one hook that fails must not keep the others from running.
+void App::run_worker_exit_hooks() const noexcept {
+    for (const Hook& hook : worker_exit_) {
+        try {
+            hook();
+        } catch (const std::exception& e) {
+            log::error("an on_worker_exit hook threw: {}", e.what());
+        } catch (...) {
+            log::error("an on_worker_exit hook threw a non-exception");
+        }
+    }
 }
 
 const char* version() {

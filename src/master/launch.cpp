@@ -18,7 +18,6 @@
 #include "config/settings.hpp"
 #include "forkd/app.hpp"
 #include "forkd/version.hpp"
-#include "handlers/status.hpp"
 #include "http/response_head.hpp"
 #include "master/server.hpp"
 #include "os/identity.hpp"

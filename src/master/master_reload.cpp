@@ -7,7 +7,6 @@
 // generation keeps serving.
 #include "base/log.hpp"
 #include "config/config_loader.hpp"
-#include "handlers/status.hpp"
 #include "master/master.hpp"
 #include "os/systemd.hpp"
 

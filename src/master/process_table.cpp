@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "os/process.hpp"
-#include "os/signals.hpp"
 
 namespace forkd::master {
 
@@ -51,10 +50,6 @@ bool ProcessTable::slot_taken(int slot) const {
 
 std::string describe_death(const Child& child, int status) {
     std::string how = os::describe_exit(status);
-    if (WIFSIGNALED(status)) {
-        how = fmt::format("killed by SIG{} (signal {}){}", os::signal_name(WTERMSIG(status)),
-                          WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
-    }
     const ipc::SlotView& slot = child.last_slot;
     bool in_request = slot.request_started_ms != 0;
     std::string doing = "between requests";

@@ -39,7 +39,7 @@ int run_single(Server& server) {
         // No crash guard: no master would start a process again. Exit hooks run at the
         // block's end, before the process says it stopped.
         worker::ServingProcess process(server.serving_context(),
-                                       {"single", 0, false, false, false});
+                                       {.label = "single", .crash_guard = false});
         os::notify_systemd_ready();
         worker::serve_until_stopped(listeners, process.services(), process.status());
     }

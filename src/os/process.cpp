@@ -67,7 +67,8 @@ std::vector<ExitedChild> reap_children() {
 std::string describe_exit(int status) {
     if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) {
-        std::string text = std::string("killed by SIG") + signal_name(WTERMSIG(status));
+        std::string text = std::string("killed by SIG") + signal_name(WTERMSIG(status)) +
+                           " (signal " + std::to_string(WTERMSIG(status)) + ")";
         if (WCOREDUMP(status)) text += " (core dumped)";
         return text;
     }

@@ -35,7 +35,7 @@ struct ExitedChild {
 // Every child that has exited, without waiting (waitpid(-1, WNOHANG) until none is left).
 std::vector<ExitedChild> reap_children();
 
-// "exited with code 0", "killed by SIGSEGV (core dumped)".
+// "exited with code 0", "killed by SIGSEGV (signal 11) (core dumped)".
 std::string describe_exit(int status);
 bool exited_fatally(int status);  // exit code kFatalExitCode
 

@@ -1,8 +1,5 @@
 #include "worker/serving_process.hpp"
 
-#include <exception>
-
-#include "base/log.hpp"
 #include "os/request_guard.hpp"
 
 namespace forkd::worker {
@@ -27,14 +24,7 @@ ServingProcess::ServingProcess(const ServingContext& context, const ServingRole&
 }
 
 ServingProcess::~ServingProcess() {
-    if (app_ == nullptr) return;
-    try {
-        app_->run_worker_exit_hooks();
-    } catch (const std::exception& e) {
-        log::error("an on_worker_exit hook threw: {}", e.what());
-    } catch (...) {
-        log::error("an on_worker_exit hook threw a non-exception");
-    }
+    if (app_ != nullptr) app_->run_worker_exit_hooks();
 }
 
 }  // namespace forkd::worker

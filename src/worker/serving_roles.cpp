@@ -7,14 +7,15 @@ namespace forkd::worker {
 
 int run_prefork_worker(const ServingContext& context, std::size_t slot, const std::string& label,
                        std::span<const int> listeners) {
-    ServingProcess process(context, {label, slot, true, true, true});
+    ServingProcess process(
+        context, {.label = label, .slot = slot, .guard_requests = true, .recycles = true});
     serve_until_stopped(listeners, process.services(), process.status());
     return 0;
 }
 
 int run_connection_child(const ServingContext& context, std::size_t slot, const std::string& label,
                          Fd client, const std::string& peer) {
-    ServingProcess process(context, {label, slot, true, true, false});
+    ServingProcess process(context, {.label = label, .slot = slot, .guard_requests = true});
     process.status().idle();
     session::serve_connection(std::move(client), peer, process.services());
     return 0;
@@ -23,7 +24,7 @@ int run_connection_child(const ServingContext& context, std::size_t slot, const 
 int run_app_worker(const ServingContext& context, std::size_t slot, const std::string& label,
                    int dispatch_socket, std::size_t max_message) {
     // No 504 from the signal handlers: the io worker answers for an app worker that dies.
-    ServingProcess process(context, {label, slot, true, false, true});
+    ServingProcess process(context, {.label = label, .slot = slot, .recycles = true});
     serve_hand_offs(dispatch_socket, max_message, process.services(), *context.scoreboard, slot,
                     process.status());
     return 0;
