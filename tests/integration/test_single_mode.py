@@ -52,7 +52,9 @@ def test_root_waits_behind_a_sleeping_request(single):
 
 
 def test_title_says_idle_then_busy_with_the_request_then_idle(single):
-    assert process_title(single.pid) == "forkd: single idle"
+    # The title is set once the process is ready to serve, just after it logs its listeners.
+    wait_until(lambda: process_title(single.pid) == "forkd: single idle", timeout=5,
+               message="the idle title")
     sleeper = Sleeper(single, 1)  # waits for "forkd: single busy GET /?sleep=1"
     sleeper.join()
     wait_until(lambda: process_title(single.pid) == "forkd: single idle", timeout=5,
