@@ -47,6 +47,10 @@ class BodyWriter {
   public:
     virtual ~BodyWriter() = default;
     virtual bool write(std::string_view piece) = 0;
+    // Ends the response as broken (the program feeding it timed out, say): the server closes
+    // the connection without the body's end, so the client cannot take a truncated body
+    // for a whole one. Nothing more is written after it.
+    virtual void fail() {}
 };
 
 struct StreamBody {
@@ -61,6 +65,8 @@ struct Response {
     Body body;
     // Ask the server to close the connection after this response.
     bool close = false;
+    // Set by local_redirect(): the server answers with a GET of the Location header instead.
+    bool redirect_internally = false;
 
     // Sets header `name` (replacing any of that name); returns *this for chaining. On a
     // temporary it returns the response itself, so a handler may
@@ -76,6 +82,10 @@ struct Response {
     static Response json(std::string body, int status = 200);
     // 302 by default; 301, 303, 307 and 308 are the other redirects.
     static Response redirect(std::string location, int status = 302);
+    // A local redirect (RFC 3875 §6.2.2): the server answers the request as if the client
+    // had sent a GET of `target` ("/path?query", on this server), with the same headers and
+    // no body, through the routes again (ten times at most; then 500).
+    static Response local_redirect(std::string target);
     // The file at `path`, sent with sendfile, its Content-Type from its extension; 404 when
     // it cannot be opened. Unlike static files under `root`, any path the process can read
     // is served: never build `path` from what a client sent.

@@ -23,7 +23,50 @@ RouteMatch route_request(const Router& router, Request& request) {
     return match;
 }
 
-Response respond(const RouteMatch& match, const Request& request) {
+namespace {
+
+// Chains of local redirects longer than this are a loop: 500.
+constexpr int kMaxLocalRedirects = 10;
+
+Response respond_once(const RouteMatch& match, const Request& request);
+
+// The request a local redirect makes of `request`: a GET of `target`, same headers, no body.
+Request redirected(const Request& request, std::string_view target) {
+    Request next;
+    next.method = "GET";
+    next.target = std::string(target);
+    std::size_t question = target.find('?');
+    next.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) next.query = std::string(target.substr(question + 1));
+    next.version = request.version;
+    next.headers = request.headers;
+    next.headers.remove("Content-Length");
+    next.headers.remove("Transfer-Encoding");
+    next.headers.remove("Content-Type");
+    next.remote_addr = request.remote_addr;
+    return next;
+}
+
+}  // namespace
+
+Response respond(const Router& router, const RouteMatch& match, const Request& request) {
+    Response response = respond_once(match, request);
+    if (!response.redirect_internally) return response;
+    Request current = redirected(request, response.headers.get("Location").value_or("/"));
+    for (int hop = 1; hop <= kMaxLocalRedirects; ++hop) {
+        RouteMatch next = route_request(router, current);
+        response = respond_once(next, current);
+        if (!response.redirect_internally) return response;
+        current = redirected(current, response.headers.get("Location").value_or("/"));
+    }
+    log::error("{} {}: more than {} local redirects; answered 500", request.method, request.target,
+               kMaxLocalRedirects);
+    return Response::error(500, "The server redirected this request to itself too often.");
+}
+
+namespace {
+
+Response respond_once(const RouteMatch& match, const Request& request) {
     if (request.target == "*") {
         Response response = Response::text(request.method == "OPTIONS" ? 200 : 400, "");
         response.headers.set("Allow", "GET, HEAD, OPTIONS");
@@ -49,5 +92,7 @@ Response respond(const RouteMatch& match, const Request& request) {
     response.close = true;
     return response;
 }
+
+}  // namespace
 
 }  // namespace forkd::api

@@ -13,11 +13,12 @@ namespace forkd::api {
 // matches no route.
 RouteMatch route_request(const Router& router, Request& request);
 
-// The matched handler's response, or the one forkd gives itself.
-Response respond(const RouteMatch& match, const Request& request);
+// The matched handler's response, or the one forkd gives itself. A local redirect
+// (Response::local_redirect) is followed here through `router`, as a GET of its target.
+Response respond(const Router& router, const RouteMatch& match, const Request& request);
 
 inline Response respond(const Router& router, Request& request) {
-    return respond(route_request(router, request), request);
+    return respond(router, route_request(router, request), request);
 }
 
 }  // namespace forkd::api

@@ -82,6 +82,13 @@ Response Response::redirect(std::string location, int status) {
     return response;
 }
 
+Response Response::local_redirect(std::string target) {
+    Response response;
+    response.headers.set("Location", std::move(target));
+    response.redirect_internally = true;
+    return response;
+}
+
 Response Response::file(const std::string& path) {
     // O_NONBLOCK: a FIFO at `path` is refused below instead of blocking the open (it changes
     // nothing for the regular file that is served).

@@ -119,6 +119,20 @@ struct Config {
     // The demo's routes; unset: served only when `root` is empty.
     std::optional<bool> demo_routes;
 
+    // CGI programs (cgi/cgi_handler.hpp).
+    std::vector<std::string> cgi;               // "URL-prefix=directory": every file there runs
+    std::vector<std::string> cgi_interpreters;  // ".ext=/interpreter" for such files under root
+    std::vector<std::string> cgi_env;           // "NAME=value" added to every program's environment
+    Duration cgi_timeout = std::chrono::seconds(60);       // whole request
+    Duration cgi_idle_timeout = std::chrono::seconds(30);  // without output
+    Duration cgi_kill_grace = std::chrono::seconds(5);     // between TERM and KILL
+    std::size_t cgi_stderr_limit = 64 * 1024;              // logged per request; the rest dropped
+    bool cgi_pass_authorization = false;                   // HTTP_AUTHORIZATION for programs
+    Duration cgi_limit_cpu{0};                             // RLIMIT_CPU (0: unlimited)
+    std::size_t cgi_limit_memory = 0;                      // RLIMIT_AS (0: unlimited)
+    int cgi_limit_processes = 0;                           // RLIMIT_NPROC (0: unlimited)
+    int cgi_limit_files = 0;                               // RLIMIT_NOFILE (0: as the server's)
+
     DemoConfig demo;
 
     // Set by the loader: which keys the user gave (file or flag), so that settings that do

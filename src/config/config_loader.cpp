@@ -18,6 +18,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "config/settings.hpp"
 #include "config/toml_reader.hpp"
 #include "config/value_syntax.hpp"
@@ -149,11 +151,34 @@ void check_document_root(const Config& config) {
     }
 }
 
+// So that `forkd -t` catches CGI directories and interpreters that could never run.
+void check_cgi(const Config& config) {
+    std::error_code error;
+    for (const std::string& entry : config.cgi) {
+        std::string directory = entry.substr(entry.find('=') + 1);
+        if (!std::filesystem::is_directory(directory, error)) {
+            throw ConfigError(where(config, "cgi") + ": " + directory + " is not a directory");
+        }
+    }
+    for (const std::string& entry : config.cgi_interpreters) {
+        std::string interpreter = entry.substr(entry.find('=') + 1);
+        if (!std::filesystem::is_regular_file(interpreter, error) ||
+            ::access(interpreter.c_str(), X_OK) != 0) {
+            throw ConfigError(where(config, "cgi_interpreters") + ": " + interpreter +
+                              " is not an executable file");
+        }
+    }
+    if (!config.cgi_interpreters.empty() && config.root.empty() && config.cgi.empty()) {
+        throw ConfigError(where(config, "cgi_interpreters") + ": needs a root or a cgi directory");
+    }
+}
+
 // The defaults that depend on what was given rather than on the struct.
 void finish(Config& config) {
     if (config.listen.empty()) config.listen.push_back(parse_listen_address(kDefaultListen));
     if (config.access_log == "off") config.access_log.clear();  // nginx's spelling
     check_document_root(config);
+    check_cgi(config);
     if (!config.group.empty() && config.user.empty()) {
         throw ConfigError(where(config, "group") + ": needs user");
     }

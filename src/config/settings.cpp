@@ -87,11 +87,9 @@ Setting text_list_row(std::string name, Field field, std::string help) {
 }
 
 Setting body_temp_path_row() {
-    Setting setting = text_row(
+    return text_row(
         "body_temp_path", [](auto& c) -> auto& { return c.body_temp_path; },
         "Directory for request bodies over body_buffer_size (empty: $TMPDIR, else /tmp)");
-    setting.modes = kHybrid;
-    return setting;
 }
 
 // `listen` is checked as a whole list: every entry parses and none repeats.
@@ -291,6 +289,86 @@ std::vector<Setting> static_file_settings() {
     };
 }
 
+// A list of "left=right" entries, each checked by `valid` (which names what it expects).
+template <class Field>
+Setting pairs_row(std::string name, Field field, std::string help, std::string expected,
+                  bool (*valid)(std::string_view left, std::string_view right)) {
+    Setting setting = text_list_row(std::move(name), field, std::move(help));
+    setting.store = [field, expected, valid](Config& c, const Value& v) {
+        const auto& entries = std::get<std::vector<std::string>>(v);
+        for (const auto& entry : entries) {
+            const auto equals = entry.find('=');
+            if (equals == std::string::npos || !valid(std::string_view(entry).substr(0, equals),
+                                                      std::string_view(entry).substr(equals + 1))) {
+                throw ConfigError("expected \"" + expected + "\", got \"" + entry + "\"");
+            }
+        }
+        field(c) = entries;
+    };
+    return setting;
+}
+
+bool is_environment_name(std::string_view name) {
+    return !name.empty() && !(name[0] >= '0' && name[0] <= '9') &&
+           std::ranges::all_of(name, [](char c) {
+               return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '_';
+           });
+}
+
+std::vector<Setting> cgi_settings() {
+    return {
+        pairs_row(
+            "cgi", [](auto& c) -> auto& { return c.cgi; },
+            "URL prefix whose every file is a CGI program: /prefix/=/dir (repeatable)",
+            "/prefix/=/directory",
+            [](std::string_view prefix, std::string_view directory) {
+                return prefix.starts_with('/') && prefix.ends_with('/') && !directory.empty();
+            }),
+        pairs_row(
+            "cgi_interpreters", [](auto& c) -> auto& { return c.cgi_interpreters; },
+            "Files with this extension under root run by this program: .ext=/path (repeatable)",
+            ".ext=/path/to/interpreter",
+            [](std::string_view extension, std::string_view interpreter) {
+                return extension.size() > 1 && extension[0] == '.' &&
+                       extension.find('/') == std::string_view::npos &&
+                       interpreter.starts_with('/');
+            }),
+        pairs_row(
+            "cgi_env", [](auto& c) -> auto& { return c.cgi_env; },
+            "Variable added to every CGI program's environment: NAME=value (repeatable)",
+            "NAME=value",
+            [](std::string_view name, std::string_view) { return is_environment_name(name); }),
+        duration_row(
+            "cgi_timeout", [](auto& c) -> auto& { return c.cgi_timeout; }, 1, kAllModes,
+            "Longest a CGI request may run; then its process group is ended (504)"),
+        duration_row(
+            "cgi_idle_timeout", [](auto& c) -> auto& { return c.cgi_idle_timeout; }, 1, kAllModes,
+            "Longest a CGI program may go without output; then as cgi_timeout"),
+        duration_row(
+            "cgi_kill_grace", [](auto& c) -> auto& { return c.cgi_kill_grace; }, 0, kAllModes,
+            "Between the TERM and the KILL that end a CGI program's group"),
+        size_row(
+            "cgi_stderr_limit", [](auto& c) -> auto& { return c.cgi_stderr_limit; }, kAllModes,
+            "A CGI request's stderr logged at most; the rest is read and counted", 0),
+        boolean_row(
+            "cgi_pass_authorization", [](auto& c) -> auto& { return c.cgi_pass_authorization; },
+            "Pass the Authorization header to CGI programs (HTTP_AUTHORIZATION)"),
+        duration_row(
+            "cgi_limit_cpu", [](auto& c) -> auto& { return c.cgi_limit_cpu; }, 0, kAllModes,
+            "CPU time a CGI program may use, RLIMIT_CPU, whole seconds (0: unlimited)"),
+        size_row(
+            "cgi_limit_memory", [](auto& c) -> auto& { return c.cgi_limit_memory; }, kAllModes,
+            "Address space of a CGI program, RLIMIT_AS (0: unlimited)", 0),
+        integer_row(
+            "cgi_limit_processes", [](auto& c) -> auto& { return c.cgi_limit_processes; }, 0,
+            kAllModes, "Processes of the CGI programs' user, RLIMIT_NPROC (0: unlimited)"),
+        integer_row(
+            "cgi_limit_files", [](auto& c) -> auto& { return c.cgi_limit_files; }, 0, kAllModes,
+            "Open files of a CGI program, RLIMIT_NOFILE (0: as the server's)"),
+    };
+}
+
 std::vector<Setting> make_settings() {
     constexpr std::int64_t kPositive = 1;  // durations: more than 0ms; counts: at least 1
     constexpr unsigned kChildren = kFork | kPrefork | kHybrid;
@@ -357,7 +435,7 @@ std::vector<Setting> make_settings() {
             "queue_timeout", [](auto& c) -> auto& { return c.queue_timeout; }, kPositive, kHybrid,
             "How long a request may wait for an app worker (then 503)"),
         size_row(
-            "body_buffer_size", [](auto& c) -> auto& { return c.body_buffer_size; }, kHybrid,
+            "body_buffer_size", [](auto& c) -> auto& { return c.body_buffer_size; }, kAllModes,
             "Request bodies larger than this wait in a temp file, not in memory"),
         body_temp_path_row(),
         text_row(
@@ -449,6 +527,8 @@ std::span<const Setting> settings() {
         // Static-file rows sit before [demo]'s, with the other top-level keys.
         auto demo = std::ranges::find_if(all, [](const Setting& s) { return !s.table().empty(); });
         std::ranges::move(static_file_settings(), std::inserter(all, demo));
+        demo = std::ranges::find_if(all, [](const Setting& s) { return !s.table().empty(); });
+        std::ranges::move(cgi_settings(), std::inserter(all, demo));
         return all;
     }();
     return table;

@@ -163,9 +163,4 @@ Response StaticFilesHandler::serve_regular_file(const Request& request, const Lo
     return file_response(request, std::move(open_file), options);
 }
 
-void add_static_routes(Router& router, const config::Config& config) {
-    if (config.root.empty()) return;
-    router.add("/", Route::Match::prefix, std::make_shared<StaticFilesHandler>(config));
-}
-
 }  // namespace forkd::handlers

@@ -61,7 +61,4 @@ class StaticFilesHandler final : public Handler {
     OpenFileCache open_files_;  // this process's: empty in the master, filled by each child
 };
 
-// Adds the static-file route (prefix "/") when `root` is set.
-void add_static_routes(Router& router, const config::Config& config);
-
 }  // namespace forkd::handlers

@@ -10,12 +10,6 @@ bool ends_with_crlf(std::string_view line) {
     return line.size() >= 2 && line[line.size() - 2] == '\r';
 }
 
-// RFC 9110 §5.5: field-value bytes are HTAB, SP, VCHAR and obs-text.
-bool is_field_value_char(char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-
 // The request-target's characters (RFC 3986 plus '%'): visible ASCII only.
 bool is_target_char(char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -66,6 +60,11 @@ std::optional<ParseError> check_trailer_section(std::string_view section) {
             return ParseError{400, std::string(problem) + " in trailer section"};
         section.remove_prefix(lf + 1);
     }
+}
+
+bool is_field_value_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
 }
 
 bool is_tchar(char c) {

@@ -57,6 +57,8 @@ class HeadScanner {
 
 // RFC 9110 §5.6.2 tchar, the characters of methods and field names.
 bool is_tchar(char c);
+// RFC 9110 §5.5: field-value bytes are HTAB, SP, VCHAR and obs-text.
+bool is_field_value_char(char c);
 
 // The trailer section of a chunked body (RFC 9112 §7.1.2), from its first byte through at
 // least the empty line that ends it: every field line must follow the same rules as the

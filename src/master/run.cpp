@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cgi/cgi_handler.hpp"
 #include "handlers/demo.hpp"
 #include "handlers/static_files.hpp"
 #include "handlers/status.hpp"
@@ -21,7 +22,13 @@ void add_builtin(Router& router, Builtin builtin, const config::Config& config,
             if (config::wants_demo_routes(config)) handlers::add_demo_routes(router, config.demo);
             break;
         case Builtin::static_files:
-            handlers::add_static_routes(router, config);
+            // CGI prefixes first: a `cgi` directory may sit inside the root.
+            cgi::add_cgi_routes(router, config);
+            if (!config.root.empty()) {
+                router.add("/", Route::Match::prefix,
+                           cgi::with_interpreters(
+                               config, std::make_shared<handlers::StaticFilesHandler>(config)));
+            }
             break;
     }
 }

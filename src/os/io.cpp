@@ -139,6 +139,16 @@ AttemptResult try_read(int fd, std::span<char> buffer) {
     }
 }
 
+AttemptResult try_read_pipe(int fd, std::span<char> buffer) {
+    for (;;) {
+        ssize_t got = ::read(fd, buffer.data(), buffer.size());
+        if (got > 0) return {Attempt::done, static_cast<std::size_t>(got)};
+        if (got == 0) return {Attempt::closed};
+        if (errno == EINTR) continue;
+        return {errno == EAGAIN ? Attempt::would_block : Attempt::closed};
+    }
+}
+
 AttemptResult try_write(int fd, std::span<const std::string_view> pieces) {
     iovec vectors[8];
     std::size_t count = 0;

@@ -68,7 +68,8 @@ struct AttemptResult {
     Attempt result;
     std::size_t bytes = 0;
 };
-AttemptResult try_read(int fd, std::span<char> buffer);
+AttemptResult try_read(int fd, std::span<char> buffer);       // a socket (recv)
+AttemptResult try_read_pipe(int fd, std::span<char> buffer);  // any fd (read)
 AttemptResult try_write(int fd, std::span<const std::string_view> pieces);
 // Advances `offset`; `count` bytes at most.
 AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t count);

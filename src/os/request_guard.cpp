@@ -17,7 +17,10 @@ namespace {
 
 // Read by the signal handlers: plain sig_atomic_t, set only by the serving code.
 volatile sig_atomic_t g_client_fd = -1;
+volatile sig_atomic_t g_answer = 1;
 volatile sig_atomic_t g_response_started = 0;
+volatile sig_atomic_t g_child_group = 0;
+void (*g_child_group_observer)(pid_t) = nullptr;
 // The timer is armed lazily: setitimer twice per request (arm, disarm) was a fifth of a
 // fast request's system calls. The current request's deadline (CLOCK_MONOTONIC ms, 0
 // between requests) is what counts; a timer left over from an earlier request fires early,
@@ -43,9 +46,14 @@ void answer_if_nothing_sent(std::string_view response) {
     const char* bytes = response.data();
     std::size_t length = response.size();
     int fd = g_client_fd;
-    if (fd < 0 || g_response_started) return;
+    if (fd < 0 || !g_answer || g_response_started) return;
     ssize_t written = ::send(fd, bytes, length, MSG_NOSIGNAL | MSG_DONTWAIT);
     static_cast<void>(written);
+}
+
+void kill_child_group() {
+    pid_t group = g_child_group;
+    if (group > 0) ::kill(-group, SIGKILL);
 }
 
 int64_t monotonic_ms() {
@@ -71,11 +79,13 @@ void on_timeout(int) {
         set_interval_timer(std::chrono::milliseconds(left));
         return;
     }
+    kill_child_group();
     answer_if_nothing_sent(g_answer_504);
     ::_exit(kRequestTimeoutExitCode);
 }
 
 void on_crash(int signal) {
+    kill_child_group();
     answer_if_nothing_sent(g_answer_502);
     // SA_RESETHAND restored the default action: die of the same signal, core dump included.
     ::raise(signal);
@@ -112,8 +122,9 @@ void install_crash_guard() {
     ::sigaction(SIGALRM, &timeout, nullptr);
 }
 
-void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout) {
+void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout, bool answer) {
     g_response_started = 0;
+    g_answer = answer ? 1 : 0;
     g_client_fd = client_fd;
     if (timeout.count() <= 0) return;
     // The deadline first: a handler running between the two lines then sees it and re-arms.
@@ -131,6 +142,19 @@ void note_response_started() {
 void end_guarded_request() {
     g_deadline_ms.store(0);  // the timer, if it fires now, lapses
     g_client_fd = -1;
+}
+
+int guarded_client_fd() {
+    return g_client_fd;
+}
+
+void set_child_group(pid_t group) {
+    g_child_group = group;
+    if (g_child_group_observer != nullptr) g_child_group_observer(group);
+}
+
+void observe_child_group(void (*observer)(pid_t group)) {
+    g_child_group_observer = observer;
 }
 
 }  // namespace forkd::os

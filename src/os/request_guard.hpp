@@ -10,6 +10,8 @@
 // replaces the process. Single mode has no master and installs none.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 
@@ -25,11 +27,23 @@ void set_guard_answers(std::string answer_502, std::string answer_504);
 // Installs the crash handlers (on an alternate stack, so a stack overflow is caught too).
 void install_crash_guard();
 
-// Marks the start of a request on `client_fd`; arms the timeout when `timeout` > 0.
-void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout);
+// Marks the start of a request on `client_fd`; arms the timeout when `timeout` > 0. With
+// `answer` false the handlers never write to the client (hybrid's io worker answers).
+void begin_guarded_request(int client_fd, std::chrono::milliseconds timeout, bool answer = true);
 // Called before the first byte of the response is written.
 void note_response_started();
 // Disarms the timeout; the crash guard no longer answers for a client.
 void end_guarded_request();
+
+// The current request's client socket (-1 between requests), for a handler that waits on
+// something else and must notice a client that went away (a CGI program's output).
+int guarded_client_fd();
+
+// The process group a request's program runs in (a CGI script's; 0: none). A timeout or a
+// crash of this process KILLs that group first, so no program outlives the request, and
+// `observer` (set once, e.g. to publish it on the scoreboard for the master) hears of
+// every change.
+void set_child_group(pid_t group);
+void observe_child_group(void (*observer)(pid_t group));
 
 }  // namespace forkd::os

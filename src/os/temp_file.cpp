@@ -1,12 +1,14 @@
 #include "os/temp_file.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 namespace forkd::os {
 
@@ -45,6 +47,19 @@ bool append_to_file(int fd, std::string_view bytes) {
         bytes.remove_prefix(static_cast<std::size_t>(written));
     }
     return true;
+}
+
+Fd memory_file_with(std::string_view bytes) {
+    Fd file(::memfd_create("forkd-body", MFD_CLOEXEC));
+    if (!file) throw std::system_error(errno, std::generic_category(), "memfd_create");
+    if (!append_to_file(file.get(), bytes) || !rewind_file(file.get())) {
+        throw std::system_error(errno, std::generic_category(), "memfd write");
+    }
+    return file;
+}
+
+bool rewind_file(int fd) {
+    return ::lseek(fd, 0, SEEK_SET) == 0;
 }
 
 }  // namespace forkd::os

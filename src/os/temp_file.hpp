@@ -24,4 +24,12 @@ Fd open_temp_file(const std::string& directory);
 // such as ENOSPC, with errno set.
 bool append_to_file(int fd, std::string_view bytes);
 
+// A file in memory (memfd, close-on-exec) holding `bytes`, its offset at the start: a small
+// request body given to a program as its stdin. Throws std::system_error.
+Fd memory_file_with(std::string_view bytes);
+
+// Moves the offset of `fd` back to the start, for a reader that reads from the offset (a
+// program given the file as its stdin). False when the file cannot seek.
+bool rewind_file(int fd);
+
 }  // namespace forkd::os

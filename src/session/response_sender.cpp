@@ -36,6 +36,8 @@ class SocketBodyWriter final : public BodyWriter {
         return !failed_;
     }
 
+    void fail() override { failed_ = true; }
+
     bool finish() {
         if (failed_ || !chunked_) return !failed_;
         return os::write_all(fd_, "0\r\n\r\n", os::Clock::now() + send_timeout_) ==

@@ -82,9 +82,9 @@ ipc::Completion run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, IoLin
     RouteMatch route = api::route_request(services.router, request);
     status.request_started(request);
     // No answer from the signal handlers here: the io worker answers for a dead app worker.
-    os::begin_guarded_request(-1, services.options.request_timeout);
+    os::begin_guarded_request(client, services.options.request_timeout, false);
     Response response = body_arrived(hand_off, fds)
-                            ? api::respond(route, request)
+                            ? api::respond(services.router, route, request)
                             : http::error_response(500, "The request body was lost in transit.");
     link.marks.mark(slot, hand_off.sequence);  // before the first byte goes out
     session::SendResult sent = session::send_response(

@@ -1,0 +1,279 @@
+#include "cgi/cgi_handler.hpp"
+
+#include <sys/resource.h>
+
+#include <system_error>
+
+#include "base/log.hpp"
+#include "cgi/program_head.hpp"
+#include "forkd/app.hpp"
+#include "os/request_guard.hpp"
+#include "os/temp_file.hpp"
+
+namespace forkd::cgi {
+namespace {
+
+// A header block longer than this is not one: 502.
+constexpr std::size_t kMaxHead = 64 * 1024;
+constexpr std::size_t kLabelTarget = 200;  // of the target in log lines
+
+std::vector<std::string> split_pair(const std::string& entry) {
+    std::size_t equals = entry.find('=');
+    return {entry.substr(0, equals), entry.substr(equals + 1)};
+}
+
+// "/cgi-bin/" into its decoded segments.
+std::vector<std::string> prefix_segments(const std::string& prefix) {
+    std::optional<http::TargetPath> path = http::normalize_target_path(prefix);
+    return path ? path->segments : std::vector<std::string>{};
+}
+
+bool starts_with(const std::vector<std::string>& segments, const std::vector<std::string>& prefix) {
+    return segments.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), segments.begin());
+}
+
+std::string label_for(const FoundScript& script, const Request& request) {
+    std::string_view target = request.target;
+    std::string label = script.paths.script_name + " (" + request.method + " " +
+                        std::string(target.substr(0, kLabelTarget));
+    if (target.size() > kLabelTarget) label += "...";
+    return label + ")";
+}
+
+// The program's stdin: the body's own file when it was spooled, a memory file otherwise.
+struct Input {
+    Fd owned;
+    int fd = -1;
+};
+Input input_for(const RequestBody& body) {
+    Input input;
+    if (body.in_file()) {
+        input.fd = body.file_descriptor();
+        if (!os::rewind_file(input.fd))
+            throw std::system_error(errno, std::generic_category(), "rewind the body");
+    } else if (!body.empty()) {
+        input.owned = os::memory_file_with(body.in_memory());
+        input.fd = input.owned.get();
+    }
+    return input;
+}
+
+std::string directory_of(const std::string& file) {
+    return file.substr(0, file.rfind('/'));
+}
+
+Response bad_gateway(const std::string& label, std::string_view why) {
+    log::error("cgi {}: {}; answered 502", label, why);
+    return Response::error(502, "The program behind this address did not answer properly.");
+}
+
+// What the client receives after the head: what came with it, then the rest as it comes.
+StreamBody stream_rest(std::shared_ptr<ProgramRun> run, std::string first, std::string label) {
+    return StreamBody{[run, first = std::move(first), label](BodyWriter& writer) {
+        bool whole = first.empty() || writer.write(first);
+        std::string piece;
+        while (whole) {
+            piece.clear();
+            ProgramRun::Read read = run->read_output(piece);
+            if (read == ProgramRun::Read::end) break;
+            if (read == ProgramRun::Read::data) {
+                whole = writer.write(piece);
+                continue;
+            }
+            if (read == ProgramRun::Read::timeout) {
+                log::error(
+                    "cgi {}: stopped sending within cgi_timeout or cgi_idle_timeout; "
+                    "the response is cut off",
+                    label);
+            }
+            writer.fail();
+            whole = false;
+        }
+        run->end(!whole);
+    }};
+}
+
+}  // namespace
+
+CgiSettings settings_from(const config::Config& config) {
+    CgiSettings settings;
+    settings.limits = {config.cgi_timeout, config.cgi_idle_timeout, config.cgi_kill_grace,
+                       config.cgi_stderr_limit};
+    settings.environment.extra = config.cgi_env;
+    settings.environment.pass_authorization = config.cgi_pass_authorization;
+    settings.environment.server_software =
+        config.server_tokens ? std::string("forkd/") + forkd::version() : "forkd";
+    for (const std::string& entry : config.cgi_interpreters) {
+        auto pair = split_pair(entry);
+        settings.lookup.interpreters.push_back({pair[0], pair[1]});
+    }
+    settings.lookup.index = config.index;
+    settings.lookup.dotfiles = config.dotfiles;
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(config.cgi_limit_cpu).count();
+    if (seconds > 0) settings.resource_limits.push_back({RLIMIT_CPU, static_cast<rlim_t>(seconds)});
+    if (config.cgi_limit_memory > 0)
+        settings.resource_limits.push_back({RLIMIT_AS, config.cgi_limit_memory});
+    if (config.cgi_limit_processes > 0) {
+        settings.resource_limits.push_back(
+            {RLIMIT_NPROC, static_cast<rlim_t>(config.cgi_limit_processes)});
+    }
+    if (config.cgi_limit_files > 0) {
+        settings.resource_limits.push_back(
+            {RLIMIT_NOFILE, static_cast<rlim_t>(config.cgi_limit_files)});
+    }
+    return settings;
+}
+
+CgiHandler::CgiHandler(ScriptDirectory directory, std::shared_ptr<const CgiSettings> settings,
+                       std::shared_ptr<Handler> fallback,
+                       std::vector<std::vector<std::string>> elsewhere)
+    : directory_(std::move(directory)),
+      settings_(std::move(settings)),
+      fallback_(std::move(fallback)),
+      elsewhere_(std::move(elsewhere)) {}
+
+bool CgiHandler::for_fallback(const http::TargetPath& path) const {
+    if (directory_.every_file) return false;
+    return std::ranges::any_of(elsewhere_, [&](const auto& prefix) {
+        return !prefix.empty() && starts_with(path.segments, prefix);
+    });
+}
+
+// Cheap, with no I/O: whether a segment (or, for a directory, an index name) has an
+// interpreter's extension. Only such paths can be programs under the root.
+bool CgiHandler::may_name_program(const http::TargetPath& path) const {
+    if (directory_.every_file) return true;
+    if (for_fallback(path)) return false;
+    const auto& interpreters = settings_->lookup.interpreters;
+    for (const std::string& segment : path.segments) {
+        if (interpreter_for(interpreters, segment) != nullptr) return true;
+    }
+    if (!path.trailing_slash) return false;
+    return std::ranges::any_of(settings_->lookup.index, [&](const std::string& index) {
+        return interpreter_for(interpreters, index) != nullptr;
+    });
+}
+
+Dispatch CgiHandler::dispatch(const Request& request) const {
+    std::optional<http::TargetPath> path = http::normalize_target_path(request.path);
+    if (path && !may_name_program(*path) && fallback_ != nullptr)
+        return fallback_->dispatch(request);
+    return Dispatch::blocking;
+}
+
+Response CgiHandler::handle(const Request& request) {
+    std::optional<http::TargetPath> path = http::normalize_target_path(request.path);
+    if (!path) return Response::error(400, "The path is not valid.");
+    Lookup lookup;
+    if (may_name_program(*path))
+        lookup = find_script(directory_, *path, settings_->lookup);
+    else
+        lookup.result = Lookup::Result::not_a_script;
+    switch (lookup.result) {
+        case Lookup::Result::found:
+            break;
+        case Lookup::Result::not_a_script:
+            if (fallback_ != nullptr) return fallback_->handle(request);
+            return Response::error(404, "Nothing is served at this path.");
+        case Lookup::Result::not_found:
+            return Response::error(404, "No program is at this path.");
+        case Lookup::Result::forbidden:
+            return Response::error(403, "This file may not be run.");
+    }
+    const FoundScript& script = lookup.script;
+    std::string label = label_for(script, request);
+
+    os::ProgramSpec spec;
+    if (script.interpreter.empty()) {
+        spec.path = script.paths.script_filename;
+        spec.arguments = {script.paths.script_filename};
+    } else {
+        // The script's path is the only argument: never words of the query (RFC 3875 §4.4
+        // allows them; they made php-cgi's CVE-2012-1823).
+        spec.path = script.interpreter;
+        spec.arguments = {script.interpreter, script.paths.script_filename};
+    }
+    spec.environment = program_environment(request, script.paths, settings_->environment);
+    spec.directory = directory_of(script.paths.script_filename);  // RFC 3875 §7.2
+    spec.limits = settings_->resource_limits;
+    std::shared_ptr<ProgramRun> run;
+    try {
+        Input input = input_for(request.body);
+        spec.stdin_fd = input.fd;
+        run = std::make_shared<ProgramRun>(os::start_program(spec), settings_->limits, label,
+                                           os::guarded_client_fd());
+    } catch (const std::system_error& e) {
+        log::error("cgi {}: cannot run {}: {}; answered 500", label, spec.path, e.what());
+        return Response::error(500, "The program could not be started.");
+    }
+
+    std::string output;
+    std::size_t head_end = std::string::npos;
+    while (head_end == std::string::npos) {
+        ProgramRun::Read read = run->read_output(output);
+        if (read == ProgramRun::Read::timeout) {
+            run->end(true);
+            log::error("cgi {}: no response within cgi_timeout or cgi_idle_timeout; answered 504",
+                       label);
+            return Response::error(504, "The program did not answer in time.");
+        }
+        if (read == ProgramRun::Read::client_gone) {
+            run->end(true);
+            Response gone = Response::error(499, "");
+            gone.close = true;
+            return gone;
+        }
+        head_end = end_of_head(output);
+        if (head_end != std::string::npos) break;
+        if (read == ProgramRun::Read::end) {
+            run->end();
+            return bad_gateway(label, output.empty() ? "it wrote nothing"
+                                                     : "its output ended inside the header block");
+        }
+        if (output.size() > kMaxHead) {
+            run->end(true);
+            return bad_gateway(label, "its header block is longer than 64 KiB");
+        }
+    }
+    auto head = parse_program_head(std::string_view(output).substr(0, head_end), script.nph);
+    if (auto* problem = std::get_if<std::string>(&head)) {
+        run->end(true);
+        return bad_gateway(label, *problem);
+    }
+    ProgramHead& parsed = std::get<ProgramHead>(head);
+    if (!parsed.local_redirect.empty()) {
+        run->end();
+        return Response::local_redirect(std::move(parsed.local_redirect));
+    }
+    Response response;
+    response.status = parsed.status;
+    response.headers = std::move(parsed.headers);
+    response.body = stream_rest(std::move(run), output.substr(head_end), std::move(label));
+    return response;
+}
+
+void add_cgi_routes(Router& router, const config::Config& config) {
+    if (config.cgi.empty()) return;
+    auto settings = std::make_shared<const CgiSettings>(settings_from(config));
+    for (const std::string& entry : config.cgi) {
+        auto pair = split_pair(entry);
+        ScriptDirectory directory{prefix_segments(pair[0]), pair[1], true, config.root};
+        router.add(pair[0], Route::Match::prefix,
+                   std::make_shared<CgiHandler>(std::move(directory), settings));
+    }
+}
+
+std::shared_ptr<Handler> with_interpreters(const config::Config& config,
+                                           std::shared_ptr<Handler> static_files) {
+    if (config.cgi_interpreters.empty() || config.root.empty()) return static_files;
+    auto settings = std::make_shared<const CgiSettings>(settings_from(config));
+    std::vector<std::vector<std::string>> elsewhere;
+    for (const std::string& entry : config.locations)
+        elsewhere.push_back(prefix_segments(split_pair(entry)[0]));
+    return std::make_shared<CgiHandler>(ScriptDirectory{{}, config.root, false, config.root},
+                                        std::move(settings), std::move(static_files),
+                                        std::move(elsewhere));
+}
+
+}  // namespace forkd::cgi

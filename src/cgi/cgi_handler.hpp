@@ -1,0 +1,65 @@
+// CGI/1.1 (RFC 3875): programs in any language as blocking handlers.
+//
+// `cgi` maps a URL prefix to a directory whose every file is run (Apache's ScriptAlias);
+// `cgi_interpreters` runs files with an extension under the document root through an
+// interpreter (".php=/usr/bin/php-cgi"), everything else there staying a static file. The
+// program runs in the serving process's place for the request: an app worker (hybrid), a
+// prefork worker, a fork-mode connection child or the single process, in a process group of
+// its own that ends with the request (program_run.hpp). Its stdin is the request body (a
+// spooled body's file itself); its output streams to the client as it comes.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgi/environment.hpp"
+#include "cgi/program_run.hpp"
+#include "cgi/script_lookup.hpp"
+#include "config/config.hpp"
+#include "forkd/handler.hpp"
+#include "os/spawn.hpp"
+
+namespace forkd::cgi {
+
+// What every CGI route of a configuration shares.
+struct CgiSettings {
+    RunLimits limits;
+    EnvironmentRules environment;
+    LookupRules lookup;
+    std::vector<os::ResourceLimit> resource_limits;
+};
+CgiSettings settings_from(const config::Config& config);
+
+class CgiHandler final : public Handler {
+  public:
+    // `fallback` answers paths under `directory` that name no program (the static files of
+    // the root), except those under one of `elsewhere` (the locations' prefixes), which it
+    // always answers.
+    CgiHandler(ScriptDirectory directory, std::shared_ptr<const CgiSettings> settings,
+               std::shared_ptr<Handler> fallback = nullptr,
+               std::vector<std::vector<std::string>> elsewhere = {});
+
+    Dispatch dispatch(const Request& request) const override;
+    Response handle(const Request& request) override;
+
+  private:
+    bool may_name_program(const http::TargetPath& path) const;
+    bool for_fallback(const http::TargetPath& path) const;
+
+    ScriptDirectory directory_;
+    std::shared_ptr<const CgiSettings> settings_;
+    std::shared_ptr<Handler> fallback_;
+    std::vector<std::vector<std::string>> elsewhere_;
+};
+
+// The `cgi` prefixes, each a route (added before the static files).
+void add_cgi_routes(Router& router, const config::Config& config);
+
+// The static-file handler of the root, wrapped so that files with a `cgi_interpreters`
+// extension run instead of being sent (their source never is); `static_files` itself when
+// no interpreter is configured.
+std::shared_ptr<Handler> with_interpreters(const config::Config& config,
+                                           std::shared_ptr<Handler> static_files);
+
+}  // namespace forkd::cgi

@@ -1,0 +1,128 @@
+#include "cgi/environment.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+namespace forkd::cgi {
+namespace {
+
+constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+// Request headers that are not passed as HTTP_*: the body's framing is the server's
+// (CONTENT_LENGTH and CONTENT_TYPE say what the program reads), hop-by-hop fields describe
+// the client's connection, and Proxy is httpoxy.
+constexpr std::array kNotPassed = {
+    std::string_view("Content-Length"),
+    std::string_view("Content-Type"),
+    std::string_view("Transfer-Encoding"),
+    std::string_view("Connection"),
+    std::string_view("Keep-Alive"),
+    std::string_view("TE"),
+    std::string_view("Trailer"),
+    std::string_view("Upgrade"),
+    std::string_view("Proxy"),
+    std::string_view("Proxy-Connection"),
+    std::string_view("Proxy-Authorization"),
+};
+
+// "HTTP_ACCEPT_LANGUAGE" for "Accept-Language"; "" for a name that may not be passed.
+std::string variable_for_header(std::string_view name) {
+    std::string variable = "HTTP_";
+    for (char c : name) {
+        if (c == '-') {
+            variable += '_';
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            variable += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        } else {
+            return {};  // '_' and the rest of tchar: could shadow another header's variable
+        }
+    }
+    return variable;
+}
+
+struct Address {
+    std::string host;
+    std::string port;
+};
+
+// "127.0.0.1:51234" and "[::1]:40000" into address and port; "unix" has neither.
+Address split_address(std::string_view text) {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return {std::string(text), ""};
+    std::string_view host = text.substr(0, colon);
+    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+    return {std::string(host), std::string(text.substr(colon + 1))};
+}
+
+// SERVER_NAME and SERVER_PORT from the Host the client asked for (Apache's
+// UseCanonicalName Off); the server has validated it.
+Address server_from_host(const Request& request) {
+    std::string_view host = request.header("Host").value_or("localhost");
+    if (host.starts_with('[')) {
+        std::size_t close = host.find(']');
+        std::string_view port = host.substr(close + 1);
+        return {std::string(host.substr(0, close + 1)),
+                port.starts_with(':') ? std::string(port.substr(1)) : "80"};
+    }
+    std::size_t colon = host.find(':');
+    if (colon == std::string_view::npos) return {std::string(host), "80"};
+    return {std::string(host.substr(0, colon)), std::string(host.substr(colon + 1))};
+}
+
+}  // namespace
+
+std::vector<std::string> program_environment(const Request& request, const ScriptPaths& paths,
+                                             const EnvironmentRules& rules) {
+    std::map<std::string, std::string> variables;
+    variables["PATH"] = kDefaultPath;
+    for (const std::string& entry : rules.extra) {
+        std::size_t equals = entry.find('=');
+        variables[entry.substr(0, equals)] = entry.substr(equals + 1);
+    }
+    for (const auto& [name, value] : request.headers) {
+        if (std::ranges::any_of(kNotPassed, [&](std::string_view no) { return iequals(no, name); }))
+            continue;
+        if (iequals(name, "Authorization") && !rules.pass_authorization) continue;
+        std::string variable = variable_for_header(name);
+        if (variable.empty()) continue;
+        auto [slot, fresh] = variables.try_emplace(variable, value);
+        // RFC 9110 §5.3: repeated fields join with ", " (Cookie's own separator is "; ").
+        if (!fresh) slot->second += (iequals(name, "Cookie") ? "; " : ", ") + value;
+    }
+    Address remote = split_address(request.remote_addr);
+    Address server = server_from_host(request);
+    variables["GATEWAY_INTERFACE"] = "CGI/1.1";
+    variables["SERVER_SOFTWARE"] = rules.server_software;
+    variables["SERVER_PROTOCOL"] = request.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    variables["SERVER_NAME"] = server.host;
+    variables["SERVER_PORT"] = server.port;
+    variables["REQUEST_SCHEME"] = "http";
+    variables["REQUEST_METHOD"] = request.method;
+    variables["REQUEST_URI"] = request.target;
+    variables["QUERY_STRING"] = request.query;
+    variables["SCRIPT_NAME"] = paths.script_name;
+    variables["SCRIPT_FILENAME"] = paths.script_filename;
+    variables["DOCUMENT_ROOT"] = paths.document_root;
+    variables["REMOTE_ADDR"] = remote.host;
+    if (!remote.port.empty()) variables["REMOTE_PORT"] = remote.port;
+    // php-cgi runs only when it sees this (cgi.force_redirect): proof that a server, not a
+    // visitor calling the binary directly, started it.
+    variables["REDIRECT_STATUS"] = "200";
+    if (!paths.path_info.empty()) {
+        variables["PATH_INFO"] = paths.path_info;
+        variables["PATH_TRANSLATED"] = paths.document_root + paths.path_info;
+    }
+    if (!request.body.empty() || request.header("Content-Length") ||
+        request.header("Transfer-Encoding")) {
+        variables["CONTENT_LENGTH"] = std::to_string(request.body.size());
+    }
+    if (auto type = request.header("Content-Type")) variables["CONTENT_TYPE"] = std::string(*type);
+    std::vector<std::string> environment;
+    environment.reserve(variables.size());
+    for (auto& [name, value] : variables)
+        environment.push_back(name + "=" + value);
+    return environment;
+}
+
+}  // namespace forkd::cgi

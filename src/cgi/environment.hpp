@@ -1,0 +1,34 @@
+// A CGI program's environment (RFC 3875 §4.1), built from a whitelist: the request's
+// meta-variables, its headers as HTTP_*, and the `cgi_env` of the configuration. Nothing of
+// the server's own environment gets in, and no header becomes a variable that programs read
+// as their configuration: `Proxy` never becomes HTTP_PROXY (httpoxy), `Authorization` only
+// with cgi_pass_authorization, and a header name with '_' (which would shadow the '-'
+// spelling) or a character outside [A-Za-z0-9-] is dropped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "forkd/request.hpp"
+
+namespace forkd::cgi {
+
+// Where the program is, as the request found it (script_lookup.hpp).
+struct ScriptPaths {
+    std::string script_name;      // the URL path of the script, decoded: "/cgi-bin/env.sh"
+    std::string path_info;        // what follows it, decoded: "/a/b" (or "")
+    std::string script_filename;  // the file: "/usr/lib/cgi-bin/env.sh"
+    std::string document_root;    // the directory its URL prefix maps to
+};
+
+struct EnvironmentRules {
+    std::vector<std::string> extra;  // cgi_env: "NAME=value", replaced by meta-variables
+    bool pass_authorization = false;
+    std::string server_software;  // "forkd/0.1.0"
+};
+
+// "NAME=value" strings, each name once.
+std::vector<std::string> program_environment(const Request& request, const ScriptPaths& paths,
+                                             const EnvironmentRules& rules);
+
+}  // namespace forkd::cgi
