@@ -265,7 +265,7 @@ void IoWorker::handle_request(Client& client, Request request) {
         client.queue_after_flush = true;  // earlier pipelined responses go first
         return start_writing(client);
     }
-    answer(client, api::respond(route, current), keep_alive);
+    answer(client, api::respond(context_.router, route, current), keep_alive);
 }
 
 // Serialises an inline response into the client's output and starts writing it, or, when

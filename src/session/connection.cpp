@@ -26,6 +26,7 @@ Options Options::from(const config::Config& config) {
     options.request_timeout = config.request_timeout;
     options.keepalive_requests = config.keepalive_requests;
     options.server_tokens = config.server_tokens;
+    options.body_spool = BodySpool(config.body_buffer_size, config.body_temp_path);
     return options;
 }
 
@@ -50,7 +51,8 @@ class Connection {
 
   private:
     std::optional<Request> read_request(Ending& ending);
-    bool answer_parse_error(int status, const std::string& reason);
+    std::optional<Request> take_request(Ending& ending);
+    bool answer_error(int status, const std::string& reason);
     void close(Ending ending);
 
     Fd fd_;
@@ -59,6 +61,7 @@ class Connection {
     const Options& options_;
     http::RequestParser parser_;
     std::string buffer_;  // received, not yet consumed
+    Fd body_file_;        // the request body beyond body_buffer_size, while it arrives
     int served_ = 0;
 };
 
@@ -72,13 +75,17 @@ void Connection::serve() {
         // Routed first, so that the scoreboard (and a crash's log line) names the route.
         RouteMatch route = api::route_request(services_.router, *request);
         services_.observer.request_started(*request);
-        if (options_.guard_requests) os::begin_guarded_request(fd_.get(), options_.request_timeout);
-        Response response = api::respond(route, *request);
+        // Unguarded (single mode) the client is still named, for handlers that watch it.
+        os::begin_guarded_request(
+            fd_.get(),
+            options_.guard_requests ? options_.request_timeout : std::chrono::milliseconds(0),
+            options_.guard_requests);
+        Response response = api::respond(services_.router, route, *request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();
         SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
-        if (options_.guard_requests) os::end_guarded_request();
+        os::end_guarded_request();
         services_.access_log.write(peer_, &*request, response.status, sent.body_bytes);
         services_.observer.request_finished(*request, response.status, sent.body_bytes);
         if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
@@ -92,6 +99,7 @@ void Connection::serve() {
 // first byte; the body may pause for client_body_timeout between reads.
 std::optional<Request> Connection::read_request(Ending& ending) {
     parser_.reset();
+    body_file_.reset();
     bool idle = served_ > 0 && buffer_.empty();
     bool continue_sent = false;
     os::Deadline deadline =
@@ -101,12 +109,17 @@ std::optional<Request> Connection::read_request(Ending& ending) {
         if (!buffer_.empty()) {
             http::ParseStep step = parser_.feed(buffer_);
             buffer_.erase(0, step.consumed);
-            if (step.progress == http::Progress::complete) return parser_.take_request();
             if (step.progress == http::Progress::error) {
-                ending = answer_parse_error(step.error_status, step.error_reason) ? Ending::linger
-                                                                                  : Ending::close;
+                ending = answer_error(step.error_status, step.error_reason) ? Ending::linger
+                                                                            : Ending::close;
                 return std::nullopt;
             }
+            if (parser_.headers_done() && !options_.body_spool.absorb(parser_, body_file_)) {
+                ending = answer_error(500, "The request body could not be stored.") ? Ending::linger
+                                                                                    : Ending::close;
+                return std::nullopt;
+            }
+            if (step.progress == http::Progress::complete) return take_request(ending);
             if (parser_.headers_done() && parser_.expects_continue() && !continue_sent) {
                 continue_sent = true;
                 if (os::write_all(fd_.get(), "HTTP/1.1 100 Continue\r\n\r\n",
@@ -135,9 +148,8 @@ std::optional<Request> Connection::read_request(Ending& ending) {
                 // connection): close quietly. A partial request gets 408, also when the
                 // parser has consumed all of it (a stalled body leaves the buffer empty).
                 if (!idle && (!buffer_.empty() || parser_.headers_done())) {
-                    ending = answer_parse_error(408, "timed out reading the request")
-                                 ? Ending::linger
-                                 : Ending::close;
+                    ending = answer_error(408, "timed out reading the request") ? Ending::linger
+                                                                                : Ending::close;
                 }
                 return std::nullopt;
             case os::ReadResult::closed:
@@ -147,9 +159,20 @@ std::optional<Request> Connection::read_request(Ending& ending) {
     }
 }
 
-// Bad client bytes: a status and a close, logged at debug only. Returns whether the answer
-// went out (then the connection lingers so that the client reads it instead of a reset).
-bool Connection::answer_parse_error(int status, const std::string& reason) {
+// The parsed request, its body in memory or, past body_buffer_size, in its temp file (which
+// the request then owns, so it closes with the request).
+std::optional<Request> Connection::take_request(Ending& ending) {
+    Request request = parser_.take_request();
+    if (options_.body_spool.settle_body(request, body_file_)) return request;
+    ending =
+        answer_error(500, "The request body could not be stored.") ? Ending::linger : Ending::close;
+    return std::nullopt;
+}
+
+// Bad client bytes (or a body that could not be stored): a status and a close, logged at
+// debug only (the spool logs its own failures). Returns whether the answer went out (then
+// the connection lingers so that the client reads it instead of a reset).
+bool Connection::answer_error(int status, const std::string& reason) {
     log::debug("{}: {} {}", peer_, status, reason);
     Response response = http::error_response(status, reason);
     Request request;  // what little is known: a 1.1 client that will be disconnected

@@ -1,6 +1,8 @@
 // One client connection served blocking, with deadlines: read -> parse -> handle ->
 // write -> keep-alive? (Boost.Beast's sync server is the model). Runs in whichever process
-// owns the connection: the single-mode process, a prefork worker, a fork-mode child.
+// owns the connection: the single-mode process, a prefork worker, a fork-mode child. A body
+// over body_buffer_size waits in an unlinked temp file (body_spool.hpp), never in memory,
+// and reaches the handler as that file.
 //
 // It never throws: bad client bytes become a status and a close, a handler's exception a
 // 500, a vanished client a quiet close. A graceful stop (os::stop_requested) ends the
@@ -15,6 +17,7 @@
 #include "http/request_parser.hpp"
 #include "os/io.hpp"
 #include "session/access_log.hpp"
+#include "session/body_spool.hpp"
 
 namespace forkd::session {
 
@@ -29,6 +32,7 @@ struct Options {
     int keepalive_requests = 1000;
     bool server_tokens = true;
     bool guard_requests = false;  // answer 504/502 from signal handlers (os/request_guard.hpp)
+    BodySpool body_spool{64 * 1024, ""};  // body_buffer_size and body_temp_path
 
     static Options from(const config::Config& config);
 };

@@ -1,6 +1,7 @@
-// A request body in an io worker: memory up to the limit, then a temp file that grows as the
-// parser decodes, and back again for a handler that reads request.body.
-#include "front/body_spool.hpp"
+// A request body while it arrives: memory up to the limit, then a temp file that grows as the
+// parser decodes; handed on as that file, or back in memory for a handler that reads
+// request.body in an io worker.
+#include "session/body_spool.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,7 +10,7 @@
 
 #include "os/io.hpp"
 
-namespace forkd::front {
+namespace forkd::session {
 namespace {
 
 namespace fs = std::filesystem;
@@ -86,14 +87,41 @@ TEST_F(BodySpoolTest, BringsAFileBodyBackIntoMemoryFileFirst) {
     EXPECT_FALSE(file);
 }
 
+TEST_F(BodySpoolTest, SettlesABodyPartlyInAFileAsThatFileForTheHandler) {
+    BodySpool spool(4, directory.string());
+    ASSERT_EQ(parser.feed(std::string(kHead) + "012345").progress, http::Progress::headers_done);
+    ASSERT_TRUE(spool.absorb(parser, file));
+    ASSERT_EQ(parser.feed("6789").progress, http::Progress::complete);
+    Request request = parser.take_request();
+    ASSERT_TRUE(spool.settle_body(request, file));
+    EXPECT_FALSE(file) << "the request owns the file now";
+    ASSERT_TRUE(request.body.in_file());
+    EXPECT_GE(request.body.file_descriptor(), 0);
+    EXPECT_EQ(request.body.size(), 10U);
+    EXPECT_EQ(request.body.text(), "0123456789");
+    EXPECT_TRUE(fs::is_empty(directory)) << "the file has no name";
+}
+
+TEST_F(BodySpoolTest, SettlesABodyWithinTheLimitInMemory) {
+    BodySpool spool(10, directory.string());
+    ASSERT_EQ(parser.feed(std::string(kHead) + "0123456789").progress, http::Progress::complete);
+    ASSERT_TRUE(spool.absorb(parser, file));
+    Request request = parser.take_request();
+    ASSERT_TRUE(spool.settle_body(request, file));
+    EXPECT_FALSE(request.body.in_file());
+    EXPECT_EQ(request.body.in_memory(), "0123456789");
+}
+
 TEST_F(BodySpoolTest, FailsWhenTheDirectoryCannotHoldFiles) {
     BodySpool spool(0, (directory / "missing").string());
     EXPECT_NE(spool.check(), "");
     Request request;
     request.body = "x";
     EXPECT_FALSE(spool.move_to_file(request, file, 0));
+    request.body = "over the limit";
+    EXPECT_FALSE(spool.settle_body(request, file));
     EXPECT_EQ(BodySpool(0, directory.string()).check(), "");
 }
 
 }  // namespace
-}  // namespace forkd::front
+}  // namespace forkd::session

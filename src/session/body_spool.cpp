@@ -1,13 +1,14 @@
-#include "front/body_spool.hpp"
+#include "session/body_spool.hpp"
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "base/log.hpp"
 #include "os/io.hpp"
 #include "os/temp_file.hpp"
 
-namespace forkd::front {
+namespace forkd::session {
 
 bool BodySpool::absorb(http::RequestParser& parser, Fd& file) const {
     if (!file && parser.held_body_size() <= memory_limit_) return true;
@@ -18,6 +19,18 @@ bool BodySpool::absorb(http::RequestParser& parser, Fd& file) const {
 bool BodySpool::move_to_file(Request& request, Fd& file, std::size_t memory_at_most) const {
     if (!file && request.body.size() <= memory_at_most) return true;
     return append(file, request.body.take_bytes());
+}
+
+bool BodySpool::settle_body(Request& request, Fd& file) const {
+    if (!move_to_file(request, file, memory_limit_)) return false;
+    if (!file) return true;
+    std::optional<uint64_t> size = os::file_size(file.get());
+    if (!size) {
+        log::error("cannot measure a request body's temp file: {}", std::strerror(errno));
+        return false;
+    }
+    request.body = RequestBody::from_file(file.release(), *size);
+    return true;
 }
 
 bool BodySpool::bring_back(Request& request, Fd& file) {
@@ -56,4 +69,4 @@ bool BodySpool::append(Fd& file, std::string_view bytes) const {
     return false;
 }
 
-}  // namespace forkd::front
+}  // namespace forkd::session
