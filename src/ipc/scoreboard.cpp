@@ -16,7 +16,8 @@ namespace forkd::ipc {
 struct Scoreboard::Slot {
     std::atomic<uint32_t> sequence{0};
     std::atomic<uint8_t> state{0};
-    std::atomic<uint64_t> pss_kb{0};  // written by the master, outside the seqlock
+    std::atomic<uint64_t> pss_kb{0};      // written by the master, outside the seqlock
+    std::atomic<int32_t> child_group{0};  // the owner's running program, outside the seqlock
     SlotRole role = SlotRole::none;
     pid_t pid = 0;
     uint32_t generation = 0;
@@ -155,6 +156,7 @@ void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotR
     s->request_started_ms = 0;
     s->bytes_written = 0;
     s->pss_kb.store(0, std::memory_order_relaxed);
+    s->child_group.store(0, std::memory_order_relaxed);
     s->method[0] = s->target[0] = s->route[0] = s->client[0] = '\0';
     s->state.store(static_cast<uint8_t>(SlotState::starting), std::memory_order_relaxed);
 }
@@ -198,6 +200,14 @@ void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_w
         s->state.store(static_cast<uint8_t>(next), std::memory_order_relaxed);
     }
     header().requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Scoreboard::set_child_group(std::size_t index, pid_t group) {
+    slot(index)->child_group.store(group, std::memory_order_relaxed);
+}
+
+pid_t Scoreboard::child_group(std::size_t index) const {
+    return slot(index)->child_group.load(std::memory_order_relaxed);
 }
 
 void Scoreboard::set_pss(std::size_t index, uint64_t pss_kb) {

@@ -99,6 +99,10 @@ class Scoreboard {
     // The master's measurement of a child's memory; an atomic outside the seqlock, so it is
     // the one field another process may write while the child lives.
     void set_pss(std::size_t index, uint64_t pss_kb);
+    // The process group of a program the owner's current request runs (a CGI script; 0:
+    // none), so that the master can end it when the owner dies without ending it itself.
+    void set_child_group(std::size_t index, pid_t group);
+    pid_t child_group(std::size_t index) const;
     // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
     bool try_claim(std::size_t index);
     // Undoes a claim whose hand-off never arrived: claimed -> idle.

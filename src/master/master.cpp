@@ -10,6 +10,7 @@
 #include "os/process_info.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
+#include "os/spawn.hpp"
 #include "os/systemd.hpp"
 
 namespace forkd::master {
@@ -64,6 +65,7 @@ int Master::run(ProcessModel& model) {
             model.maintain(*this, Clock::now());
         }
     }
+    end_orphans();
     remove_pid_file();
     if (!shares_listeners()) remove_socket_files(socket_files_);
     log::info("master exits");
@@ -152,10 +154,36 @@ void Master::reap_children(ProcessModel& model) {
         // What it served and was serving when it died decides its back-off and names the
         // request in the crash line: read before the slot is cleared for the next child.
         child->last_slot = scoreboard().read(child->board_slot);
+        end_program_of(*child);
         scoreboard().clear(child->board_slot);
         model.child_exited(*this, *child, exited.status);
     }
     close_retired_listeners();
+}
+
+// A child that died while its request ran a program (a CGI script, in a process group of
+// its own) could not end that program itself: its group is ended here.
+void Master::end_program_of(const Child& child) {
+    pid_t group = scoreboard().child_group(child.board_slot);
+    if (group <= 0) return;
+    scoreboard().set_child_group(child.board_slot, 0);
+    if (os::signal_process_group(group, SIGKILL)) {
+        log::warn("{} (pid {}) left its program's process group {} running: SIGKILL", child.label,
+                  child.pid, group);
+    }
+}
+
+// At exit, whatever descendant is still here (a program that left its process group and
+// outlived its worker, adopted by this subreaper) is killed: nothing outlives the server.
+// A binary upgrade's new master, a child too, is left alone.
+void Master::end_orphans() {
+    for (pid_t orphan : os::own_children()) {
+        if (orphan == new_master_) continue;
+        log::warn("process {} outlived the worker that started it: SIGKILL", orphan);
+        os::signal_process_group(orphan, SIGKILL);
+        ::kill(orphan, SIGKILL);
+    }
+    os::reap_children();
 }
 
 // Once a second: kill what outlived request_timeout, measure memory, read the listen queue.

@@ -78,6 +78,8 @@ class Master {
     void on_signal_readable();
     void handle_signals(ProcessModel& model);
     void reap_children(ProcessModel& model);
+    void end_program_of(const Child& child);
+    void end_orphans();
     void watch_children(Clock::time_point now);
     void begin_stop(ProcessModel& model, Stop kind);
     void stop_gracefully(ProcessModel& model);

@@ -1,5 +1,6 @@
 // Single mode, the tutorial's first program: one process accepts and serves one connection
 // at a time, so everyone waits behind a slow request. No master, no children.
+#include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -7,6 +8,7 @@
 #include "base/log.hpp"
 #include "master/server.hpp"
 #include "os/identity.hpp"
+#include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/systemd.hpp"
 #include "worker/serve_loop.hpp"
@@ -32,6 +34,7 @@ int run_single(Server& server) {
     if (server.identity) os::drop_privileges(*server.identity);
     if (server.config.core_dumps) os::allow_core_dumps();
     os::enter_serving_signal_state();
+    os::end_child_group_on(SIGINT);  // no master will end a CGI program it leaves behind
     log::set_role("single");
     server.scoreboard->assign(0, ::getpid(), 0, ipc::SlotRole::worker);
     std::vector<int> listeners = listener_fds(server.listeners);

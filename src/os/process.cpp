@@ -9,6 +9,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "os/signals.hpp"
@@ -112,6 +114,18 @@ std::vector<int> take_inherited_fds(const char* fds_variable) {
         start = comma + 1;
     }
     return fds;
+}
+
+std::vector<pid_t> own_children() {
+    std::vector<pid_t> children;
+    std::error_code error;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", error)) {
+        std::ifstream list(task.path() / "children");
+        pid_t pid = 0;
+        while (list >> pid)
+            children.push_back(pid);
+    }
+    return children;
 }
 
 void signal_group(pid_t child, int signal) {

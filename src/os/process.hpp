@@ -48,6 +48,9 @@ void exec_with_fds(const std::string& path, const std::vector<std::string>& argu
 // is removed so that this process's own children do not see it.
 std::vector<int> take_inherited_fds(const char* fds_variable);
 
+// The pids of this process's live children (read from /proc/self/task/*/children).
+std::vector<pid_t> own_children();
+
 // Sends `signal` to the child's process group (and so to anything it started).
 void signal_group(pid_t child, int signal);
 

@@ -84,6 +84,11 @@ void on_timeout(int) {
     ::_exit(kRequestTimeoutExitCode);
 }
 
+void on_fatal_signal(int signal) {
+    kill_child_group();
+    ::raise(signal);  // SA_RESETHAND: the default action now
+}
+
 void on_crash(int signal) {
     kill_child_group();
     answer_if_nothing_sent(g_answer_502);
@@ -155,6 +160,14 @@ void set_child_group(pid_t group) {
 
 void observe_child_group(void (*observer)(pid_t group)) {
     g_child_group_observer = observer;
+}
+
+void end_child_group_on(int signal) {
+    struct sigaction action {};
+    action.sa_handler = on_fatal_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND;
+    ::sigaction(signal, &action, nullptr);
 }
 
 }  // namespace forkd::os

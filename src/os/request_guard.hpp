@@ -45,5 +45,8 @@ int guarded_client_fd();
 // every change.
 void set_child_group(pid_t group);
 void observe_child_group(void (*observer)(pid_t group));
+// For a process no master watches (single mode): `signal` (SIGINT) KILLs the child group
+// before it ends the process as it would have.
+void end_child_group_on(int signal);
 
 }  // namespace forkd::os

@@ -10,6 +10,15 @@ ReporterSettings reporter_settings(const config::Config& config, bool recycles) 
     return {quota, config.slow_request_log};
 }
 
+// Where this process publishes the process group of the program its request runs (a CGI
+// script's), for the master to end should this process die first. One per process.
+ipc::Scoreboard* g_scoreboard = nullptr;
+std::size_t g_slot = 0;
+
+void publish_child_group(pid_t group) {
+    if (g_scoreboard != nullptr) g_scoreboard->set_child_group(g_slot, group);
+}
+
 }  // namespace
 
 ServingProcess::ServingProcess(const ServingContext& context, const ServingRole& role)
@@ -20,6 +29,9 @@ ServingProcess::ServingProcess(const ServingContext& context, const ServingRole&
       services_{options_, context.router, context.access_log, status_} {
     if (role.crash_guard) os::install_crash_guard();
     options_.guard_requests = role.guard_requests;
+    g_scoreboard = context.scoreboard;
+    g_slot = role.slot;
+    os::observe_child_group(publish_child_group);
     if (app_ != nullptr) app_->run_worker_start_hooks();
 }
 
