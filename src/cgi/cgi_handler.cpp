@@ -90,7 +90,10 @@ StreamBody stream_rest(std::shared_ptr<ProgramRun> run, std::string first, std::
             writer.fail();
             whole = false;
         }
-        run->end(!whole);
+        // A whole response is ended when the server lets go of it, after the body's end is
+        // sent (~ProgramRun): the client never waits for the grace that a program still
+        // running once its output ended gets to exit by itself.
+        if (!whole) run->end(true);
     }};
 }
 

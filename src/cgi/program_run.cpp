@@ -30,7 +30,7 @@ ProgramRun::ProgramRun(os::StartedProgram program, RunLimits limits, std::string
 }
 
 ProgramRun::~ProgramRun() {
-    end(true);
+    end(!output_ended_);
 }
 
 ProgramRun::Read ProgramRun::read_output(std::string& out) {
@@ -48,7 +48,10 @@ ProgramRun::Read ProgramRun::read_output(std::string& out) {
             // descendant the request does not wait for.
             if (got.result == os::Attempt::would_block && exited_) program_.output.reset();
         }
-        if (!program_.output.valid()) return Read::end;
+        if (!program_.output.valid()) {
+            output_ended_ = true;
+            return Read::end;
+        }
         auto deadline = std::min(started_ + limits_.timeout, last_output_ + limits_.idle_timeout);
         os::ProgramEvents events = os::wait_for_program(program_, client_fd_, deadline);
         if (events.errors) drain_errors();

@@ -23,7 +23,9 @@ class ProgramRun {
     // Takes over a started program. `label` names it in the log ("env.sh (GET /cgi-bin/env.sh)");
     // `client_fd` (-1: none) is watched for a client that hangs up.
     ProgramRun(os::StartedProgram program, RunLimits limits, std::string label, int client_fd);
-    ~ProgramRun();  // end()s it
+    // end()s it: with the grace when its output had ended (read_output gave `end`), so a
+    // response sent whole is released before the program is waited for; at once otherwise.
+    ~ProgramRun();
     ProgramRun(const ProgramRun&) = delete;
     ProgramRun& operator=(const ProgramRun&) = delete;
 
@@ -52,6 +54,7 @@ class ProgramRun {
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point last_output_;
     bool exited_ = false;
+    bool output_ended_ = false;
     bool ended_ = false;
     std::string error_line_;  // stderr not yet logged (a line in progress)
     std::size_t errors_logged_ = 0;
