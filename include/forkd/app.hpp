@@ -28,7 +28,7 @@ namespace forkd {
 enum class Builtin {
     status,        // status_path and health_path (and the test-only routes when enabled)
     demo,          // the tutorial's `/` and `/?sleep` (only while no `root` is set)
-    static_files,  // `root` (prefix "/") and `locations`
+    static_files,  // `root` (prefix "/"), `locations`, and the CGI programs (`cgi`, ...)
 };
 
 class App {
