@@ -1,0 +1,3 @@
+#!/bin/sh
+# Forgets the header block: writes a body only.
+echo "just some text, no header block"
