@@ -80,7 +80,9 @@ std::vector<std::string> program_environment(const Request& request, const Scrip
         std::size_t equals = entry.find('=');
         variables[entry.substr(0, equals)] = entry.substr(equals + 1);
     }
-    for (const auto& [name, value] : request.headers) {
+    for (const auto& field : request.headers) {
+        const std::string& name = field.first;  // (clang 14 cannot capture a binding)
+        const std::string& value = field.second;
         if (std::ranges::any_of(kNotPassed, [&](std::string_view no) { return iequals(no, name); }))
             continue;
         if (iequals(name, "Authorization") && !rules.pass_authorization) continue;

@@ -121,8 +121,9 @@ std::variant<ProgramHead, std::string> parse_program_head(std::string_view head,
         parsed.headers.add(std::string(name), std::string(value));
     }
     if (!location.empty() && location.starts_with('/') && !location.starts_with("//") &&
-        (!has_status || parsed.status == 200) && !has_type && !nph) {
-        // §6.2.2: a local Location alone; the server fetches it instead.
+        (!has_status || parsed.status == 200) && !nph) {
+        // §6.2.2: a local Location; the server fetches it instead. The RFC wants it alone,
+        // but php-cgi always adds a Content-Type: like Apache, a 200 is what decides.
         parsed.local_redirect = std::move(location);
         parsed.headers = Headers();
         return parsed;

@@ -43,7 +43,7 @@ struct Client {
     // later (every read of a body) waits for it to fire, so the heap holds one entry per
     // connection, not one per read.
     os::Deadline timer_at = os::Deadline::max();
-    Fd body_file;  // the request body beyond body_buffer_size (body_spool.hpp)
+    Fd body_file;  // the request body beyond body_buffer_size (session/body_spool.hpp)
 
     // The request being answered, kept for the access log.
     std::optional<Request> request;

@@ -6,7 +6,8 @@
 // whose client left is dropped unrun. While an app worker owns a connection the io worker
 // does not watch it; it resumes it when the completion arrives on its link with that app
 // worker, and answers 502 or 504 itself when the app worker died before writing anything. Request
-// bodies stay in memory up to body_buffer_size, then go to an unlinked temp file (body_spool.hpp).
+// bodies stay in memory up to body_buffer_size, then go to an unlinked temp file
+// (session/body_spool.hpp).
 //
 // On a reload the io workers of the old generation hand their idle keep-alive connections
 // to the new one (SCM_RIGHTS again, on the hand-over socket every io worker shares) instead
@@ -30,13 +31,13 @@
 #include "event/loop.hpp"
 #include "forkd/app.hpp"
 #include "forkd/handler.hpp"
-#include "front/body_spool.hpp"
 #include "front/client.hpp"
 #include "front/hand_off_sender.hpp"
 #include "ipc/hand_off.hpp"
 #include "ipc/scoreboard.hpp"
 #include "ipc/started_marks.hpp"
 #include "session/access_log.hpp"
+#include "session/body_spool.hpp"
 #include "session/connection.hpp"
 
 namespace forkd::front {
@@ -132,7 +133,7 @@ class IoWorker {
     const IoContext& context_;
     const session::Options& options_;
     HandOffSender sender_;
-    BodySpool spool_;
+    session::BodySpool spool_;
     event::Loop loop_;
     std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
     std::deque<uint64_t> queue_;  // blocking requests waiting for an app worker, oldest first

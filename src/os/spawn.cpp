@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <system_error>
 
+#include "os/request_guard.hpp"
+
 namespace forkd::os {
 namespace {
 
@@ -74,6 +76,10 @@ struct ChildPlan {
         ::_exit(127);
     };
     if (::setsid() < 0) give_up();
+    // Published from here, before the exec, so that no moment exists when the group runs
+    // and a dying worker's master could not know of it. (The variable it sets is the
+    // parent's own: a vforked child shares its memory.)
+    set_child_group(::getpid());
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != plan.parent) ::_exit(127);  // the worker died already
     for (std::size_t i = 0; i < plan.limit_count; ++i) {
@@ -124,6 +130,7 @@ StartedProgram start_program(const ProgramSpec& spec) {
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     if (pid < 0) throw std::system_error(fork_error, std::generic_category(), "vfork");
     if (child_error != 0) {
+        set_child_group(0);
         reap(pid);
         throw std::system_error(child_error, std::generic_category(), "exec " + spec.path);
     }

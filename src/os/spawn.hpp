@@ -42,8 +42,10 @@ struct StartedProgram {
     Fd exited;      // a pidfd: readable once the program has exited (not its group)
 };
 
-// Starts `spec`. Throws std::system_error with the errno of what failed: the pipes, the
-// fork, or the exec itself (ENOENT, EACCES, ENOEXEC for a script without "#!").
+// Starts `spec`, and names its group as the request's child group (request_guard.hpp) for
+// whoever must end it: the caller clears that once it has ended the group. Throws std::system_error
+// with the errno of what failed: the pipes, the fork, or the exec itself (ENOENT, EACCES, ENOEXEC
+// for a script without "#!").
 StartedProgram start_program(const ProgramSpec& spec);
 
 // What wait_for_program found ready.

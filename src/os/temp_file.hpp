@@ -1,7 +1,7 @@
-// Unlinked temporary files: where hybrid's io workers keep request bodies larger than
+// Unlinked temporary files: where serving processes keep request bodies larger than
 // body_buffer_size (nginx's client_body_temp_path). The file has no name from the moment it
 // exists, so nothing is left behind by a crash, and its pages are page cache that the
-// kernel may write out, never the io worker's own memory.
+// kernel may write out, never the process's own memory.
 #pragma once
 
 #include <string>

@@ -91,13 +91,13 @@ def test_blocking_routes_run_in_app_workers_and_inline_ones_in_io_workers(server
 
 
 @pytest.mark.parametrize("mode", ["prefork", "hybrid"])
-def test_a_large_body_reaches_the_handler_whole_and_in_hybrid_as_the_spooled_file(server, mode):
+def test_a_large_body_reaches_the_handler_whole_as_the_spooled_file(server, mode):
     srv = start_app(server, mode=mode, workers=1, body_buffer_size="64k", max_body_size="8m")
     body = os.urandom(3 * 1024 * 1024)
     response = send(srv, "POST", "/upload", body)
     size, crc, kept = response.body.decode().split()
     assert int(size) == len(body) and int(crc, 16) == zlib.crc32(body)
-    assert kept == ("file" if mode == "hybrid" else "memory")
+    assert kept == "file"  # spooled in every mode
     assert send(srv, "POST", "/echo", b"small body").body == b"small body"
 
 

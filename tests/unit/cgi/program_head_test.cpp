@@ -61,10 +61,10 @@ TEST(ProgramHead, AnAbsoluteLocationIsAClientRedirect302) {
     EXPECT_EQ(head.headers.get("Location"), "http://example.com/x");
 }
 
-TEST(ProgramHead, ALocalLocationWithAStatusOrABodyTypeGoesToTheClient) {
+TEST(ProgramHead, ALocalLocationWithAnotherStatusGoesToTheClientAsApacheDoes) {
     EXPECT_TRUE(parsed("Status: 301\nLocation: /moved\n").local_redirect.empty());
     EXPECT_EQ(parsed("Status: 301\nLocation: /moved\n").status, 301);
-    EXPECT_TRUE(parsed("Location: /x\nContent-Type: text/html\n").local_redirect.empty());
+    EXPECT_EQ(parsed("Location: /x\nContent-Type: text/html\n").local_redirect, "/x");
     EXPECT_TRUE(parsed("Location: //evil.example/\n").local_redirect.empty());
 }
 

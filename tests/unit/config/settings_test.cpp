@@ -78,6 +78,18 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "open_file_cache_valid",
                                                "locations",
                                                "demo_routes",
+                                               "cgi",
+                                               "cgi_interpreters",
+                                               "cgi_env",
+                                               "cgi_timeout",
+                                               "cgi_idle_timeout",
+                                               "cgi_kill_grace",
+                                               "cgi_stderr_limit",
+                                               "cgi_pass_authorization",
+                                               "cgi_limit_cpu",
+                                               "cgi_limit_memory",
+                                               "cgi_limit_processes",
+                                               "cgi_limit_files",
                                                "demo.sleep_seconds",
                                                "demo.max_sleep_seconds"};
     EXPECT_EQ(names, expected);

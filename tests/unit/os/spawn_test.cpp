@@ -56,7 +56,7 @@ TEST(StartProgram, RunsWithTheGivenEnvironmentStdinAndDirectory) {
 
 TEST(StartProgram, TheProgramLeadsItsOwnSessionAndHasOnlyItsThreeFds) {
     StartedProgram program = start_program(
-        shell("ps -o sid= -o pgid= -p $$; ls /proc/self/fd | sort -n | tr '\\n' ' '"));
+        shell("echo $(ps -o sid= -o pgid= -p $$); ls /proc/self/fd | sort -n | tr '\\n' ' '"));
     std::string out = read_all(program, program.output.get());
     reap(program.pid);
     std::string pid = std::to_string(program.pid);
