@@ -156,8 +156,117 @@ std::vector<Entry> flatten(const toml::table& root) {
     return entries;
 }
 
+// Where a UTF-8 sequence starting at text[at] ends (one past it), or `at` when it is not a
+// well-formed one (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t end_of_utf8(std::string_view text, std::size_t at) {
+    const auto byte = [&](std::size_t i) {
+        return i < text.size() ? static_cast<unsigned char>(text[i]) : 0u;
+    };
+    const auto continuation = [&](std::size_t i) { return (byte(i) & 0xC0u) == 0x80u; };
+    unsigned lead = byte(at);
+    if (lead >= 0xC2 && lead <= 0xDF) return continuation(at + 1) ? at + 2 : at;
+    if (lead >= 0xE0 && lead <= 0xEF) {
+        unsigned second = byte(at + 1);
+        bool fits = (lead == 0xE0 && second >= 0xA0) || (lead == 0xED && second < 0xA0) ||
+                    (lead != 0xE0 && lead != 0xED);
+        return fits && continuation(at + 1) && continuation(at + 2) ? at + 3 : at;
+    }
+    if (lead >= 0xF0 && lead <= 0xF4) {
+        unsigned second = byte(at + 1);
+        bool fits = (lead == 0xF0 && second >= 0x90) || (lead == 0xF4 && second < 0x90) ||
+                    (lead != 0xF0 && lead != 0xF4);
+        return fits && continuation(at + 1) && continuation(at + 2) && continuation(at + 3) ? at + 4
+                                                                                            : at;
+    }
+    return at;
+}
+
+// A multi-line string may end with one or two quotes of its own before its closing three
+// (`""""` ends in a quote): how many there are at the start of `closing`.
+std::size_t closing_extra(std::string_view closing, char quote) {
+    std::size_t extra = 0;
+    while (extra < 2 && closing.size() > 3 + extra && closing[3 + extra] == quote)
+        ++extra;
+    return extra;
+}
+
+// TOML allows characters beyond ASCII only inside strings and comments, and the document
+// must be UTF-8. Both are checked here, before toml++ sees the text: toml++ 3.3.0 (Debian
+// 12) reaches undefined behaviour (TOML_UNREACHABLE in is_non_ascii_horizontal_whitespace)
+// on many non-ASCII code points outside strings and comments, including in the token it
+// reads to report a syntax error. Returns the text with every byte beyond ASCII (all inside
+// strings and comments) replaced by 'x', lines and columns kept. The scan follows just
+// enough of TOML's lexical rules: comments, and the four kinds of strings with their escapes.
+std::string ascii_copy(std::string_view text, const std::string& source_name) {
+    std::string copy(text);
+    enum class Context { code, comment, basic, literal, multiline_basic, multiline_literal };
+    Context context = Context::code;
+    const auto fail = [&](std::size_t at, std::string_view why) {
+        auto line =
+            1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+        throw ConfigError(source_name + ":" + std::to_string(line) + ": " + std::string(why));
+    };
+    for (std::size_t at = 0; at < text.size();) {
+        char c = text[at];
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            std::size_t end = end_of_utf8(text, at);
+            if (end == at) fail(at, "the file is not valid UTF-8");
+            if (context == Context::code)
+                fail(at, "a character beyond ASCII outside a string or comment");
+            std::fill(copy.begin() + static_cast<std::ptrdiff_t>(at),
+                      copy.begin() + static_cast<std::ptrdiff_t>(end), 'x');
+            at = end;
+            continue;
+        }
+        std::string_view rest = text.substr(at);
+        switch (context) {
+            case Context::code:
+                if (c == '#') context = Context::comment;
+                if (c == '"')
+                    context =
+                        rest.starts_with("\"\"\"") ? Context::multiline_basic : Context::basic;
+                if (c == '\'')
+                    context =
+                        rest.starts_with("'''") ? Context::multiline_literal : Context::literal;
+                if (context == Context::multiline_basic || context == Context::multiline_literal)
+                    at += 2;
+                break;
+            case Context::comment:
+                if (c == '\n') context = Context::code;
+                break;
+            case Context::basic:
+            case Context::multiline_basic:
+                if (c == '\\') {
+                    ++at;  // the escaped character (a quote, a backslash) is not an end
+                } else if (context == Context::basic && (c == '"' || c == '\n')) {
+                    context = Context::code;
+                } else if (rest.starts_with("\"\"\"")) {
+                    context = Context::code;
+                    at += 2 + closing_extra(rest, '"');
+                }
+                break;
+            case Context::literal:
+            case Context::multiline_literal:
+                if (context == Context::literal && (c == '\'' || c == '\n')) {
+                    context = Context::code;
+                } else if (context == Context::multiline_literal && rest.starts_with("'''")) {
+                    context = Context::code;
+                    at += 2 + closing_extra(rest, '\'');
+                }
+                break;
+        }
+        ++at;
+    }
+    return copy;
+}
+
 toml::table parse_document(std::string_view text, const std::string& source_name) {
+    // The copy, its strings and comments made ASCII, shows whether the document is TOML at
+    // all; only a document that is has its own text parsed, where toml++ then meets
+    // non-ASCII only inside strings and comments it has already recognised as such.
+    const std::string ascii = ascii_copy(text, source_name);
     try {
+        if (ascii != text) static_cast<void>(toml::parse(ascii, source_name));
         return toml::parse(text, source_name);
     } catch (const toml::parse_error& error) {
         const auto& where = error.source().begin;
