@@ -85,7 +85,7 @@ std::vector<std::string> Request::query_params(std::string_view name) const {
 RequestBody RequestBody::from_file(int fd, std::uint64_t size) {
     RequestBody body;
     body.file_ = std::shared_ptr<const int>(new int(fd), [](const int* owned) {
-        if (*owned >= 0) ::close(*owned);
+        Fd closed_here(*owned);
         delete owned;
     });
     body.file_size_ = size;
@@ -104,11 +104,9 @@ std::size_t RequestBody::read_at(std::uint64_t offset, std::span<char> out) cons
         std::memcpy(out.data(), bytes_.data() + offset, want);
         return want;
     }
-    for (;;) {
-        ssize_t got = ::pread(*file_, out.data(), want, static_cast<off_t>(offset));
-        if (got >= 0) return static_cast<std::size_t>(got);
-        if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "request body");
-    }
+    ssize_t got = os::read_at(*file_, offset, out.first(want));
+    if (got < 0) throw std::system_error(errno, std::generic_category(), "request body");
+    return static_cast<std::size_t>(got);
 }
 
 std::string RequestBody::text() const {

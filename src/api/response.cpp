@@ -90,17 +90,13 @@ Response Response::local_redirect(std::string target) {
 }
 
 Response Response::file(const std::string& path) {
-    // O_NONBLOCK: a FIFO at `path` is refused below instead of blocking the open (it changes
-    // nothing for the regular file that is served).
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-    struct stat facts {};
-    if (!fd || ::fstat(fd.get(), &facts) != 0 || !S_ISREG(facts.st_mode)) {
-        return error(404, "No such file.");
-    }
+    std::uint64_t size = 0;
+    Fd fd = os::open_regular_file(path, size);
+    if (!fd) return error(404, "No such file.");
     Response response;
     response.headers.set("Content-Type",
                          system_mime_types().content_type(path, "application/octet-stream"));
-    response.body = FileBody(fd.release(), 0, facts.st_size);
+    response.body = FileBody(fd.release(), 0, static_cast<off_t>(size));
     return response;
 }
 

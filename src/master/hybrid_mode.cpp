@@ -128,7 +128,7 @@ class HybridModel final : public ProcessModel {
     int serve_as_io_worker(Master& master, std::size_t slot, const std::string& label) {
         std::vector<int> senders;
         for (auto& [sender, receiver] : dispatch_) {
-            ::close(receiver.release());  // only app workers receive
+            receiver.reset();  // only app workers receive
             senders.push_back(sender.get());
         }
         Server& server = master.server();
@@ -151,11 +151,11 @@ class HybridModel final : public ProcessModel {
 
     int serve_as_app_worker(Master& master, std::size_t slot, const std::string& label) {
         for (std::size_t i = 0; i < dispatch_.size(); ++i) {
-            ::close(dispatch_[i].first.release());
-            if (i != slot) ::close(dispatch_[i].second.release());
+            dispatch_[i].first.reset();
+            if (i != slot) dispatch_[i].second.reset();
         }
-        ::close(hand_over_.first.release());  // connections pass between io workers only
-        ::close(hand_over_.second.release());
+        hand_over_.first.reset();  // connections pass between io workers only
+        hand_over_.second.reset();
         Server& server = master.server();
         return worker::run_app_worker(server.serving_context(), slot, label,
                                       dispatch_[slot].second.get(), max_message(server.config));

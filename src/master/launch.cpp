@@ -60,7 +60,7 @@ int signal_running_master(const config::Config& config, const std::string& actio
                  : action == "reopen" ? SIGUSR1
                  : action == "stop"   ? SIGINT
                                       : SIGQUIT;
-    if (::kill(pid, signal) != 0) {
+    if (!os::send_signal(pid, signal)) {
         std::perror(("forkd: cannot signal " + std::to_string(pid)).c_str());
         return 1;
     }

@@ -181,7 +181,7 @@ void Master::end_orphans() {
         if (orphan == new_master_) continue;
         log::warn("process {} outlived the worker that started it: SIGKILL", orphan);
         os::signal_process_group(orphan, SIGKILL);
-        ::kill(orphan, SIGKILL);
+        os::send_signal(orphan, SIGKILL);
     }
     os::reap_children();
 }
@@ -250,7 +250,7 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
         }
         os::exit_child(code);
     }
-    ::setpgid(pid, pid);  // also done by the child: whichever runs first wins the race
+    os::put_in_own_group(pid);
     table_.add(Child{pid, role, number, std::move(label), Clock::now(), board_slot, generation_});
     return pid;
 }
@@ -266,14 +266,14 @@ void Master::retire(pid_t pid, const std::string& why) {
 // The child must not keep the master's private fds; its copies of them are closed here
 // (the objects are never destroyed in the child, which leaves with _exit).
 void Master::close_master_fds_in_child(bool keep_listeners) {
-    ::close(signal_fd_.release());
-    ::close(tick_fd_.release());
+    signal_fd_.reset();
+    tick_fd_.reset();
     loop_.close_in_child();
     for (Listener& listener : retired_listeners_)
-        ::close(listener.fd.release());
+        listener.fd.reset();
     if (!keep_listeners) {
         for (Listener& listener : server_.listeners)
-            ::close(listener.fd.release());
+            listener.fd.reset();
     }
 }
 

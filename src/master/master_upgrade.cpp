@@ -61,7 +61,7 @@ void Master::start_upgrade() {
                  fd_list(systemd_listener_fds(server_.listeners)).c_str(), 1);
         os::exec_with_fds(server_.binary_path, server_.arguments, listener_fds(server_.listeners),
                           kInheritedListenersVariable);
-        ::_exit(os::kFatalExitCode);
+        os::exit_child(os::kFatalExitCode);
     }
     new_master_ = pid;
     os::set_process_title("forkd: master (old, upgrading)");

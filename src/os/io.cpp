@@ -178,6 +178,28 @@ AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t coun
     }
 }
 
+ssize_t read_at(int fd, std::uint64_t offset, std::span<char> out) {
+    for (;;) {
+        ssize_t got = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
+        if (got >= 0 || errno != EINTR) return got;
+    }
+}
+
+Fd open_regular_file(const std::string& path, std::uint64_t& size) {
+    // O_NONBLOCK: a FIFO at `path` is refused below instead of blocking the open (it changes
+    // nothing for a regular file).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    struct stat facts {};
+    if (!fd || ::fstat(fd.get(), &facts) != 0 || !S_ISREG(facts.st_mode)) return Fd();
+    size = static_cast<std::uint64_t>(facts.st_size);
+    return fd;
+}
+
+bool hung_up(int socket) {
+    pollfd watch{socket, 0, 0};
+    return ::poll(&watch, 1, 0) == 1 && (watch.revents & (POLLHUP | POLLERR)) != 0;
+}
+
 bool read_whole_file(int fd, std::string& out) {
     struct stat status {};
     // One allocation of the final size, not a doubling string that copies a large body.

@@ -76,6 +76,14 @@ AttemptResult try_send_file(int fd, int file_fd, off_t& offset, std::size_t coun
 // Appends a whole file, read from its start, to `out`: e.g. a request body handed over as a
 // temp file (os/temp_file.hpp).
 bool read_whole_file(int fd, std::string& out);
+// Up to out.size() bytes of file `fd` from `offset` (pread, EINTR retried); -1 with errno
+// set on an error.
+ssize_t read_at(int fd, std::uint64_t offset, std::span<char> out);
+// Opens `path` for reading if it is a regular file (never blocking on a FIFO); an invalid
+// Fd otherwise. `size` receives its size.
+Fd open_regular_file(const std::string& path, std::uint64_t& size);
+// Whether the peer of `socket` has hung up or it has an error, without waiting.
+bool hung_up(int socket);
 // The size of the open file `fd` (fstat), or nullopt when it cannot be had.
 std::optional<uint64_t> file_size(int fd);
 // Appends exactly `length` bytes of a file from `offset` to `out`; false (and `out` as it

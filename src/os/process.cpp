@@ -116,6 +116,14 @@ std::vector<int> take_inherited_fds(const char* fds_variable) {
     return fds;
 }
 
+bool send_signal(pid_t pid, int signal) {
+    return ::kill(pid, signal) == 0;
+}
+
+void put_in_own_group(pid_t child) {
+    ::setpgid(child, child);
+}
+
 std::vector<pid_t> own_children() {
     std::vector<pid_t> children;
     std::error_code error;

@@ -48,6 +48,12 @@ void exec_with_fds(const std::string& path, const std::vector<std::string>& argu
 // is removed so that this process's own children do not see it.
 std::vector<int> take_inherited_fds(const char* fds_variable);
 
+// kill(2): true when sent; errno says why not.
+bool send_signal(pid_t pid, int signal);
+// The parent's half of putting a new child in a process group of its own (setpgid): the
+// child does it too, and whichever runs first wins the race.
+void put_in_own_group(pid_t child);
+
 // The pids of this process's live children (read from /proc/self/task/*/children).
 std::vector<pid_t> own_children();
 

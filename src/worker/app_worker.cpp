@@ -34,11 +34,6 @@ struct IoLink {
     ipc::StartedMarks marks;
 };
 
-bool hung_up(int socket) {
-    pollfd watch{socket, 0, 0};
-    return ::poll(&watch, 1, 0) == 1 && (watch.revents & (POLLHUP | POLLERR)) != 0;
-}
-
 // The link a hand-off's completion goes back on: the one it brought (fds 1 and 2), which
 // replaces an older one of the same io worker and prunes those of io workers gone since,
 // or the one kept from an earlier hand-off of that io worker. nullptr when neither works.
@@ -52,7 +47,7 @@ IoLink* link_for(const ipc::HandOff& hand_off, std::vector<Fd>& fds, std::vector
     std::optional<ipc::StartedMarks> marks = ipc::StartedMarks::attach(fds[2].get(), slots);
     if (!marks) return nullptr;
     std::erase_if(links, [&](const IoLink& link) {
-        return link.io_pid == hand_off.io_pid || hung_up(link.socket.get());
+        return link.io_pid == hand_off.io_pid || os::hung_up(link.socket.get());
     });
     links.push_back(IoLink{hand_off.io_pid, std::move(fds[1]), std::move(*marks)});
     return &links.back();
