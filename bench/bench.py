@@ -1,12 +1,14 @@
 """forkd's benchmarks against nginx, h2o, nginx + PHP-FPM, Apache prefork, gunicorn, the
 tutorial's PHP server, tcpserver and a minimal fork-per-connection server (fork-floor); W8,
-forkd's library against cpp-httplib and CivetWeb.
+forkd's library against cpp-httplib and CivetWeb; W9, CGI hello against Apache mod_cgid and
+nginx + fcgiwrap, beside the fork+exec floor.
 Writes docs/benchmarks.md, docs/img/ and bench/results/latest.json.
 
     bench/run build/forkd                      # full run (about 25 minutes on 2 CPUs)
     bench/run build/forkd --quick              # one short repetition, to iterate
     bench/run build/forkd --only W1,W2 --servers forkd,nginx
     bench/run build/forkd --only W8 --merge    # W8 (W8a, W8b, W8c) into the existing page
+    bench/run build/forkd --only W9 --servers forkd-hybrid,forkd-prefork,apache-cgid,nginx-fcgiwrap --merge
 
 Fairness: servers are pinned to one CPU set and everything else (this script, wrk, ab,
 the W4 sleepers, slowhttptest, strace) to another. Repetitions are the outer loop, so that drift on a shared
@@ -28,8 +30,9 @@ import workloads
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8a", "W8b", "W8c")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8a", "W8b", "W8c", "W9")
 W8_PARTS = ("W8a", "W8b", "W8c")  # `--only W8` asks for all three
+W9_FLOOR = "W9 floor"  # the records of bench/w9/spawn_floor.c (report.py's W9 section)
 OPEN_FILES = 65536  # RLIMIT_NOFILE for the servers and load tools: W6 holds 1,000 connections
 
 
@@ -55,6 +58,7 @@ def parse_args(argv):
     p.add_argument("--no-strace", action="store_true", help="W3: skip the system-call count")
     p.add_argument("--w8-seconds", type=int, help="W8b: each wrk run")
     p.add_argument("--w8c-seconds", type=int, help="W8c: the crash run (once, first repetition)")
+    p.add_argument("--w9-spawns", type=int, help="W9: fork+execs of each program by the floor")
     p.add_argument("--server-cpus", default="0", help="taskset list for the servers")
     p.add_argument("--load-cpus", default="1", help="taskset list for everything else")
     p.add_argument("--no-plots", action="store_true")
@@ -67,17 +71,19 @@ def parse_args(argv):
     # Full-run defaults sized so that everything fits in about 25 minutes on 2 CPUs:
     # W1, W2, W4, W5 about 16, W3 about 3.5 (strace once), W6 about 2, W7 about 1.
     # W8 about 6 more: W8a and W8b as W1 for 3 servers, W8c's 60 s once for forkd (the
-    # others die at their first crash).
+    # others die at their first crash). W9 about 2 more: two wrk runs for 4 servers, and
+    # the fork+exec floor (a few seconds) once per repetition.
     defaults = dict(repeat=3, seconds=5, ab_requests=20000, ab_seconds=8, bounded_requests=1000,
-                    w4_seconds=6, w6_seconds=5, w8_seconds=10, w8c_seconds=60)
+                    w4_seconds=6, w6_seconds=5, w8_seconds=10, w8c_seconds=60, w9_spawns=5000)
     if opts.quick:
         defaults = dict(repeat=1, seconds=2, ab_requests=3000, ab_seconds=3, bounded_requests=300,
-                        w4_seconds=3, w6_seconds=3, w8_seconds=3, w8c_seconds=10)
+                        w4_seconds=3, w6_seconds=3, w8_seconds=3, w8c_seconds=10, w9_spawns=1000)
     for key, value in defaults.items():
         if getattr(opts, key) is None:
             setattr(opts, key, value)
     only = [w.strip().upper().replace("W8A", "W8a").replace("W8B", "W8b").replace("W8C", "W8c")
             for w in opts.only.split(",") if w.strip()]
+    only = ["W9" if w in ("W9A", "W9B") else w for w in only]  # W9 runs both programs
     opts.only = [part for w in only for part in (W8_PARTS if w == "W8" else (w,))]
     unknown = set(opts.only) - set(WORKLOADS)
     if unknown:
@@ -142,6 +148,8 @@ def runs_for(spec, opts, rep=0):
                 yield "W8b", variant
         if "W8c" in wanted and rep == 0:  # 60 s of load: once per run
             yield "W8c", None
+    if "W9" in wanted and "W9" in spec.extra:
+        yield "W9", None
 
 
 def run_one(spec, workload, arg, opts, rep):
@@ -166,6 +174,8 @@ def run_one(spec, workload, arg, opts, rep):
             records = workloads.w8b(run, opts, arg)
         elif workload == "W8c":
             records = workloads.w8c(run, opts)
+        elif workload == "W9":
+            records = workloads.w9(run, opts)
         else:
             records, sleepers = workloads.w4(run, opts, arg)
     if sleepers:  # the server is gone now, so every sleeper returns
@@ -225,11 +235,24 @@ def main(argv):
                                "W6": f"{opts.slowloris} slowloris",
                                "W7": "blocking hello", "W8a": workloads.W8A_VARIANT,
                                "W8b": arg, "W8c": workloads.W8C_VARIANT,
+                               "W9": "W9a: C program",
                                }.get(workload, f"{arg} in flight")
                     records.append(dict(workload=workload, server=spec.name, rep=rep,
                                         variant=variant, failed=str(e).replace("\n", " ")))
                     log(f"{label}: FAILED {e}")
                     traceback.print_exc()
+        if "W9" in opts.only and any("W9" in s.extra for s in specs):
+            try:  # the fork+exec floor, beside W9's table: once per repetition
+                got = workloads.w9_floor(opts, opts.w9_spawns)
+                for r in got:
+                    r.update(workload=W9_FLOOR, server="spawn-floor", rep=rep)
+                records += got
+                log(f"rep {rep + 1}/{opts.repeat} {W9_FLOOR}: " + ", ".join(
+                    f"{r['variant']} {r['cpu_us']:.0f} µs CPU per spawn" for r in got))
+            except Exception as e:
+                records.append(dict(workload=W9_FLOOR, server="spawn-floor", rep=rep,
+                                    variant="W9a: C program", failed=str(e).replace("\n", " ")))
+                log(f"rep {rep + 1}/{opts.repeat} {W9_FLOOR}: FAILED {e}")
     meta = {"started": started, "duration_s": time.monotonic() - t0, "environment": env,
             "tracking": tracking_kind(),
             "options": {k: v for k, v in vars(opts).items()}, "unavailable": unavailable}

@@ -11,7 +11,7 @@ FORKD = ("forkd-fork", "forkd-prefork")
 FORKD_POOLS = ("forkd-hybrid", "forkd-prefork")  # the ratio columns of W3, W6 and W7
 PACKAGES = ("nginx", "h2o", "apache2", "libapache2-mod-php8.2", "php8.2-fpm", "php8.2-cli",
             "gunicorn", "ucspi-tcp", "wrk", "apache2-utils", "slowhttptest", "strace", "gcc",
-            "libc6-dev", "iproute2", "python3-matplotlib")
+            "libc6-dev", "iproute2", "python3-matplotlib", "fcgiwrap")
 SYSCALLS = "4 KiB syscalls"  # W3's strace record: a table of its own
 VARIANT_ORDER = {"4 KiB": 0, "1 MiB": 1}
 
@@ -429,6 +429,121 @@ def w8_section(meta, table, fails, servers, specs, o):
     return out
 
 
+W9_FLOOR = "W9 floor"  # bench.py's records of bench/w9/spawn_floor.c
+W9_ANCHORS = ("apache-cgid", "nginx-fcgiwrap")  # "the floor is the fastest of them"
+W9_VARIANTS = ("W9a: C program", "W9b: sh script")
+W9_COLUMNS = [("conns", "connections", 0), ("req/s", "rps", 0), ("server CPU µs/req", "cpu_us", 1),
+              ("p50 ms", "p50", 2), ("p99 ms", "p99", 2), ("max ms", "max", 1),
+              ("errors", "errors", 0), ("of them non-2xx", "non2xx", 0)]
+
+
+def w9_fastest(table, variant):
+    """The anchor with the most requests per second for `variant` (median), or None."""
+    rates = {a: _median(table, "W9", a, variant, "rps") for a in W9_ANCHORS}
+    rates = {a: r for a, r in rates.items() if r}
+    return max(rates, key=rates.get) if rates else None
+
+
+def w9_table(table, fails, servers):
+    """W9's rows, with ratios to the fastest anchor of the same variant and the server CPU
+    per request beyond the fork+exec floor's CPU per spawn."""
+    head = ["server", "variant"] + [c[0] for c in W9_COLUMNS] + \
+           ["÷ fastest anchor, req/s", "÷ fastest anchor, CPU/req", "CPU/req − floor µs"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    order = {name: i for i, name in enumerate(servers)}
+    keys = {k for k in list(table) + list(fails) if k[0] == "W9"}
+    for key in sorted(keys, key=lambda k: (k[2], order.get(k[1], 99))):
+        if key not in table:
+            lines.append(f"| {key[1]} | {key[2]} | failed: {fails[key][:120]} |")
+            continue
+        row, variant = table[key], key[2]
+        cells = [key[1], variant] + [spread(row.get(m), d) for _, m, d in W9_COLUMNS]
+        fastest = w9_fastest(table, variant)
+        for metric in ("rps", "cpu_us"):
+            mine = _median(table, "W9", key[1], variant, metric)
+            theirs = _median(table, "W9", fastest, variant, metric) if fastest else None
+            cells.append(f"{mine / theirs:.2f}" if mine and theirs else "–")
+        cpu = _median(table, "W9", key[1], variant, "cpu_us")
+        floor = _median(table, W9_FLOOR, "spawn-floor", variant, "cpu_us")
+        cells.append(f"{cpu - floor:.0f}" if cpu and floor else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def w9_section(meta, table, fails, servers, specs, o):
+    """W9, whole in itself (its own set-up and verdicts), so that `--merge` can put it into a
+    page from an earlier run of the other workloads."""
+    env = meta["environment"]
+    c, secs = o["connections"], o["seconds"]
+    versions = ", ".join(f"{k} {env['packages'].get(k, '?')}" for k in ("apache2", "nginx", "fcgiwrap"))
+    out = ["## W9: CGI hello", "",
+           f"- run: {meta['started']}, {meta['duration_s']:.0f} s for the whole run, "
+           f"{'quick' if o['quick'] else 'full'} ({o['repeat']} repetitions, median (min–max)); "
+           f"{env['cpu']}, kernel {env['kernel']}, load average at start "
+           f"{' '.join(env['loadavg_start'])}; forkd `{env['forkd']}`; {versions}",
+           f"- servers (and the CGI programs they start) pinned to CPU {o['server_cpus']}, wrk and "
+           f"this script to CPU {o['load_cpus']}; server CPU per request = user+system CPU of "
+           f"all the server's processes, the programs included (its {meta['tracking']}) ÷ requests",
+           "- the programs, the same files for every server in each run's `cgi-bin/`: "
+           "**W9a** `/cgi-bin/hello`, `bench/w9/hello_cgi.c` (`gcc -O2`, dynamically linked) "
+           "writes `Content-Type: text/plain`, an empty line and `hello` in one `write`; "
+           "**W9b** `/cgi-bin/hello.sh`, `bench/w9/hello_cgi.sh`, the same from `/bin/sh` "
+           "(dash, `echo` builtin). Neither sends a length, so every server answers chunked",
+           f"- load: `wrk -t1 -c{c} -d{secs}s --latency` on each path, keep-alive; the body is "
+           "checked before and after each run. `errors` = wrk's socket errors and non-2xx answers",
+           "- fork+exec floor: `bench/w9/spawn_floor.c` (`gcc -O2`) runs the same program "
+           f"{o.get('w9_spawns')} times (after 20 to warm up), pinned to CPU {o['server_cpus']}: "
+           "`pipe2`, `vfork`, `dup2` + `execve` in the child, read to EOF and `waitpid` in the "
+           "parent; no server, no sockets, no `setsid`, no rlimits. Per spawn: elapsed time, "
+           "and user+system CPU of it and its children (`getrusage`)"]
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    binary = (repo_relative(o["forkd"]) if os.path.abspath(o["forkd"]).startswith(repo + os.sep)
+              else "path/to/forkd")
+    command = (f"bench/run {binary} --only W9" + (f" --servers {o['servers']}" if o.get("servers") else "")
+               + (" --quick" if o["quick"] else "") + (" --merge" if o.get("merge") else ""))
+    out.append(f"- command: `{command}`")
+    out += [f"- **{s.name}**: {s.about}" + (
+        "; in W9 `cgi = [\"/cgi-bin/=<run dir>/cgi-bin\"]`" if s.name.startswith("forkd") else "")
+        for s in specs if "W9" in s.extra]
+    out += [""] + w9_table(table, fails, servers) + [""]
+    out += ["The floor is the fastest anchor (the issue's words) of the same variant: a ratio of "
+            "req/s above 1 means more requests per second than it, of CPU/req below 1 less CPU "
+            "per request. `CPU/req − floor` is what a server spends per request beyond one bare "
+            "fork+exec of the program (the floor's CPU per spawn below).", ""]
+    floor_lines = []
+    for variant in W9_VARIANTS:
+        key = (W9_FLOOR, "spawn-floor", variant)
+        if key in table:
+            row = table[key]
+            floor_lines.append(
+                f"- fork+exec floor, {variant.split(': ')[1]}: **{spread(row.get('cpu_us'), 0)} µs "
+                f"of CPU per fork+exec** ({spread(row.get('wall_us'), 0)} µs elapsed, "
+                f"{spread(row.get('rps'), 0)} spawns/s on one CPU; {num(row['requests'][0])} "
+                "spawns per repetition)")
+        elif key in fails:
+            floor_lines.append(f"- fork+exec floor, {variant}: failed: {fails[key][:160]}")
+    out += floor_lines + ([""] if floor_lines else [])
+    verdicts = []
+    for variant in W9_VARIANTS:
+        fastest = w9_fastest(table, variant)
+        if not fastest:
+            continue
+        theirs = _median(table, "W9", fastest, variant, "rps")
+        cpu_theirs = _median(table, "W9", fastest, variant, "cpu_us")
+        for server in ("forkd-hybrid", "forkd-prefork"):
+            mine = _median(table, "W9", server, variant, "rps")
+            cpu_mine = _median(table, "W9", server, variant, "cpu_us")
+            if not mine:
+                continue
+            verdict = "met" if mine >= theirs else f"not met ({mine / theirs:.0%} of it)"
+            cpu = (f", CPU/req **{cpu_mine / cpu_theirs:.2f}x** ({cpu_mine:.0f} against "
+                   f"{cpu_theirs:.0f} µs)" if cpu_mine and cpu_theirs else "")
+            verdicts.append(f"- {variant}, {server} ÷ {fastest} (the fastest anchor): req/s "
+                            f"**{mine / theirs:.2f}x**{cpu}; the floor (1x req/s): {verdict}")
+    out += verdicts + ([""] if verdicts else [])
+    return out
+
+
 def merge(old, new, only):
     """`old` page with the sections of the workloads in `only` ("## W8: ...") and the reading
     taken from `new`: a run of some workloads without losing the others' results."""
@@ -587,6 +702,8 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
             out += [note, ""]
     if any(w in o["only"] for w in ("W8a", "W8b", "W8c")):
         out += w8_section(meta, table, fails, servers, specs, o)
+    if "W9" in o["only"]:
+        out += w9_section(meta, table, fails, servers, specs, o)
     if reading:
         out += ["## Reading", "", "*(From `bench/reading.md`, written by hand after a run.)*", "",
                 reading.strip(), ""]

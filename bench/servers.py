@@ -30,6 +30,12 @@ STATIC_FILES = {"4 KiB": ("static-4k.bin", 4096), "1 MiB": ("static-1m.bin", 1 <
 BUSY_BODY = "繁忙等待"  # every demo's `/?sleep=N` answer (W7 asks `/?sleep=0`)
 W8 = Path(__file__).resolve().parent / "w8"
 W8_WORKLOADS = frozenset({"W8a", "W8b", "W8c"})
+W9 = Path(__file__).resolve().parent / "w9"
+W9_WORKLOADS = frozenset({"W9"})
+# W9's CGI programs, in every W9 run's cgi-bin/: the URL path of each variant and its file.
+W9_PROGRAMS = {"W9a: C program": ("/cgi-bin/hello", "hello"),
+               "W9b: sh script": ("/cgi-bin/hello.sh", "hello.sh")}
+W9_BODY = "hello\n"
 
 
 @dataclasses.dataclass
@@ -44,8 +50,8 @@ class Spec:
     stop_signal: int = signal.SIGTERM
     pids_max: int | None = None
     bounded: bool = False      # every connection leaves a process: bound the counts
-    extra: frozenset = frozenset()  # which of W3 (static), W6 (slowloris), W7 (blocking) it is in
-    solely: frozenset | None = None  # the only workloads it takes part in (W8's servers)
+    extra: frozenset = frozenset()  # which of W3 (static), W6 (slowloris), W7 (blocking), W9 (CGI) it is in
+    solely: frozenset | None = None  # the only workloads it takes part in (W8's, W9's servers)
     ready: tuple = ("/", BODY)       # the GET that answers this body once it serves
 
     def missing(self, forkd=None):
@@ -73,6 +79,8 @@ def forkd_commands(mode, setting):
             # The open-file cache, set explicitly as nginx-static.conf.tmpl sets nginx's
             # (max=1000, valid 60s); only these two settings, no other tuning.
             settings += '\nopen_file_cache = 1000\nopen_file_cache_valid = "60s"'
+        if run.workload == "W9":  # CGI hello: every file of the run's cgi-bin/ is a program
+            settings += f'\ncgi = ["/cgi-bin/={run.dir / "cgi-bin"}"]'
         conf = render("forkd.toml.tmpl", run, mode=mode, mode_settings=settings)
         return [[run.forkd, "-c", str(conf)]]
     return commands
@@ -137,6 +145,47 @@ def fork_floor_commands(run):
     return [[str(out), str(run.port)]]
 
 
+def apache_cgid_commands(run):
+    conf = render("apache-cgid.conf.tmpl", run, workers=APP_WORKERS)
+    return [["apache2", "-f", str(conf), "-DFOREGROUND"]]
+
+
+def nginx_fcgiwrap_commands(run):
+    # fcgiwrap creates its socket with the umask's mode; nginx's worker runs as nobody and
+    # must connect to it (Debian's fcgiwrap.socket: www-data on both sides, mode 0660).
+    socket_path = run.dir / "fcgiwrap.sock"
+    conf = render("nginx-fcgiwrap.conf.tmpl", run, workers=APP_WORKERS)
+    return [["sh", "-c", 'umask 0; exec "$@"', "sh", "fcgiwrap", "-c", str(APP_WORKERS),
+             "-s", f"unix:{socket_path}"],
+            ["nginx", "-p", str(run.dir), "-c", str(conf)]]
+
+
+def build_w9(name):
+    """Compiles bench/w9/<name>.c with gcc -O2, once per bench run (into a temp dir removed
+    at exit): W9's CGI program and its fork+exec floor."""
+    if name not in _W9_BUILT:
+        directory = Path(tempfile.mkdtemp(prefix="forkd-bench-w9-"))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        out = directory / name
+        subprocess.run(["gcc", "-O2", "-o", str(out), str(W9 / f"{name}.c")], check=True)
+        os.chmod(directory, 0o755)  # Apache's cgid daemon runs as www-data
+        _W9_BUILT[name] = out
+    return _W9_BUILT[name]
+
+
+_W9_BUILT = {}
+
+
+def install_w9_programs(directory):
+    """W9's two CGI programs into `directory` (cgi-bin/, readable and executable by all:
+    Apache runs them as www-data): the compiled hello and the shell script."""
+    directory.mkdir(mode=0o755)
+    for _, name in W9_PROGRAMS.values():
+        source = build_w9("hello_cgi") if name == "hello" else W9 / "hello_cgi.sh"
+        shutil.copy(source, directory / name)
+        os.chmod(directory / name, 0o755)
+
+
 def forkd_w8_binary(forkd):
     """bench/w8/forkd_w8.cpp as CMake builds it, beside the forkd binary: build/bench/forkd_w8."""
     return Path(forkd).parent / "bench" / "forkd_w8"
@@ -191,12 +240,12 @@ SPECS = [
          stop_signal=signal.SIGINT),
     Spec("forkd-prefork", "forkd", f"forkd --mode prefork --workers {APP_WORKERS}",
          [], forkd_commands("prefork", lambda run: f"workers = {APP_WORKERS}"),
-         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7"})),
+         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7", "W9"})),
     Spec("forkd-hybrid", "forkd",
          f"forkd --mode hybrid --io-workers 1 --workers {APP_WORKERS}",
          [], forkd_commands("hybrid",
                             lambda run: f"io_workers = 1\nworkers = {APP_WORKERS}"),
-         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7"})),
+         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7", "W9"})),
     Spec("nginx-1w", "nginx", "nginx `return 200`, 1 worker", ["nginx"],
          nginx_commands(1), sleep_route=False, extra=frozenset({"W3", "W6"})),
     Spec(f"nginx-{NGINX_MANY}w", "nginx", f"nginx `return 200`, {NGINX_MANY} workers",
@@ -234,6 +283,17 @@ SPECS = [
          f"bench/w8/civetweb_w8.cpp on CivetWeb 1.15 (g++ -O2), num_threads {APP_WORKERS}, "
          "enable_keep_alive, tcp_nodelay", ["g++", "/usr/include/civetweb.h"], civetweb_commands,
          solely=W8_WORKLOADS, ready=("/hello", "hello"), extra=frozenset({"W8"})),
+    # W9: CGI hello (bench/w9/). forkd-hybrid and forkd-prefork take part with `cgi` set.
+    Spec("apache-cgid", "apache",
+         f"Apache 2.4 mpm_event, 1 process of {APP_WORKERS} threads, mod_cgid (ScriptAlias "
+         "/cgi-bin/), KeepAlive on (5 s, 1000 requests)",
+         ["apache2", "gcc", "/usr/lib/apache2/modules/mod_cgid.so"], apache_cgid_commands,
+         solely=W9_WORKLOADS, ready=("/cgi-bin/hello", W9_BODY), extra=frozenset({"W9"})),
+    Spec("nginx-fcgiwrap", "nginx",
+         f"nginx (1 worker) + fcgiwrap -c {APP_WORKERS} over a unix socket "
+         "(Debian's example location, fastcgi_pass, SCRIPT_FILENAME)",
+         ["nginx", "fcgiwrap", "gcc"], nginx_fcgiwrap_commands,
+         solely=W9_WORKLOADS, ready=("/cgi-bin/hello", W9_BODY), extra=frozenset({"W9"})),
 ]
 
 
@@ -266,7 +326,23 @@ def http_get_bytes(port, path="/", timeout=5.0):
     ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
     at, length = min(ends) if ends else (len(data), 0)
     head, body = data[:at], data[at + length:]
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked\s*$", head):
+        body = dechunk(body)  # W9's CGI answers carry no length
     return head.split(b"\n")[0].rstrip(b"\r").decode(errors="replace"), body
+
+
+def dechunk(data):
+    """A chunked body's content (its trailers dropped); what is cut short is kept as is."""
+    out, at = [], 0
+    while True:
+        end = data.find(b"\r\n", at)
+        if end < 0:
+            return b"".join(out) + data[at:]
+        size = int(data[at:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(data[end + 2:end + 2 + size])
+        at = end + 2 + size + 2
 
 
 def http_get(port, path="/", timeout=5.0):
@@ -314,6 +390,8 @@ class Run:
         if self.workload == "W3":
             for name, size in STATIC_FILES.values():
                 (www / name).write_bytes(static_bytes(size))
+        if self.workload == "W9":
+            install_w9_programs(self.dir / "cgi-bin")
 
     def _wait_ready(self, timeout=15):
         """Until `GET /` answers the shared body: also checks every server says the same

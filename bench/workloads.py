@@ -6,6 +6,7 @@ the load CPU set (taskset), never on the server's.
 """
 import hashlib
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from servers import BUSY_BODY, STATIC_FILES, http_get, http_get_bytes, static_sha256
+from servers import (BUSY_BODY, STATIC_FILES, W9_BODY, W9_PROGRAMS, build_w9, http_get,
+                     http_get_bytes, install_w9_programs, static_sha256)
 
 PIPELINE_LUA = Path(__file__).resolve().parent / "anchors" / "pipeline.lua"
 CLOSE_LUA = Path(__file__).resolve().parent / "anchors" / "close.lua"
@@ -41,7 +43,8 @@ def parse_wrk(out):
               "p50": pct(50), "p99": pct(99), "max": _ms(*latency.groups()) if latency else None,
               "errors": (int(non2xx.group(1)) if non2xx else 0)
                         + (sum(int(x) for x in sockets.groups()) if sockets else 0),
-              "timeouts": int(sockets.group(4)) if sockets else 0}
+              "timeouts": int(sockets.group(4)) if sockets else 0,
+              "non2xx": int(non2xx.group(1)) if non2xx else 0}
     if transfer:  # wrk's MB are MiB (1024-based), heads included; reported as 10^6 B/s
         scale = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
         result["mb_s"] = float(transfer.group(1)) * scale[transfer.group(2)] / 1e6
@@ -526,3 +529,48 @@ def w8c(run, opts):
                  crashes=logged if logged is not None else int(died is not None),
                  died_at=died, after=after,
                  in_flight=end["in_flight"], p99=hello.get("p99"))]
+
+
+# ---------------------------------------------------------------- W9: CGI hello
+
+def w9(run, opts):
+    """CGI hello, keep-alive: wrk on the compiled program (W9a) and on the shell script
+    (W9b), each answering `hello` (checked first, and once more after the load); server CPU
+    per request includes the programs', which run in the server's cgroup."""
+    records = []
+    for variant, (path, _) in W9_PROGRAMS.items():
+        status, body = http_get(run.port, path)
+        if " 200" not in status or body != W9_BODY:
+            raise RuntimeError(f"{path}: {status!r} {body[:60]!r}")
+        before = run.tracker.cpu_seconds()
+        result, _ = wrk(run.port, opts.load_cpus, opts.connections, opts.seconds, path=path)
+        _cpu_per_request(run, before, result)
+        status, body = http_get(run.port, path)
+        result.update(variant=variant, connections=opts.connections,
+                      after=" 200" in status and body == W9_BODY)
+        records.append(result)
+    return records
+
+
+def w9_floor(opts, spawns):
+    """The fork+exec floor: bench/w9/spawn_floor.c runs each W9 program `spawns` times
+    (vfork, execve, read to EOF, waitpid) pinned to the server CPU set; per spawn: elapsed
+    µs, CPU µs (its own and the programs'), and spawns per second."""
+    floor = build_w9("spawn_floor")
+    directory = Path(tempfile.mkdtemp(prefix="forkd-bench-w9-floor-"))
+    records = []
+    try:
+        install_w9_programs(directory / "cgi-bin")
+        for variant, (_, name) in W9_PROGRAMS.items():
+            out = subprocess.run(["taskset", "-c", opts.server_cpus, str(floor),
+                                  str(directory / "cgi-bin" / name), str(spawns), "20"],
+                                 capture_output=True, text=True, timeout=60)
+            m = re.search(r"spawns=(\d+) wall_us=([\d.]+) cpu_us=([\d.]+)", out.stdout)
+            if out.returncode != 0 or not m:
+                raise RuntimeError(f"spawn_floor {name}: {out.stderr.strip() or out.stdout.strip()}")
+            done, wall, cpu = int(m.group(1)), float(m.group(2)), float(m.group(3))
+            records.append(dict(variant=variant, requests=done, wall_us=wall, cpu_us=cpu,
+                                rps=1e6 / wall))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return records
