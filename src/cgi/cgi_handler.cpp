@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "base/log.hpp"
+#include "cgi/fastcgi_exchange.hpp"
 #include "cgi/program_head.hpp"
 #include "forkd/app.hpp"
 #include "os/request_guard.hpp"
@@ -69,19 +70,19 @@ Response bad_gateway(const std::string& label, std::string_view why) {
 }
 
 // What the client receives after the head: what came with it, then the rest as it comes.
-StreamBody stream_rest(std::shared_ptr<ProgramRun> run, std::string first, std::string label) {
+StreamBody stream_rest(std::shared_ptr<GatewayOutput> run, std::string first, std::string label) {
     return StreamBody{[run, first = std::move(first), label](BodyWriter& writer) {
         bool whole = first.empty() || writer.write(first);
         std::string piece;
         while (whole) {
             piece.clear();
-            ProgramRun::Read read = run->read_output(piece);
-            if (read == ProgramRun::Read::end) break;
-            if (read == ProgramRun::Read::data) {
+            GatewayOutput::Read read = run->read_output(piece);
+            if (read == GatewayOutput::Read::end) break;
+            if (read == GatewayOutput::Read::data) {
                 whole = writer.write(piece);
                 continue;
             }
-            if (read == ProgramRun::Read::timeout) {
+            if (read == GatewayOutput::Read::timeout) {
                 log::error(
                     "cgi {}: stopped sending within cgi_timeout or cgi_idle_timeout; "
                     "the response is cut off",
@@ -109,8 +110,13 @@ CgiSettings settings_from(const config::Config& config) {
         config.server_tokens ? std::string("forkd/") + forkd::version() : "forkd";
     for (const std::string& entry : config.cgi_interpreters) {
         auto pair = split_pair(entry);
-        settings.lookup.interpreters.push_back({pair[0], pair[1]});
+        settings.lookup.interpreters.push_back({pair[0], pair[1], ""});
     }
+    for (const std::string& entry : config.fastcgi) {
+        auto pair = split_pair(entry);
+        settings.lookup.interpreters.push_back({pair[0], "", pair[1]});
+    }
+    settings.fastcgi_keep_conn = config.fastcgi_keep_conn;
     settings.lookup.index = config.index;
     settings.lookup.dotfiles = config.dotfiles;
     auto seconds = std::chrono::ceil<std::chrono::seconds>(config.cgi_limit_cpu).count();
@@ -187,6 +193,20 @@ Response CgiHandler::handle(const Request& request) {
     const FoundScript& script = lookup.script;
     std::string label = label_for(script, request);
 
+    std::shared_ptr<GatewayOutput> run = script.upstream.empty()
+                                             ? start_program_for(request, script, label)
+                                             : send_to_application(request, script, label);
+    if (run == nullptr) {
+        return script.upstream.empty()
+                   ? Response::error(500, "The program could not be started.")
+                   : Response::error(502, "The application behind this address is unavailable.");
+    }
+    return respond_from(std::move(run), script.nph, std::move(label));
+}
+
+std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& request,
+                                                             const FoundScript& script,
+                                                             const std::string& label) const {
     os::ProgramSpec spec;
     if (script.interpreter.empty()) {
         spec.path = script.paths.script_filename;
@@ -200,37 +220,54 @@ Response CgiHandler::handle(const Request& request) {
     spec.environment = program_environment(request, script.paths, settings_->environment);
     spec.directory = directory_of(script.paths.script_filename);  // RFC 3875 §7.2
     spec.limits = settings_->resource_limits;
-    std::shared_ptr<ProgramRun> run;
     try {
         Input input = input_for(request.body);
         spec.stdin_fd = input.fd;
-        run = std::make_shared<ProgramRun>(os::start_program(spec), settings_->limits, label,
-                                           os::guarded_client_fd());
+        return std::make_shared<ProgramRun>(os::start_program(spec), settings_->limits, label,
+                                            os::guarded_client_fd());
     } catch (const std::system_error& e) {
         log::error("cgi {}: cannot run {}: {}; answered 500", label, spec.path, e.what());
-        return Response::error(500, "The program could not be started.");
+        return nullptr;
     }
+}
 
+std::shared_ptr<GatewayOutput> CgiHandler::send_to_application(const Request& request,
+                                                               const FoundScript& script,
+                                                               const std::string& label) const {
+    auto exchange = std::make_shared<FastcgiExchange>(script.upstream, settings_->fastcgi_keep_conn,
+                                                      settings_->limits, label);
+    std::vector<std::string> environment =
+        program_environment(request, script.paths, settings_->environment);
+    if (!exchange->send(environment, request.body)) return nullptr;
+    return exchange;
+}
+
+Response CgiHandler::respond_from(std::shared_ptr<GatewayOutput> run, bool nph,
+                                  std::string label) const {
     std::string output;
     std::size_t head_end = std::string::npos;
     while (head_end == std::string::npos) {
-        ProgramRun::Read read = run->read_output(output);
-        if (read == ProgramRun::Read::timeout) {
+        GatewayOutput::Read read = run->read_output(output);
+        if (read == GatewayOutput::Read::timeout) {
             run->end(true);
             log::error("cgi {}: no response within cgi_timeout or cgi_idle_timeout; answered 504",
                        label);
             return Response::error(504, "The program did not answer in time.");
         }
-        if (read == ProgramRun::Read::client_gone) {
+        if (read == GatewayOutput::Read::client_gone) {
             run->end(true);
             Response gone = Response::error(499, "");
             gone.close = true;
             return gone;
         }
+        if (read == GatewayOutput::Read::broken) {
+            run->end(true);
+            return Response::error(502, "The program behind this address did not answer properly.");
+        }
         head_end = end_of_head(output);
         if (head_end != std::string::npos) break;
-        if (read == ProgramRun::Read::end) {
-            run->end();
+        if (read == GatewayOutput::Read::end) {
+            run->end(false);
             return bad_gateway(label, output.empty() ? "it wrote nothing"
                                                      : "its output ended inside the header block");
         }
@@ -239,14 +276,14 @@ Response CgiHandler::handle(const Request& request) {
             return bad_gateway(label, "its header block is longer than 64 KiB");
         }
     }
-    auto head = parse_program_head(std::string_view(output).substr(0, head_end), script.nph);
+    auto head = parse_program_head(std::string_view(output).substr(0, head_end), nph);
     if (auto* problem = std::get_if<std::string>(&head)) {
         run->end(true);
         return bad_gateway(label, *problem);
     }
     ProgramHead& parsed = std::get<ProgramHead>(head);
     if (!parsed.local_redirect.empty()) {
-        run->end();
+        run->end(false);
         return Response::local_redirect(std::move(parsed.local_redirect));
     }
     Response response;
@@ -269,7 +306,8 @@ void add_cgi_routes(Router& router, const config::Config& config) {
 
 std::shared_ptr<Handler> with_interpreters(const config::Config& config,
                                            std::shared_ptr<Handler> static_files) {
-    if (config.cgi_interpreters.empty() || config.root.empty()) return static_files;
+    if ((config.cgi_interpreters.empty() && config.fastcgi.empty()) || config.root.empty())
+        return static_files;
     auto settings = std::make_shared<const CgiSettings>(settings_from(config));
     std::vector<std::vector<std::string>> elsewhere;
     for (const std::string& entry : config.locations)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cgi/environment.hpp"
+#include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
 #include "cgi/script_lookup.hpp"
 #include "config/config.hpp"
@@ -28,6 +29,7 @@ struct CgiSettings {
     EnvironmentRules environment;
     LookupRules lookup;
     std::vector<os::ResourceLimit> resource_limits;
+    bool fastcgi_keep_conn = false;
 };
 CgiSettings settings_from(const config::Config& config);
 
@@ -45,6 +47,13 @@ class CgiHandler final : public Handler {
 
   private:
     bool may_name_program(const http::TargetPath& path) const;
+    std::shared_ptr<GatewayOutput> start_program_for(const Request& request,
+                                                     const FoundScript& script,
+                                                     const std::string& label) const;
+    std::shared_ptr<GatewayOutput> send_to_application(const Request& request,
+                                                       const FoundScript& script,
+                                                       const std::string& label) const;
+    Response respond_from(std::shared_ptr<GatewayOutput> run, bool nph, std::string label) const;
     bool for_fallback(const http::TargetPath& path) const;
 
     ScriptDirectory directory_;

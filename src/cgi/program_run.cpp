@@ -25,7 +25,8 @@ ProgramRun::ProgramRun(os::StartedProgram program, RunLimits limits, std::string
       label_(std::move(label)),
       client_fd_(client_fd),
       started_(Clock::now()),
-      last_output_(started_) {
+      last_output_(started_),
+      errors_(label_, limits_.stderr_limit) {
     os::set_child_group(program_.pid);
 }
 
@@ -33,7 +34,7 @@ ProgramRun::~ProgramRun() {
     end(!output_ended_);
 }
 
-ProgramRun::Read ProgramRun::read_output(std::string& out) {
+GatewayOutput::Read ProgramRun::read_output(std::string& out) {
     for (;;) {
         if (program_.output.valid()) {
             std::array<char, kReadPiece> buffer;
@@ -70,30 +71,7 @@ void ProgramRun::drain_errors() {
             break;
         }
         if (got.result != os::Attempt::done || got.bytes == 0) break;
-        std::size_t room = limits_.stderr_limit -
-                           std::min(limits_.stderr_limit, errors_logged_ + error_line_.size());
-        std::size_t kept = std::min(room, got.bytes);
-        error_line_.append(buffer.data(), kept);
-        errors_dropped_ += got.bytes - kept;
-        log_error_lines(false);
-    }
-}
-
-void ProgramRun::log_error_lines(bool flush) {
-    std::size_t start = 0;
-    for (std::size_t newline = error_line_.find('\n'); newline != std::string::npos;
-         newline = error_line_.find('\n', start)) {
-        std::string_view line(error_line_.data() + start, newline - start);
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        log::error("cgi {}: {}", label_, line);
-        errors_logged_ += newline - start + 1;
-        start = newline + 1;
-    }
-    error_line_.erase(0, start);
-    if (flush && !error_line_.empty()) {
-        log::error("cgi {}: {}", label_, error_line_);
-        errors_logged_ += error_line_.size();
-        error_line_.clear();
+        errors_.append(std::string_view(buffer.data(), got.bytes));
     }
 }
 
@@ -120,11 +98,7 @@ void ProgramRun::end(bool abandon) {
     int status = os::reap(program_.pid);
     os::set_child_group(0);
     drain_errors();
-    log_error_lines(true);
-    if (errors_dropped_ > 0) {
-        log::error("cgi {}: {} more bytes of stderr not logged (cgi_stderr_limit)", label_,
-                   errors_dropped_);
-    }
+    errors_.finish();
     static_cast<void>(status);
 }
 

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string>
 
+#include "cgi/gateway_output.hpp"
+#include "cgi/stderr_log.hpp"
 #include "os/spawn.hpp"
 
 namespace forkd::cgi {
@@ -18,33 +20,31 @@ struct RunLimits {
     std::size_t stderr_limit = 64 * 1024;            // logged per request
 };
 
-class ProgramRun {
+class ProgramRun final : public GatewayOutput {
   public:
     // Takes over a started program. `label` names it in the log ("env.sh (GET /cgi-bin/env.sh)");
     // `client_fd` (-1: none) is watched for a client that hangs up.
     ProgramRun(os::StartedProgram program, RunLimits limits, std::string label, int client_fd);
     // end()s it: with the grace when its output had ended (read_output gave `end`), so a
     // response sent whole is released before the program is waited for; at once otherwise.
-    ~ProgramRun();
+    ~ProgramRun() override;
     ProgramRun(const ProgramRun&) = delete;
     ProgramRun& operator=(const ProgramRun&) = delete;
 
-    enum class Read { data, end, timeout, client_gone };
     // Appends the next piece of the program's stdout to `out`. `end` once stdout closed, or
     // once the program has exited and its pipe is drained (a daemon it left behind may hold
     // the pipe open for ever).
-    Read read_output(std::string& out);
+    Read read_output(std::string& out) override;
 
     // Ends the program's process group: when it has not exited by itself within the grace
     // (at once after a timeout or a client gone), TERM, then KILL after the grace; then it
     // is reaped and what is left of its stderr logged. Safe to call twice.
-    void end(bool abandon = false);
+    void end(bool abandon) override;
 
     pid_t pid() const { return program_.pid; }
 
   private:
     void drain_errors();
-    void log_error_lines(bool flush);
     bool wait_for_exit(std::chrono::milliseconds at_most);
 
     os::StartedProgram program_;
@@ -56,9 +56,7 @@ class ProgramRun {
     bool exited_ = false;
     bool output_ended_ = false;
     bool ended_ = false;
-    std::string error_line_;  // stderr not yet logged (a line in progress)
-    std::size_t errors_logged_ = 0;
-    std::size_t errors_dropped_ = 0;
+    StderrLog errors_;
 };
 
 }  // namespace forkd::cgi

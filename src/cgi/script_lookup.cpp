@@ -67,6 +67,7 @@ Lookup found(const ScriptDirectory& directory, const std::vector<std::string>& a
     script.paths.document_root =
         directory.document_root.empty() ? directory.path : directory.document_root;
     script.interpreter = interpreter == nullptr ? "" : interpreter->program;
+    script.upstream = interpreter == nullptr ? "" : interpreter->upstream;
     script.nph = name.starts_with("nph-");
     return lookup;
 }

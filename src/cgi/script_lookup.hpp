@@ -18,10 +18,12 @@
 
 namespace forkd::cgi {
 
-// ".php" runs as `/usr/bin/php-cgi SCRIPT`.
+// ".php" runs as `/usr/bin/php-cgi SCRIPT`, or is passed to the FastCGI application at
+// `upstream` ("unix:/run/php/php8.2-fpm.sock").
 struct Interpreter {
     std::string extension;
     std::string program;
+    std::string upstream;
 };
 
 // A directory of programs under a URL prefix: `cgi` entries run every file there
@@ -36,6 +38,7 @@ struct ScriptDirectory {
 struct FoundScript {
     ScriptPaths paths;
     std::string interpreter;  // "" : the file itself is executed
+    std::string upstream;     // set: a FastCGI application runs it
     bool nph = false;         // its name starts with "nph-": its output is a whole response
 };
 

@@ -50,6 +50,10 @@ struct Config {
     Mode mode = Mode::hybrid;
     std::vector<ListenAddress> listen;  // default: 127.0.0.1:9933
     int backlog = 511;
+    // SO_REUSEPORT on the TCP listeners forkd binds: other servers (another forkd, or the next
+    // one) that set it too may listen on the same address, the kernel spreading new
+    // connections across them. Fixed for a socket's life: reloads and upgrades keep it as is.
+    bool reuse_port = false;
 
     // Process models.
     int max_children = 256;  // fork: connection children at most
@@ -123,6 +127,8 @@ struct Config {
     std::vector<std::string> cgi;               // "URL-prefix=directory": every file there runs
     std::vector<std::string> cgi_interpreters;  // ".ext=/interpreter" for such files under root
     std::vector<std::string> cgi_env;           // "NAME=value" added to every program's environment
+    std::vector<std::string> fastcgi;           // ".ext=unix:/path" or ".ext=host:port"
+    bool fastcgi_keep_conn = false;             // keep one connection per process (FCGI_KEEP_CONN)
     Duration cgi_timeout = std::chrono::seconds(60);       // whole request
     Duration cgi_idle_timeout = std::chrono::seconds(30);  // without output
     Duration cgi_kill_grace = std::chrono::seconds(5);     // between TERM and KILL

@@ -168,6 +168,18 @@ void check_cgi(const Config& config) {
                               " is not an executable file");
         }
     }
+    for (const std::string& entry : config.fastcgi) {
+        std::string extension = entry.substr(0, entry.find('='));
+        for (const std::string& interpreted : config.cgi_interpreters) {
+            if (interpreted.substr(0, interpreted.find('=')) == extension) {
+                throw ConfigError(where(config, "fastcgi") + ": " + extension +
+                                  " is also in cgi_interpreters: give it one of the two");
+            }
+        }
+    }
+    if (!config.fastcgi.empty() && config.root.empty() && config.cgi.empty()) {
+        throw ConfigError(where(config, "fastcgi") + ": needs a root or a cgi directory");
+    }
     if (!config.cgi_interpreters.empty() && config.root.empty() && config.cgi.empty()) {
         throw ConfigError(where(config, "cgi_interpreters") + ": needs a root or a cgi directory");
     }

@@ -339,6 +339,20 @@ std::vector<Setting> cgi_settings() {
             "Variable added to every CGI program's environment: NAME=value (repeatable)",
             "NAME=value",
             [](std::string_view name, std::string_view) { return is_environment_name(name); }),
+        pairs_row(
+            "fastcgi", [](auto& c) -> auto& { return c.fastcgi; },
+            "Files with this extension under root go to this FastCGI application: "
+            ".ext=unix:/path or .ext=host:port (repeatable)",
+            ".ext=unix:/path/to/socket",
+            [](std::string_view extension, std::string_view address) {
+                return extension.size() > 1 && extension[0] == '.' &&
+                       extension.find('/') == std::string_view::npos &&
+                       (address.starts_with("unix:/") ||
+                        address.find(':') != std::string_view::npos);
+            }),
+        boolean_row(
+            "fastcgi_keep_conn", [](auto& c) -> auto& { return c.fastcgi_keep_conn; },
+            "Keep one connection to each FastCGI application per serving process"),
         duration_row(
             "cgi_timeout", [](auto& c) -> auto& { return c.cgi_timeout; }, 1, kAllModes,
             "Longest a CGI request may run; then its process group is ended (504)"),
@@ -378,6 +392,10 @@ std::vector<Setting> make_settings() {
         integer_row(
             "backlog", [](auto& c) -> auto& { return c.backlog; }, kPositive, kAllModes,
             "Listen queue length passed to listen(2)"),
+        boolean_row(
+            "reuse_port", [](auto& c) -> auto& { return c.reuse_port; },
+            "SO_REUSEPORT on TCP listeners: servers that all set it share a port (restart to "
+            "change)"),
         integer_row(
             "max_children", [](auto& c) -> auto& { return c.max_children; }, kPositive, kFork,
             "Connection children at most; at the cap new connections wait"),

@@ -49,7 +49,7 @@ class ScriptLookup : public ::testing::Test {
     }
 
     fs::path base_;
-    LookupRules rules_{{{".php", "/usr/bin/php-cgi"}}, {"index.html", "index.php"}, false};
+    LookupRules rules_{{{".php", "/usr/bin/php-cgi", ""}}, {"index.html", "index.php"}, false};
 };
 
 TEST_F(ScriptLookup, TheFirstFileSegmentIsTheScriptAndTheRestIsPathInfo) {

@@ -1,0 +1,160 @@
+#include "cgi/fastcgi_exchange.hpp"
+
+#include <poll.h>
+
+#include <array>
+#include <map>
+#include <span>
+#include <variant>
+
+#include "base/log.hpp"
+#include "fastcgi/record.hpp"
+#include "os/connect.hpp"
+#include "os/io.hpp"
+
+namespace forkd::cgi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint16_t kRequestId = 1;  // one request per connection at a time
+constexpr std::size_t kBodyPiece = 64 * 1024;
+
+// The idle kept connection of each application, in this process.
+std::map<std::string, Fd>& kept_connections() {
+    static std::map<std::string, Fd> connections;
+    return connections;
+}
+
+std::vector<fastcgi::NameValue> params_of(const std::vector<std::string>& environment) {
+    std::vector<fastcgi::NameValue> params;
+    params.reserve(environment.size());
+    for (const std::string& entry : environment) {
+        std::size_t equals = entry.find('=');
+        params.push_back({entry.substr(0, equals), entry.substr(equals + 1)});
+    }
+    return params;
+}
+
+}  // namespace
+
+FastcgiExchange::FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits,
+                                 std::string label)
+    : upstream_(std::move(upstream)),
+      keep_conn_(keep_conn),
+      limits_(limits),
+      label_(std::move(label)),
+      started_(Clock::now()),
+      last_output_(started_),
+      errors_(label_, limits_.stderr_limit) {}
+
+FastcgiExchange::~FastcgiExchange() {
+    end(!reader_.finished());
+}
+
+bool FastcgiExchange::send(const std::vector<std::string>& environment, const RequestBody& body) {
+    std::string head;
+    fastcgi::append_begin_request(head, kRequestId, keep_conn_);
+    std::vector<fastcgi::NameValue> params = params_of(environment);
+    fastcgi::append_params(head, kRequestId, params);
+
+    auto kept = kept_connections().find(upstream_);
+    if (kept != kept_connections().end()) {
+        Fd connection = std::move(kept->second);
+        kept_connections().erase(kept);
+        // A kept connection the application closed meanwhile fails here: a fresh one follows.
+        if (!os::hung_up(connection.get()) && send_on(connection, head, body)) {
+            connection_ = std::move(connection);
+            return true;
+        }
+    }
+    int error = 0;
+    Fd connection = os::connect_stream(upstream_, started_ + limits_.idle_timeout, error);
+    if (!connection) {
+        log::error("cgi {}: cannot connect to the FastCGI application at {}: {}; answered 502",
+                   label_, upstream_, std::strerror(error));
+        return false;
+    }
+    if (!send_on(connection, head, body)) {
+        log::error("cgi {}: the FastCGI application at {} did not take the request; answered 502",
+                   label_, upstream_);
+        return false;
+    }
+    connection_ = std::move(connection);
+    return true;
+}
+
+bool FastcgiExchange::send_on(Fd& connection, const std::string& head, const RequestBody& body) {
+    auto deadline = [&] { return Clock::now() + limits_.idle_timeout; };
+    if (os::write_all(connection.get(), head, deadline()) != os::WriteResult::done) return false;
+    std::string records;
+    std::array<char, kBodyPiece> piece;
+    for (std::uint64_t offset = 0; offset < body.size();) {
+        std::size_t got = body.read_at(offset, piece);
+        if (got == 0) return false;
+        records.clear();
+        fastcgi::append_stdin(records, kRequestId, std::string_view(piece.data(), got));
+        if (os::write_all(connection.get(), records, deadline()) != os::WriteResult::done)
+            return false;
+        offset += got;
+    }
+    records.clear();
+    fastcgi::append_stdin_end(records, kRequestId);
+    return os::write_all(connection.get(), records, deadline()) == os::WriteResult::done;
+}
+
+GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
+    for (;;) {
+        if (reader_.finished()) return Read::end;
+        fastcgi::ReadStep step = reader_.feed(received_);
+        bool wrote = false;
+        for (const fastcgi::ResponseEvent& event : step.events) {
+            if (auto* data = std::get_if<fastcgi::StdoutData>(&event)) {
+                out.append(data->bytes);
+                wrote = true;
+            } else if (auto* errors = std::get_if<fastcgi::StderrData>(&event)) {
+                errors_.append(errors->bytes);
+            }
+        }
+        received_.erase(0, step.consumed);
+        if (reader_.error() && !reader_.finished()) {
+            log::error("cgi {}: the FastCGI application at {} broke the protocol: {}", label_,
+                       upstream_, *reader_.error());
+            return Read::broken;
+        }
+        if (wrote) {
+            last_output_ = Clock::now();
+            return Read::data;
+        }
+        if (reader_.finished()) return Read::end;
+        auto deadline = std::min(started_ + limits_.timeout, last_output_ + limits_.idle_timeout);
+        std::array<char, kBodyPiece> buffer;
+        os::ReadOutcome got = os::read_some(connection_.get(), buffer, deadline);
+        if (got.result == os::ReadResult::data) {
+            received_.append(buffer.data(), got.bytes);
+            continue;
+        }
+        if (got.result == os::ReadResult::timeout) return Read::timeout;
+        if (got.result == os::ReadResult::interrupted) continue;
+        log::error("cgi {}: the FastCGI application at {} closed the connection mid-response",
+                   label_, upstream_);
+        return Read::broken;
+    }
+}
+
+void FastcgiExchange::end(bool abandon) {
+    if (ended_) return;
+    ended_ = true;
+    errors_.finish();
+    if (!connection_) return;
+    if (abandon && !reader_.finished()) {
+        std::string abort;
+        fastcgi::append_abort_request(abort, kRequestId);
+        os::write_all(connection_.get(), abort, Clock::now() + std::chrono::milliseconds(100));
+        return;  // closed with the exchange: its state is unknown
+    }
+    if (keep_conn_ && reader_.finished() && !reader_.error() && received_.empty())
+        kept_connections()[upstream_] = std::move(connection_);
+}
+
+}  // namespace forkd::cgi

@@ -1,0 +1,56 @@
+// One request to a FastCGI application (php-fpm, fcgiwrap): the CGI environment as PARAMS,
+// the body as STDIN, then STDOUT read piece by piece (for the same header block and body
+// handling as a CGI program), FCGI_STDERR into the error log, under the CGI deadlines.
+//
+// A serving process runs one request at a time, so it keeps at most one idle connection per
+// application (FCGI_KEEP_CONN, with `fastcgi_keep_conn`): as many connections as serving
+// processes at most, as nginx's keepalive to php-fpm. A kept connection that turns out to be
+// closed is replaced once before the request fails. A request abandoned before its end
+// (timeout, client gone) gets ABORT_REQUEST and its connection is closed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "cgi/gateway_output.hpp"
+#include "cgi/program_run.hpp"
+#include "cgi/stderr_log.hpp"
+#include "fastcgi/response_reader.hpp"
+#include "forkd/request.hpp"
+
+namespace forkd::cgi {
+
+class FastcgiExchange final : public GatewayOutput {
+  public:
+    FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits, std::string label);
+    ~FastcgiExchange() override;
+    FastcgiExchange(const FastcgiExchange&) = delete;
+    FastcgiExchange& operator=(const FastcgiExchange&) = delete;
+
+    // Connects (or takes the kept connection) and sends the whole request. False when the
+    // application cannot be reached or took nothing (logged): the client gets 502.
+    bool send(const std::vector<std::string>& environment, const RequestBody& body);
+
+    Read read_output(std::string& out) override;
+    void end(bool abandon) override;
+
+  private:
+    bool send_on(Fd& connection, const std::string& head, const RequestBody& body);
+
+    std::string upstream_;
+    bool keep_conn_;
+    RunLimits limits_;
+    std::string label_;
+    Fd connection_;
+    fastcgi::ResponseReader reader_{1};
+    std::string received_;  // bytes read and not yet consumed by reader_
+    std::chrono::steady_clock::time_point started_;
+    std::chrono::steady_clock::time_point last_output_;
+    bool ended_ = false;
+    StderrLog errors_;
+};
+
+}  // namespace forkd::cgi
