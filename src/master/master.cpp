@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "base/log.hpp"
 #include "handlers/status.hpp"
 #include "os/epoll.hpp"
@@ -77,7 +79,10 @@ void Master::prepare() {
     note_old_master();
     log::set_role("master");
     os::set_process_title("forkd: master");
-    os::become_subreaper();  // grandchildren (CGI, later) are reaped here, never leaked
+    os::become_subreaper();  // grandchildren (CGI programs) are reaped here, never leaked
+    // Children this process had before it was forkd (a shell's background job that then
+    // exec'd it) are not forkd's to end at exit.
+    children_before_start_ = os::own_children();
     signal_fd_ = os::open_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2,
                                     SIGTTIN, SIGTTOU, SIGWINCH, SIGPIPE});
     tick_fd_ = os::periodic_timer(kTick);
@@ -175,10 +180,13 @@ void Master::end_program_of(const Child& child) {
 
 // At exit, whatever descendant is still here (a program that left its process group and
 // outlived its worker, adopted by this subreaper) is killed: nothing outlives the server.
-// A binary upgrade's new master, a child too, is left alone.
+// A binary upgrade's new master, a child too, is left alone, as are the children this
+// process had before it became forkd.
 void Master::end_orphans() {
     for (pid_t orphan : os::own_children()) {
-        if (orphan == new_master_) continue;
+        if (orphan == new_master_ ||
+            std::ranges::find(children_before_start_, orphan) != children_before_start_.end())
+            continue;
         log::warn("process {} outlived the worker that started it: SIGKILL", orphan);
         os::signal_process_group(orphan, SIGKILL);
         os::send_signal(orphan, SIGKILL);

@@ -116,12 +116,13 @@ class Master {
     Clock::time_point next_watch_{};
     bool killed_ = false;
     int exit_code_ = 0;
-    std::vector<Listener> retired_listeners_;  // removed by a reload, closed once unused
-    std::vector<std::string> socket_files_;    // unix socket files to remove at exit
-    pid_t new_master_ = 0;                     // a binary upgrade's master, while it lives
-    pid_t old_master_ = 0;                     // the master whose upgrade started this one
-    bool paused_ = false;                      // SIGWINCH: no children until a rollback
-    ProcessModel* model_ = nullptr;            // the mode being run
+    std::vector<Listener> retired_listeners_;   // removed by a reload, closed once unused
+    std::vector<std::string> socket_files_;     // unix socket files to remove at exit
+    pid_t new_master_ = 0;                      // a binary upgrade's master, while it lives
+    std::vector<pid_t> children_before_start_;  // not ours to end at exit
+    pid_t old_master_ = 0;                      // the master whose upgrade started this one
+    bool paused_ = false;                       // SIGWINCH: no children until a rollback
+    ProcessModel* model_ = nullptr;             // the mode being run
 };
 
 // The process models (one file each).
