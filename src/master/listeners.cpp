@@ -28,11 +28,47 @@ bool is_any_port(const config::ListenAddress& address) {
     return address.kind != config::ListenAddress::Kind::unix_socket && address.port == 0;
 }
 
-Fd open_listener(const config::ListenAddress& address, int backlog) {
+Fd open_listener(const config::ListenAddress& address, const config::Config& config) {
     if (address.kind == config::ListenAddress::Kind::unix_socket) {
-        return os::listen_unix(address.path, backlog, address.text);
+        return os::listen_unix(address.path, config.backlog, address.text);
     }
-    return os::listen_tcp(address.host, address.port, backlog, address.text);
+    Fd fd =
+        os::listen_tcp(address.host, address.port, config.backlog, address.text, config.reuse_port);
+    if (config.reuse_port) {
+        std::string why_not = os::migrate_queue_on_close(fd.get());
+        if (!why_not.empty()) {
+            log::warn(
+                "reuse_port on {}: when this server stops, the connections still queued "
+                "on its socket will be reset, not moved to the other servers on the port "
+                "(forkd {}); set net.ipv4.tcp_migrate_req = 1 to have them moved",
+                address.text, why_not);
+        }
+    }
+    return fd;
+}
+
+// `reuse_port` is a socket's from its bind to its close: a socket that joined a port's
+// SO_REUSEPORT group cannot leave it while it listens, and one that did not cannot be
+// rebound beside itself. A reload or an upgrade keeps its sockets, so a changed setting
+// applies only to the sockets opened from then on; says so for those it does not reach.
+void warn_if_reuse_port_differs(const Listener& listener, const config::Config& config) {
+    if (listener.address.starts_with("unix:")) return;
+    bool on = os::reuses_port(listener.fd.get());
+    if (on == config.reuse_port) return;
+    if (listener.from_systemd) {
+        // systemd's sockets are set by the socket unit; only an unmet "on" is worth a word.
+        if (config.reuse_port) {
+            log::warn(
+                "reuse_port is on but {} comes from systemd without it: set "
+                "ReusePort=yes in the socket unit",
+                listener.address);
+        }
+        return;
+    }
+    log::warn(
+        "reuse_port is {} but {} was opened with it {} and is kept as it is: restart "
+        "forkd to change it",
+        config.reuse_port ? "on" : "off", listener.address, on ? "on" : "off");
 }
 
 bool listen_given(const config::Config& config) {
@@ -84,7 +120,7 @@ std::vector<Listener> open_listeners_from(const config::Config& config,
     std::vector<Listener> opened;
     for (const ListenerPlan::Choice& choice : plan.addresses) {
         if (choice.reused) continue;
-        Fd fd = open_listener(config.listen[choice.address], config.backlog);
+        Fd fd = open_listener(config.listen[choice.address], config);
         std::string bound = os::local_address(fd.get());
         log::info("listening on {}", bound);
         opened.push_back({std::move(fd), std::move(bound)});
@@ -92,11 +128,14 @@ std::vector<Listener> open_listeners_from(const config::Config& config,
     std::vector<Listener> listeners;
     auto next_opened = opened.begin();
     for (const ListenerPlan::Choice& choice : plan.addresses) {
+        if (choice.reused) warn_if_reuse_port_differs(reusable[*choice.reused], config);
         listeners.push_back(choice.reused ? std::move(reusable[*choice.reused])
                                           : std::move(*next_opened++));
     }
-    for (std::size_t j : plan.systemd)
+    for (std::size_t j : plan.systemd) {
+        warn_if_reuse_port_differs(reusable[j], config);
         listeners.push_back(std::move(reusable[j]));
+    }
     if (unused != nullptr) {
         unused->clear();
         for (std::size_t j : plan.unused)

@@ -2,16 +2,21 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include "base/log.hpp"
@@ -38,10 +43,15 @@ std::string format_peer(const sockaddr_storage& address) {
     return "unix";
 }
 
+// `in_use`: what to add to "address already in use" (empty: nothing).
 void bind_and_listen(int fd, const sockaddr* address, socklen_t length, int backlog,
-                     const std::string& name) {
+                     const std::string& name, const std::string& in_use = "") {
     if (::bind(fd, address, length) != 0) {
         int error = errno;
+        if (error == EADDRINUSE && !in_use.empty()) {
+            throw std::runtime_error(name + ": cannot listen: " + std::strerror(error) + " (" +
+                                     in_use + ")");
+        }
         if (error == EADDRINUSE) fail(name, "cannot listen", error);
         if (error == EACCES)
             fail(name, "not permitted to bind (a port below 1024 needs root)", error);
@@ -52,7 +62,8 @@ void bind_and_listen(int fd, const sockaddr* address, socklen_t length, int back
 
 }  // namespace
 
-Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::string& name) {
+Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::string& name,
+              bool reuse_port) {
     sockaddr_storage address{};
     socklen_t length = 0;
     auto* in = reinterpret_cast<sockaddr_in*>(&address);
@@ -72,13 +83,58 @@ Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::st
     if (!fd) fail(name, "cannot create socket", errno);
     int on = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+        fail(name, "cannot set SO_REUSEPORT", errno);
+    }
     if (address.ss_family == AF_INET6) {
         // "[::]:80" means IPv6 only, as in nginx; "*:80" is the IPv4 wildcard.
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     }
-    bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), length, backlog, name);
+    // The kernel lets a second socket bind a listening address only when both set
+    // SO_REUSEPORT and belong to the same user.
+    bind_and_listen(fd.get(), reinterpret_cast<sockaddr*>(&address), length, backlog, name,
+                    reuse_port ? "a socket without SO_REUSEPORT, or another user's, is bound "
+                                 "to it: reuse_port shares a port only among servers that all "
+                                 "set it and run as the same user"
+                               : "another socket is bound to it; servers that all set "
+                                 "reuse_port can share a port");
     tune_tcp_listener(fd.get());
     return fd;
+}
+
+std::string migrate_queue_on_close(int listener) {
+    std::ifstream sysctl("/proc/sys/net/ipv4/tcp_migrate_req");
+    int migrate_req = 0;
+    if (sysctl >> migrate_req && migrate_req == 1) return "";
+    // r0 = SK_PASS; exit: no socket selected, so the kernel picks one by its hash, as it does
+    // without a program, and, for this attach type, also when a socket of the group closes.
+    bpf_insn program[2] = {};
+    program[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+    program[0].dst_reg = BPF_REG_0;
+    program[0].imm = SK_PASS;
+    program[1].code = BPF_JMP | BPF_EXIT;
+    static const char license[] = "GPL";
+    bpf_attr attributes{};
+    attributes.prog_type = BPF_PROG_TYPE_SK_REUSEPORT;
+    attributes.expected_attach_type = BPF_SK_REUSEPORT_SELECT_OR_MIGRATE;
+    attributes.insns = reinterpret_cast<std::uintptr_t>(program);
+    attributes.insn_cnt = 2;
+    attributes.license = reinterpret_cast<std::uintptr_t>(license);
+    Fd loaded(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &attributes, sizeof attributes)));
+    if (!loaded) {
+        int error = errno;
+        return std::string(
+                   "cannot load the eBPF program that asks for it, which needs root "
+                   "or CAP_BPF and Linux 5.14 or later: ") +
+               std::strerror(error);
+    }
+    int program_fd = loaded.get();
+    if (::setsockopt(listener, SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, &program_fd,
+                     sizeof program_fd) != 0) {
+        return std::string("cannot attach the eBPF program that asks for it: ") +
+               std::strerror(errno);
+    }
+    return "";  // the group holds the program now; our descriptor of it may close
 }
 
 Fd listen_unix(const std::string& path, int backlog, const std::string& name) {
@@ -113,6 +169,12 @@ std::string local_address(int fd) {
         return std::string("unix:") + un->sun_path;
     }
     return format_peer(address);
+}
+
+bool reuses_port(int fd) {
+    int on = 0;
+    socklen_t length = sizeof on;
+    return ::getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, &length) == 0 && on != 0;
 }
 
 std::optional<Accepted> accept_connection(int listener, bool* out_of_resources) {

@@ -14,14 +14,27 @@
 
 namespace forkd::os {
 
-// A TCP listener on a numeric IPv4 or IPv6 host (port 0: the kernel picks one).
-Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::string& name);
+// A TCP listener on a numeric IPv4 or IPv6 host (port 0: the kernel picks one). With
+// `reuse_port`, SO_REUSEPORT: other sockets of the same user that set it too may bind the
+// same address, and the kernel spreads new connections across them (each has its own queue).
+Fd listen_tcp(const std::string& host, uint16_t port, int backlog, const std::string& name,
+              bool reuse_port);
+// For a listener with SO_REUSEPORT: when it closes (a stopping server), the kernel moves the
+// connections still in its accept queue, and the handshakes under way, to another socket of
+// the port's group instead of resetting them (Linux 5.14+). net.ipv4.tcp_migrate_req = 1 does
+// it for every group; otherwise a one-instruction eBPF program is attached to the group
+// (BPF_PROG_TYPE_SK_REUSEPORT, attach type SELECT_OR_MIGRATE), which leaves the choice of
+// socket to the kernel's hash as before and replaces any program the group had; loading it
+// takes CAP_BPF or CAP_SYS_ADMIN (root). Returns "" when migration is on, else why it is not.
+std::string migrate_queue_on_close(int listener);
 // A unix-socket listener; a stale socket file left by a dead server is replaced, a live one
 // is "address already in use".
 Fd listen_unix(const std::string& path, int backlog, const std::string& name);
 
 // "127.0.0.1:9933", "[::1]:8080" or "unix:/run/forkd.sock": what the socket is bound to.
 std::string local_address(int fd);
+// Whether SO_REUSEPORT is set on a socket (never on a unix socket).
+bool reuses_port(int fd);
 
 struct Accepted {
     Fd fd;
