@@ -8,13 +8,12 @@ were reparented."""
 import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from conftest import process_state
+from conftest import process_state, wait_until
 
 FIXTURES = Path(__file__).resolve().parent / "cgi"
 BIN = FIXTURES / "bin"  # shell and python3 programs, for a `cgi` directory
@@ -79,13 +78,12 @@ def describe_processes(pids):
 
 def wait_for_none_marked(mark, timeout, what, srv=None):
     """Polls until no process carries `mark`; the failure names those left, and the log."""
-    deadline = time.monotonic() + timeout
-    while marked_processes(mark):
-        if time.monotonic() > deadline:
-            left = describe_processes(marked_processes(mark))
-            log = srv.log()[-3000:] if srv is not None else ""
-            raise AssertionError(f"after {timeout}s, {what} still runs:\n{left}\n{log}")
-        time.sleep(0.02)
+    try:
+        wait_until(lambda: not marked_processes(mark), timeout=timeout, message=f"{what} to end")
+    except AssertionError:
+        left = describe_processes(marked_processes(mark))
+        log = srv.log()[-3000:] if srv is not None else ""
+        raise AssertionError(f"after {timeout}s, {what} still runs:\n{left}\n{log}") from None
 
 
 @pytest.fixture
