@@ -1,5 +1,7 @@
 #include "cgi/environment.hpp"
 
+#include "api/peer_address.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -46,15 +48,6 @@ struct Address {
     std::string port;
 };
 
-// "127.0.0.1:51234" and "[::1]:40000" into address and port; "unix" has neither.
-Address split_address(std::string_view text) {
-    std::size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return {std::string(text), ""};
-    std::string_view host = text.substr(0, colon);
-    if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
-    return {std::string(host), std::string(text.substr(colon + 1))};
-}
-
 // SERVER_NAME and SERVER_PORT from the Host the client asked for (Apache's
 // UseCanonicalName Off); the server has validated it.
 Address server_from_host(const Request& request) {
@@ -92,7 +85,7 @@ std::vector<std::string> program_environment(const Request& request, const Scrip
         // RFC 9110 §5.3: repeated fields join with ", " (Cookie's own separator is "; ").
         if (!fresh) slot->second += (iequals(name, "Cookie") ? "; " : ", ") + value;
     }
-    Address remote = split_address(request.remote_addr);
+    api::PeerAddress remote = api::split_peer(request.remote_addr);
     Address server = server_from_host(request);
     variables["GATEWAY_INTERFACE"] = "CGI/1.1";
     variables["SERVER_SOFTWARE"] = rules.server_software;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <optional>
 
+#include "http/field_text.hpp"
 #include "http/head_scanner.hpp"
 
 namespace forkd::cgi {
@@ -38,17 +39,9 @@ bool is_field_value(std::string_view text) {
     return std::ranges::all_of(text, http::is_field_value_char);
 }
 
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-        text.remove_suffix(1);
-    return text;
-}
-
 // "404 Not Found" or "404": the code, if it is three digits from 100 to 999.
 std::optional<int> status_code(std::string_view text) {
-    text = trim(text);
+    text = http::trim_ows(text);
     int code = 0;
     auto [end, error] =
         std::from_chars(text.data(), text.data() + std::min<std::size_t>(3, text.size()), code);
@@ -100,7 +93,7 @@ std::variant<ProgramHead, std::string> parse_program_head(std::string_view head,
         if (colon == std::string_view::npos || colon == 0)
             return "a header line has no field name: \"" + std::string(line.substr(0, 80)) + "\"";
         std::string_view name = line.substr(0, colon);
-        std::string_view value = trim(line.substr(colon + 1));
+        std::string_view value = http::trim_ows(line.substr(colon + 1));
         if (!is_token(name))
             return "the header name \"" + std::string(name.substr(0, 80)) + "\" is not a token";
         if (!is_field_value(value))

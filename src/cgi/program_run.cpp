@@ -26,9 +26,7 @@ ProgramRun::ProgramRun(os::StartedProgram program, RunLimits limits, std::string
       client_fd_(client_fd),
       started_(Clock::now()),
       last_output_(started_),
-      errors_(label_, limits_.stderr_limit) {
-    os::set_child_group(program_.pid);
-}
+      errors_(label_, limits_.stderr_limit) {}  // the group was published by start_program
 
 ProgramRun::~ProgramRun() {
     end(!output_ended_);

@@ -5,18 +5,12 @@
 
 #include <ctime>
 
+#include "api/peer_address.hpp"
 #include "base/log.hpp"
 #include "os/io.hpp"
 
 namespace forkd::session {
 namespace {
-
-// The peer without its port: "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "::1".
-std::string host_of(const std::string& peer) {
-    if (peer.starts_with('[')) return peer.substr(1, peer.find(']') - 1);
-    std::size_t colon = peer.rfind(':');
-    return colon == std::string::npos ? peer : peer.substr(0, colon);
-}
 
 // Quoted fields escape '"', '\\' and control bytes, so a client cannot forge log lines.
 std::string escaped(std::string_view text) {
@@ -60,8 +54,9 @@ std::string format_combined(const std::string& peer, const Request* request, int
                         request->version / 10, request->version % 10);
     }
     return fmt::format("{} - - [{:%d/%b/%Y:%H:%M:%S %z}] \"{}\" {} {} \"{}\" \"{}\"\n",
-                       host_of(peer), fmt::localtime(now), request_line, status, body_bytes,
-                       header_or_dash(request, "Referer"), header_or_dash(request, "User-Agent"));
+                       api::split_peer(peer).host, fmt::localtime(now), request_line, status,
+                       body_bytes, header_or_dash(request, "Referer"),
+                       header_or_dash(request, "User-Agent"));
 }
 
 void AccessLog::write(const std::string& peer, const Request* request, int status,

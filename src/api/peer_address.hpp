@@ -1,0 +1,17 @@
+// A Request's remote_addr taken apart: "127.0.0.1:51234" and "[::1]:40000" into host and
+// port (the brackets gone); "unix" is a host without a port.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace forkd::api {
+
+struct PeerAddress {
+    std::string host;
+    std::string port;  // "" for a unix socket
+};
+
+PeerAddress split_peer(std::string_view remote_addr);
+
+}  // namespace forkd::api
