@@ -41,8 +41,6 @@ class ProgramRun final : public GatewayOutput {
     // is reaped and what is left of its stderr logged. Safe to call twice.
     void end(bool abandon) override;
 
-    pid_t pid() const { return program_.pid; }
-
   private:
     void drain_errors();
     bool wait_for_exit(std::chrono::milliseconds at_most);

@@ -54,11 +54,6 @@ bool parse(const std::string& text, Address& address) {
 
 }  // namespace
 
-bool is_stream_address(const std::string& address) {
-    Address parsed;
-    return parse(address, parsed);
-}
-
 Fd connect_stream(const std::string& address, std::chrono::steady_clock::time_point deadline,
                   int& error) {
     Address parsed;

@@ -15,7 +15,4 @@ namespace forkd::os {
 Fd connect_stream(const std::string& address, std::chrono::steady_clock::time_point deadline,
                   int& error);
 
-// Whether `address` has one of the forms connect_stream takes.
-bool is_stream_address(const std::string& address);
-
 }  // namespace forkd::os

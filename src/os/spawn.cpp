@@ -197,17 +197,6 @@ bool signal_process_group(pid_t group, int signal) {
     return ::kill(-group, signal) == 0;
 }
 
-std::optional<int> reap_if_exited(pid_t pid) {
-    int status = 0;
-    for (;;) {
-        pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-        if (reaped == pid) return status;
-        if (reaped < 0 && errno == EINTR) continue;
-        if (reaped < 0) return 0;  // not our child any more (ECHILD): nothing to wait for
-        return std::nullopt;
-    }
-}
-
 int reap(pid_t pid) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {

@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,8 +68,6 @@ bool wait_for_exit(int exited, std::chrono::steady_clock::time_point deadline);
 // Sends `signal` to every process in group `group`; false when none is left (ESRCH).
 bool signal_process_group(pid_t group, int signal);
 
-// The exit status of child `pid` if it has exited (and reaps it), without waiting.
-std::optional<int> reap_if_exited(pid_t pid);
 // Waits for child `pid` and reaps it; returns its status.
 int reap(pid_t pid);
 
