@@ -234,8 +234,19 @@ std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& requ
 std::shared_ptr<GatewayOutput> CgiHandler::send_to_application(const Request& request,
                                                                const FoundScript& script,
                                                                const std::string& label) const {
+    SpawnedApplication* spawned = nullptr;
+    if (std::string program = spawned_program(script.upstream); !program.empty()) {
+        spawned = spawned_application(program);
+        if (spawned == nullptr) {
+            log::error(
+                "cgi {}: this process runs no {} (spawn needs prefork or hybrid mode); "
+                "answered 502",
+                label, program);
+            return nullptr;
+        }
+    }
     auto exchange = std::make_shared<FastcgiExchange>(script.upstream, settings_->fastcgi_keep_conn,
-                                                      settings_->limits, label);
+                                                      settings_->limits, label, spawned);
     std::vector<std::string> environment =
         program_environment(request, script.paths, settings_->environment);
     if (!exchange->send(environment, request.body)) return nullptr;
@@ -291,6 +302,40 @@ Response CgiHandler::respond_from(std::shared_ptr<GatewayOutput> run, bool nph,
     response.headers = std::move(parsed.headers);
     response.body = stream_rest(std::move(run), output.substr(head_end), std::move(label));
     return response;
+}
+
+std::vector<SpawnSpec> spawn_specs(const config::Config& config) {
+    std::vector<SpawnSpec> specs;
+    std::optional<CgiSettings> settings;
+    for (const std::string& entry : config.fastcgi) {
+        std::string program = spawned_program(split_pair(entry)[1]);
+        if (program.empty()) continue;
+        if (!settings) settings = settings_from(config);
+        if (std::ranges::any_of(specs, [&](const SpawnSpec& s) { return s.program == program; }))
+            continue;
+        SpawnSpec spec;
+        spec.program = program;
+        spec.environment.push_back("PATH=" + std::string(kDefaultPath));
+        bool counted = false;
+        for (const std::string& variable : config.cgi_env) {
+            spec.environment.push_back(variable);
+            counted = counted || variable.starts_with("PHP_FCGI_MAX_REQUESTS=");
+        }
+        if (!counted) {
+            int quota = config.max_requests > 0
+                            ? config.max_requests + std::max(config.max_requests_jitter, 0) + 1
+                            : 0;
+            spec.environment.push_back("PHP_FCGI_MAX_REQUESTS=" + std::to_string(quota));
+        }
+        // A CPU limit would add up over every request the process answers: not for these.
+        for (const os::ResourceLimit& limit : settings->resource_limits) {
+            if (limit.resource != RLIMIT_CPU) spec.limits.push_back(limit);
+        }
+        spec.kill_grace = settings->limits.kill_grace;
+        spec.stderr_limit = settings->limits.stderr_limit;
+        specs.push_back(std::move(spec));
+    }
+    return specs;
 }
 
 void add_cgi_routes(Router& router, const config::Config& config) {

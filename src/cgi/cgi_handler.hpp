@@ -17,6 +17,7 @@
 #include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
 #include "cgi/script_lookup.hpp"
+#include "cgi/spawned_application.hpp"
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
 #include "os/spawn.hpp"
@@ -61,6 +62,12 @@ class CgiHandler final : public Handler {
     std::shared_ptr<Handler> fallback_;
     std::vector<std::vector<std::string>> elsewhere_;
 };
+
+// The FastCGI applications a serving process starts itself (`fastcgi` entries ".ext=spawn:
+// /path"), one per program. Their environment: PATH, `cgi_env`, and PHP_FCGI_MAX_REQUESTS
+// above the worker's own quota (max_requests + jitter + 1; 0, never, without max_requests)
+// unless `cgi_env` sets it, so that forkd recycles before php-cgi quits by itself.
+std::vector<SpawnSpec> spawn_specs(const config::Config& config);
 
 // The `cgi` prefixes, each a route (added before the static files).
 void add_cgi_routes(Router& router, const config::Config& config);

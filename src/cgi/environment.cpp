@@ -9,8 +9,6 @@
 namespace forkd::cgi {
 namespace {
 
-constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
-
 // Request headers that are not passed as HTTP_*: the body's framing is the server's
 // (CONTENT_LENGTH and CONTENT_TYPE say what the program reads), hop-by-hop fields describe
 // the client's connection, and Proxy is httpoxy.

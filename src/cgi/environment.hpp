@@ -7,11 +7,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "forkd/request.hpp"
 
 namespace forkd::cgi {
+
+// The PATH a program gets (none of the server's own environment is passed).
+inline constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
 // Where the program is, as the request found it (script_lookup.hpp).
 struct ScriptPaths {

@@ -39,11 +39,12 @@ std::vector<fastcgi::NameValue> params_of(const std::vector<std::string>& enviro
 }  // namespace
 
 FastcgiExchange::FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits,
-                                 std::string label)
+                                 std::string label, SpawnedApplication* spawned)
     : upstream_(std::move(upstream)),
-      keep_conn_(keep_conn),
+      keep_conn_(keep_conn || spawned != nullptr),
       limits_(limits),
       label_(std::move(label)),
+      spawned_(spawned),
       started_(Clock::now()),
       last_output_(started_),
       errors_(label_, limits_.stderr_limit) {}
@@ -57,6 +58,7 @@ bool FastcgiExchange::send(const std::vector<std::string>& environment, const Re
     fastcgi::append_begin_request(head, kRequestId, keep_conn_);
     std::vector<fastcgi::NameValue> params = params_of(environment);
     fastcgi::append_params(head, kRequestId, params);
+    if (spawned_ != nullptr) return send_to_spawned(head, body);
 
     auto kept = kept_connections().find(upstream_);
     if (kept != kept_connections().end()) {
@@ -82,6 +84,20 @@ bool FastcgiExchange::send(const std::vector<std::string>& environment, const Re
     }
     connection_ = std::move(connection);
     return true;
+}
+
+bool FastcgiExchange::send_to_spawned(const std::string& head, const RequestBody& body) {
+    connection_ = spawned_->take_connection();
+    if (!connection_) {
+        log::error("cgi {}: {} is not running; answered 502", label_, spawned_->program());
+        ended_ = true;
+        return false;
+    }
+    if (send_on(connection_, head, body)) return true;
+    log::error("cgi {}: {} (pid {}) did not take the request; answered 502", label_,
+               spawned_->program(), spawned_->pid());
+    end(true);
+    return false;
 }
 
 bool FastcgiExchange::send_on(Fd& connection, const std::string& head, const RequestBody& body) {
@@ -147,6 +163,15 @@ void FastcgiExchange::end(bool abandon) {
     ended_ = true;
     errors_.finish();
     if (!connection_) return;
+    if (spawned_ != nullptr) {
+        // Its one connection: given back only after a whole, clean answer.
+        if (!abandon && reader_.finished() && !reader_.error() && received_.empty())
+            spawned_->give_back(std::move(connection_));
+        else
+            spawned_->abandon();
+        connection_.reset();
+        return;
+    }
     if (abandon && !reader_.finished()) {
         std::string abort;
         fastcgi::append_abort_request(abort, kRequestId);

@@ -17,6 +17,7 @@
 #include "base/fd.hpp"
 #include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
+#include "cgi/spawned_application.hpp"
 #include "cgi/stderr_log.hpp"
 #include "fastcgi/response_reader.hpp"
 #include "forkd/request.hpp"
@@ -25,7 +26,10 @@ namespace forkd::cgi {
 
 class FastcgiExchange final : public GatewayOutput {
   public:
-    FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits, std::string label);
+    // `spawned`: the application this process started itself, whose one connection every
+    // request takes (always kept); nullptr: connect to `upstream`.
+    FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits, std::string label,
+                    SpawnedApplication* spawned = nullptr);
     ~FastcgiExchange() override;
     FastcgiExchange(const FastcgiExchange&) = delete;
     FastcgiExchange& operator=(const FastcgiExchange&) = delete;
@@ -39,11 +43,13 @@ class FastcgiExchange final : public GatewayOutput {
 
   private:
     bool send_on(Fd& connection, const std::string& head, const RequestBody& body);
+    bool send_to_spawned(const std::string& head, const RequestBody& body);
 
     std::string upstream_;
     bool keep_conn_;
     RunLimits limits_;
     std::string label_;
+    SpawnedApplication* spawned_;
     Fd connection_;
     fastcgi::ResponseReader reader_{1};
     std::string received_;  // bytes read and not yet consumed by reader_

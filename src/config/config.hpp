@@ -129,6 +129,7 @@ struct Config {
     std::vector<std::string> cgi_env;           // "NAME=value" added to every program's environment
     std::vector<std::string> fastcgi;           // ".ext=unix:/path" or ".ext=host:port"
     bool fastcgi_keep_conn = false;             // keep one connection per process (FCGI_KEEP_CONN)
+    bool php = false;  // .php=spawn:<php-cgi on PATH> in fastcgi, index.php in index
     Duration cgi_timeout = std::chrono::seconds(60);       // whole request
     Duration cgi_idle_timeout = std::chrono::seconds(30);  // without output
     Duration cgi_kill_grace = std::chrono::seconds(5);     // between TERM and KILL

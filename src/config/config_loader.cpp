@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -69,8 +70,9 @@ std::string help_line(const Setting& setting, const Config& defaults) {
     return line;
 }
 
-// Every flag takes exactly one argument per occurrence; all occurrences are kept (--listen
-// accumulates, the others use the last).
+// Every flag takes exactly one argument per occurrence, except that an on|off flag alone
+// means on (`--php`); all occurrences are kept (--listen accumulates, the others use the
+// last).
 void add_setting_flags(CLI::App& app, FlagValues& values) {
     const Config defaults;
     const auto all = settings();
@@ -79,7 +81,7 @@ void add_setting_flags(CLI::App& app, FlagValues& values) {
         const Setting& setting = all[i];
         app.add_option(setting.flag(), values[i], help_line(setting, defaults))
             ->type_name(type_name(setting))
-            ->expected(1)
+            ->expected(setting.kind == Kind::boolean ? 0 : 1, 1)
             ->allow_extra_args(false)
             ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
             ->group(setting.table().empty() ? "Settings"
@@ -115,7 +117,9 @@ void apply_flags(Config& config, const FlagValues& values) {
             if (setting.kind == Kind::text_list) {
                 assign(config, setting, values[i]);  // replaces the file's list
             } else {
-                assign(config, setting, value_from_text(setting, values[i].back()));
+                const std::string& given = values[i].back();
+                bool alone = setting.kind == Kind::boolean && given.empty();
+                assign(config, setting, value_from_text(setting, alone ? "on" : given));
             }
             config.origins[setting.name] = setting.flag();
         } catch (const ConfigError& error) {
@@ -177,6 +181,22 @@ void check_cgi(const Config& config) {
             }
         }
     }
+    for (const std::string& entry : config.fastcgi) {
+        std::string address = entry.substr(entry.find('=') + 1);
+        if (!address.starts_with("spawn:")) continue;
+        std::string program = address.substr(6);
+        if (!std::filesystem::is_regular_file(program, error) ||
+            ::access(program.c_str(), X_OK) != 0) {
+            throw ConfigError(where(config, "fastcgi") + ": " + program +
+                              " is not an executable file");
+        }
+        if (config.mode == Mode::single || config.mode == Mode::fork) {
+            throw ConfigError(where(config, "fastcgi") +
+                              ": spawn: forkd's pool runs the application, so it needs mode "
+                              "prefork or hybrid (mode is " +
+                              std::string(config.mode == Mode::single ? "single" : "fork") + ")");
+        }
+    }
     if (!config.fastcgi.empty() && config.root.empty() && config.cgi.empty()) {
         throw ConfigError(where(config, "fastcgi") + ": needs a root or a cgi directory");
     }
@@ -185,8 +205,41 @@ void check_cgi(const Config& config) {
     }
 }
 
+// `php = true`: php-cgi from PATH for *.php, spawned by forkd, and index.php as an index.
+void add_php(Config& config) {
+    if (!config.php) return;
+    if (config.root.empty()) throw ConfigError(where(config, "php") + ": needs a root");
+    for (const std::vector<std::string>* given : {&config.fastcgi, &config.cgi_interpreters}) {
+        for (const std::string& entry : *given) {
+            if (entry.starts_with(".php=")) {
+                throw ConfigError(where(config, "php") +
+                                  ": .php is already given to fastcgi or cgi_interpreters: "
+                                  "keep one of the two");
+            }
+        }
+    }
+    std::string found;
+    const char* path = std::getenv("PATH");
+    std::string directories = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t start = 0; found.empty() && start <= directories.size();) {
+        std::size_t end = directories.find(':', start);
+        if (end == std::string::npos) end = directories.size();
+        std::string candidate = directories.substr(start, end - start) + "/php-cgi";
+        if (end > start && ::access(candidate.c_str(), X_OK) == 0) found = candidate;
+        start = end + 1;
+    }
+    if (found.empty()) {
+        throw ConfigError(where(config, "php") +
+                          ": no php-cgi on PATH (Debian: apt install php8.2-cgi)");
+    }
+    config.fastcgi.push_back(".php=spawn:" + found);
+    if (std::ranges::find(config.index, "index.php") == config.index.end())
+        config.index.push_back("index.php");
+}
+
 // The defaults that depend on what was given rather than on the struct.
 void finish(Config& config) {
+    add_php(config);
     if (config.listen.empty()) config.listen.push_back(parse_listen_address(kDefaultListen));
     if (config.access_log == "off") config.access_log.clear();  // nginx's spelling
     check_document_root(config);

@@ -342,7 +342,8 @@ std::vector<Setting> cgi_settings() {
         pairs_row(
             "fastcgi", [](auto& c) -> auto& { return c.fastcgi; },
             "Files with this extension under root go to this FastCGI application: "
-            ".ext=unix:/path or .ext=host:port (repeatable)",
+            ".ext=unix:/path, .ext=host:port, or .ext=spawn:/usr/bin/php-cgi (forkd starts "
+            "one per worker) (repeatable)",
             ".ext=unix:/path/to/socket",
             [](std::string_view extension, std::string_view address) {
                 return extension.size() > 1 && extension[0] == '.' &&
@@ -350,6 +351,10 @@ std::vector<Setting> cgi_settings() {
                        (address.starts_with("unix:/") ||
                         address.find(':') != std::string_view::npos);
             }),
+        boolean_row(
+            "php", [](auto& c) -> auto& { return c.php; },
+            "Run *.php under root with php-cgi processes forkd starts and keeps (fastcgi "
+            ".php=spawn:<php-cgi on PATH>), and add index.php to index"),
         boolean_row(
             "fastcgi_keep_conn", [](auto& c) -> auto& { return c.fastcgi_keep_conn; },
             "Keep one connection to each FastCGI application per serving process"),

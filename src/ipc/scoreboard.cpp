@@ -18,6 +18,7 @@ struct Scoreboard::Slot {
     std::atomic<uint8_t> state{0};
     std::atomic<uint64_t> pss_kb{0};      // written by the master, outside the seqlock
     std::atomic<int32_t> child_group{0};  // the owner's running program, outside the seqlock
+    std::atomic<int32_t> application{0};  // the owner's spawned FastCGI application
     SlotRole role = SlotRole::none;
     pid_t pid = 0;
     uint32_t generation = 0;
@@ -130,6 +131,7 @@ SlotView Scoreboard::read(std::size_t index) const {
         view.request_started_ms = s->request_started_ms;
         view.bytes_written = s->bytes_written;
         view.pss_kb = s->pss_kb.load(std::memory_order_relaxed);
+        view.application_pid = s->application.load(std::memory_order_relaxed);
         view.idle_since_ms = s->idle_since_ms;
         view.method = std::string(s->method, strnlen(s->method, sizeof s->method));
         view.target = std::string(s->target, strnlen(s->target, sizeof s->target));
@@ -157,6 +159,7 @@ void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotR
     s->bytes_written = 0;
     s->pss_kb.store(0, std::memory_order_relaxed);
     s->child_group.store(0, std::memory_order_relaxed);
+    s->application.store(0, std::memory_order_relaxed);
     s->method[0] = s->target[0] = s->route[0] = s->client[0] = '\0';
     s->state.store(static_cast<uint8_t>(SlotState::starting), std::memory_order_relaxed);
 }
@@ -208,6 +211,10 @@ void Scoreboard::set_child_group(std::size_t index, pid_t group) {
 
 pid_t Scoreboard::child_group(std::size_t index) const {
     return slot(index)->child_group.load(std::memory_order_relaxed);
+}
+
+void Scoreboard::set_application(std::size_t index, pid_t pid) {
+    slot(index)->application.store(pid, std::memory_order_relaxed);
 }
 
 void Scoreboard::set_pss(std::size_t index, uint64_t pss_kb) {

@@ -44,6 +44,7 @@ struct SlotView {
     uint64_t bytes_written = 0;       // of the current (or last) response
     uint64_t idle_since_ms = 0;       // end of the last request (or the process start)
     uint64_t pss_kb = 0;              // proportional set size, updated by the master
+    pid_t application_pid = 0;        // its spawned FastCGI application (php-cgi), if any
     std::string method;
     std::string target;
     std::string route;  // the pattern of the route that matched ("/hello/{name}"), if any
@@ -103,6 +104,9 @@ class Scoreboard {
     // none), so that the master can end it when the owner dies without ending it itself.
     void set_child_group(std::size_t index, pid_t group);
     pid_t child_group(std::size_t index) const;
+    // The FastCGI application the owner started (`fastcgi = [".php=spawn:..."]`; 0: none),
+    // whose memory the master counts with the owner's. An atomic outside the seqlock.
+    void set_application(std::size_t index, pid_t pid);
     // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
     bool try_claim(std::size_t index);
     // Undoes a claim whose hand-off never arrived: claimed -> idle.

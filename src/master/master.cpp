@@ -212,6 +212,9 @@ void Master::watch_children(Clock::time_point now) {
         }
         std::optional<uint64_t> pss = os::proportional_set_size_kb(pid);
         if (!pss) continue;
+        // A spawned FastCGI application (php-cgi) is part of its worker: one pool, one limit.
+        if (slot.application_pid > 0)
+            *pss += os::proportional_set_size_kb(slot.application_pid).value_or(0);
         scoreboard().set_pss(child.board_slot, *pss);
         if (config.max_rss > 0 && *pss * 1024 > config.max_rss && !child.retiring) {
             to_retire.emplace_back(pid, fmt::format("uses {} kB, over max_rss", *pss));

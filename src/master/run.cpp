@@ -35,6 +35,19 @@ void add_builtin(Router& router, Builtin builtin, const config::Config& config,
 
 }  // namespace
 
+worker::ServingContext Server::serving_context() {
+    worker::ServingContext context{config, options, router, access_log, scoreboard.get(), app};
+    std::vector<cgi::SpawnSpec> specs = cgi::spawn_specs(config);
+    if (!specs.empty()) {
+        context.start_applications = [specs](void (*publish)(pid_t)) {
+            auto applications = std::make_shared<cgi::SpawnedApplications>(specs, publish);
+            applications->start_all();
+            return std::shared_ptr<void>(applications);
+        };
+    }
+    return context;
+}
+
 Router build_router(const App* app, const config::Config& config,
                     const ipc::Scoreboard* scoreboard) {
     Router router;

@@ -40,9 +40,7 @@ struct Server {
     // and survive every reload; its hooks run in every serving process.
     const App* app = nullptr;
 
-    worker::ServingContext serving_context() {
-        return {config, options, router, access_log, scoreboard.get(), app};
-    }
+    worker::ServingContext serving_context();
 };
 
 // Every process's routes: the app's, in the order it declared them, with forkd's own where

@@ -6,11 +6,16 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
+#include <system_error>
+
+#include "os/temp_file.hpp"
 
 namespace forkd::os {
 namespace {
@@ -101,6 +106,39 @@ Fd connect_stream(const std::string& address, std::chrono::steady_clock::time_po
         return Fd();
     }
     return fd;
+}
+
+PrivateListener private_listener(const std::string& directory) {
+    auto fail = [](const char* what) {
+        throw std::system_error(errno, std::generic_category(), what);
+    };
+    std::string folder = temp_directory(directory) + "/forkd-fcgi-XXXXXX";
+    if (::mkdtemp(folder.data()) == nullptr) fail("mkdtemp");
+    std::string path = folder + "/s";
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) {
+        ::rmdir(folder.c_str());
+        errno = ENAMETOOLONG;
+        fail("bind");
+    }
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    PrivateListener made;
+    made.listener = Fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    made.connection = Fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    auto* raw = reinterpret_cast<sockaddr*>(&address);
+    bool ok = made.listener && made.connection &&
+              ::bind(made.listener.get(), raw, sizeof address) == 0 &&
+              ::listen(made.listener.get(), 1) == 0 &&
+              ::connect(made.connection.get(), raw, sizeof address) == 0;
+    int error = errno;
+    ::unlink(path.c_str());
+    ::rmdir(folder.c_str());
+    if (!ok) {
+        errno = error;
+        fail("private FastCGI socket");
+    }
+    return made;
 }
 
 }  // namespace forkd::os

@@ -15,4 +15,17 @@ namespace forkd::os {
 Fd connect_stream(const std::string& address, std::chrono::steady_clock::time_point deadline,
                   int& error);
 
+// A listening unix socket nobody else can reach, with one connection to it already made: a
+// FastCGI application forkd starts itself (php-cgi) takes `listener` as its fd 0
+// (FCGI_LISTENSOCK_FILENO) and accepts `connection`. The socket is bound in a new 0700
+// directory of `directory` (or $TMPDIR, or /tmp), connected to, then unlinked with its
+// directory before this returns: no name is left for another process to connect to, and
+// no file for a crash to leave behind. `connection` is non-blocking and close-on-exec;
+// `listener` is blocking and close-on-exec. Throws std::system_error.
+struct PrivateListener {
+    Fd listener;
+    Fd connection;
+};
+PrivateListener private_listener(const std::string& directory = "");
+
 }  // namespace forkd::os

@@ -106,7 +106,13 @@ StartedProgram start_program(const ProgramSpec& spec) {
     std::vector<std::string> environment = spec.environment;
     std::vector<char*> argv = pointers_to(arguments);
     std::vector<char*> envp = pointers_to(environment);
-    Pipe output = make_pipe();
+    Pipe output;
+    if (spec.discard_output) {
+        output.write_end = Fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+        if (!output.write_end) fail("open /dev/null");
+    } else {
+        output = make_pipe();
+    }
     Pipe errors = make_pipe();
     ChildPlan plan{spec.path.c_str(),
                    argv.data(),

@@ -31,12 +31,13 @@ struct ProgramSpec {
     std::vector<std::string> environment;  // "NAME=value", the whole environment
     std::string directory;                 // the working directory ("" : unchanged)
     int stdin_fd = -1;                     // becomes fd 0 (read from its offset); -1: /dev/null
+    bool discard_output = false;           // stdout to /dev/null (a FastCGI application's)
     std::vector<ResourceLimit> limits;
 };
 
 struct StartedProgram {
     pid_t pid = 0;  // also its process group's id
-    Fd output;      // the read end of its stdout (non-blocking, close-on-exec)
+    Fd output;      // the read end of its stdout (non-blocking, close-on-exec); none if discarded
     Fd errors;      // the read end of its stderr (non-blocking, close-on-exec)
     Fd exited;      // a pidfd: readable once the program has exited (not its group)
 };

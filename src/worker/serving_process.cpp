@@ -19,6 +19,10 @@ void publish_child_group(pid_t group) {
     if (g_scoreboard != nullptr) g_scoreboard->set_child_group(g_slot, group);
 }
 
+void publish_application(pid_t pid) {
+    if (g_scoreboard != nullptr) g_scoreboard->set_application(g_slot, pid);
+}
+
 }  // namespace
 
 ServingProcess::ServingProcess(const ServingContext& context, const ServingRole& role)
@@ -32,10 +36,13 @@ ServingProcess::ServingProcess(const ServingContext& context, const ServingRole&
     g_scoreboard = context.scoreboard;
     g_slot = role.slot;
     os::observe_child_group(publish_child_group);
+    if (role.runs_applications && context.start_applications)
+        applications_ = context.start_applications(publish_application);
     if (app_ != nullptr) app_->run_worker_start_hooks();
 }
 
 ServingProcess::~ServingProcess() {
+    applications_.reset();
     if (app_ != nullptr) app_->run_worker_exit_hooks();
 }
 

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "config/config.hpp"
@@ -29,14 +31,18 @@ struct ServingContext {
     session::AccessLog& access_log;
     ipc::Scoreboard* scoreboard;  // the slot this process writes; null without one
     const App* app;               // whose hooks run; null for none
+    // Starts the FastCGI applications this process keeps (cgi/spawned_application.hpp) and
+    // returns what stops them when released; `publish` hears each one's pid. Empty: none.
+    std::function<std::shared_ptr<void>(void (*publish)(pid_t))> start_applications = {};
 };
 
 struct ServingRole {
-    std::string label;            // "worker 3", "app 1", "conn 127.0.0.1:5000", "single"
-    std::size_t slot = 0;         // its scoreboard slot
-    bool crash_guard = true;      // answer 502 for a crash (single mode: no master to respawn)
-    bool guard_requests = false;  // answer 504 at request_timeout and exit (prefork, fork)
-    bool recycles = false;        // retire after max_requests (+ jitter)
+    std::string label;               // "worker 3", "app 1", "conn 127.0.0.1:5000", "single"
+    std::size_t slot = 0;            // its scoreboard slot
+    bool crash_guard = true;         // answer 502 for a crash (single mode: no master to respawn)
+    bool guard_requests = false;     // answer 504 at request_timeout and exit (prefork, fork)
+    bool recycles = false;           // retire after max_requests (+ jitter)
+    bool runs_applications = false;  // starts the spawned FastCGI applications (pools only)
 };
 
 class ServingProcess {
@@ -55,6 +61,7 @@ class ServingProcess {
     session::Options options_;
     StatusReporter status_;
     session::Services services_;
+    std::shared_ptr<void> applications_;  // released first: they stop before the exit hooks
 };
 
 }  // namespace forkd::worker

@@ -7,8 +7,11 @@ namespace forkd::worker {
 
 int run_prefork_worker(const ServingContext& context, std::size_t slot, const std::string& label,
                        std::span<const int> listeners) {
-    ServingProcess process(
-        context, {.label = label, .slot = slot, .guard_requests = true, .recycles = true});
+    ServingProcess process(context, {.label = label,
+                                     .slot = slot,
+                                     .guard_requests = true,
+                                     .recycles = true,
+                                     .runs_applications = true});
     serve_until_stopped(listeners, process.services(), process.status());
     return 0;
 }
@@ -24,7 +27,8 @@ int run_connection_child(const ServingContext& context, std::size_t slot, const 
 int run_app_worker(const ServingContext& context, std::size_t slot, const std::string& label,
                    int dispatch_socket, std::size_t max_message) {
     // No 504 from the signal handlers: the io worker answers for an app worker that dies.
-    ServingProcess process(context, {.label = label, .slot = slot, .recycles = true});
+    ServingProcess process(
+        context, {.label = label, .slot = slot, .recycles = true, .runs_applications = true});
     serve_hand_offs(dispatch_socket, max_message, process.services(), *context.scoreboard, slot,
                     process.status());
     return 0;

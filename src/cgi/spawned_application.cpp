@@ -1,0 +1,211 @@
+#include "cgi/spawned_application.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <system_error>
+
+#include "base/log.hpp"
+#include "cgi/stderr_log.hpp"
+#include "os/connect.hpp"
+#include "os/io.hpp"
+#include "os/process.hpp"
+#include "os/request_guard.hpp"
+
+namespace forkd::cgi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+constexpr std::chrono::milliseconds kLongestBackoff{30'000};
+constexpr std::string_view kSpawnPrefix = "spawn:";
+
+struct Registry {
+    std::vector<std::unique_ptr<SpawnedApplication>> applications;
+    void (*observer)(pid_t) = nullptr;
+};
+Registry* g_registry = nullptr;
+
+void tell_observer(pid_t pid) {
+    if (g_registry != nullptr && g_registry->observer != nullptr) g_registry->observer(pid);
+}
+
+}  // namespace
+
+std::string spawned_program(const std::string& upstream) {
+    if (!upstream.starts_with(kSpawnPrefix)) return "";
+    return upstream.substr(kSpawnPrefix.size());
+}
+
+SpawnedApplication::SpawnedApplication(SpawnSpec spec) : spec_(std::move(spec)) {}
+
+SpawnedApplication::~SpawnedApplication() {
+    stop();
+}
+
+bool SpawnedApplication::start() {
+    if (running()) return true;
+    return launch();
+}
+
+bool SpawnedApplication::launch() {
+    if (Clock::now() < not_before_) return false;
+    try {
+        os::PrivateListener socket = os::private_listener();
+        os::ProgramSpec program;
+        program.path = spec_.program;
+        program.arguments = {spec_.program};
+        program.environment = spec_.environment;
+        program.stdin_fd = socket.listener.get();
+        program.discard_output = true;
+        program.limits = spec_.limits;
+        program_ = os::start_program(program);
+        connection_ = std::move(socket.connection);
+    } catch (const std::system_error& e) {
+        log::error("fastcgi: cannot start {}: {}", spec_.program, e.what());
+        not_before_ = Clock::now() + kLongestBackoff;
+        return false;
+    }
+    // start_program named its group as the request's; a request (take_connection) names it
+    // again for itself.
+    os::set_child_group(0);
+    served_ = 0;
+    tell_observer(program_.pid);
+    log::info("fastcgi: started {} (pid {})", spec_.program, program_.pid);
+    return true;
+}
+
+bool SpawnedApplication::settle_if_gone() {
+    if (!running()) return false;
+    bool exited = os::wait_for_exit(program_.exited.get(), Clock::now());
+    if (!exited && !os::hung_up(connection_.get())) return false;
+    if (!exited) {
+        log::error("fastcgi: {} (pid {}) closed its connection; ending it", spec_.program,
+                   program_.pid);
+        os::signal_process_group(program_.pid, SIGKILL);
+    }
+    reaped(os::reap(program_.pid));
+    return true;
+}
+
+void SpawnedApplication::reaped(int status) {
+    drain_errors();
+    bool planned = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (planned) {
+        failures_ = 0;
+        log::info(
+            "fastcgi: {} (pid {}) retired itself after {} requests; a new one takes its place",
+            spec_.program, program_.pid, served_);
+    } else if (served_ == 0) {
+        ++failures_;
+        auto delay = std::min(kFirstBackoff * (1 << std::min(failures_ - 1, 9)), kLongestBackoff);
+        not_before_ = Clock::now() + delay;
+        log::error(
+            "fastcgi: {} (pid {}) {} before answering a request; starting it again in "
+            "{} ms ({} failures in a row)",
+            spec_.program, program_.pid, os::describe_exit(status), delay.count(), failures_);
+    } else {
+        failures_ = 0;
+        log::error("fastcgi: {} (pid {}) {} after {} requests; a new one takes its place",
+                   spec_.program, program_.pid, os::describe_exit(status), served_);
+    }
+    forget();
+}
+
+void SpawnedApplication::forget() {
+    program_ = os::StartedProgram{};
+    connection_.reset();
+    os::set_child_group(0);
+    tell_observer(0);
+}
+
+void SpawnedApplication::drain_errors() {
+    if (!program_.errors.valid()) return;
+    StderrLog errors(spec_.program + " (pid " + std::to_string(program_.pid) + ")",
+                     spec_.stderr_limit);
+    std::array<char, 16 * 1024> buffer;
+    for (std::size_t total = 0; total < spec_.stderr_limit;) {
+        os::AttemptResult got = os::try_read_pipe(program_.errors.get(), buffer);
+        if (got.result == os::Attempt::closed) {
+            program_.errors.reset();
+            break;
+        }
+        if (got.result != os::Attempt::done || got.bytes == 0) break;
+        errors.append(std::string_view(buffer.data(), got.bytes));
+        total += got.bytes;
+    }
+    errors.finish();
+}
+
+Fd SpawnedApplication::take_connection() {
+    settle_if_gone();
+    if (!running() && !launch()) return Fd();
+    drain_errors();
+    os::set_child_group(program_.pid);
+    return std::move(connection_);
+}
+
+void SpawnedApplication::give_back(Fd connection) {
+    connection_ = std::move(connection);
+    ++served_;
+    failures_ = 0;
+    os::set_child_group(0);
+}
+
+void SpawnedApplication::abandon() {
+    if (!running()) return;
+    os::signal_process_group(program_.pid, SIGKILL);
+    // One that crashed by itself says so; one killed here only for the request is no news.
+    int status = os::reap(program_.pid);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+        drain_errors();
+        forget();
+        return;
+    }
+    reaped(status);
+}
+
+void SpawnedApplication::stop() {
+    if (!running()) return;
+    connection_.reset();
+    os::signal_process_group(program_.pid, SIGTERM);
+    if (!os::wait_for_exit(program_.exited.get(), Clock::now() + spec_.kill_grace)) {
+        log::warn("fastcgi: {} (pid {}) still runs {} ms after TERM; killing it", spec_.program,
+                  program_.pid, spec_.kill_grace.count());
+    }
+    os::signal_process_group(program_.pid, SIGKILL);
+    os::reap(program_.pid);
+    drain_errors();
+    forget();
+}
+
+SpawnedApplications::SpawnedApplications(std::vector<SpawnSpec> specs, void (*observer)(pid_t)) {
+    g_registry = new Registry;
+    g_registry->observer = observer;
+    for (SpawnSpec& spec : specs)
+        g_registry->applications.push_back(std::make_unique<SpawnedApplication>(std::move(spec)));
+}
+
+SpawnedApplications::~SpawnedApplications() {
+    Registry* registry = g_registry;
+    g_registry = nullptr;  // so that nothing is published from here on
+    delete registry;       // each application stops on its way out
+}
+
+void SpawnedApplications::start_all() {
+    for (auto& application : g_registry->applications)
+        application->start();
+}
+
+SpawnedApplication* spawned_application(const std::string& program) {
+    if (g_registry == nullptr) return nullptr;
+    for (auto& application : g_registry->applications) {
+        if (application->program() == program) return application.get();
+    }
+    return nullptr;
+}
+
+}  // namespace forkd::cgi
