@@ -316,17 +316,22 @@ std::vector<SpawnSpec> spawn_specs(const config::Config& config) {
         SpawnSpec spec;
         spec.program = program;
         spec.environment.push_back("PATH=" + std::string(kDefaultPath));
-        bool counted = false;
+        constexpr std::string_view kCount = "PHP_FCGI_MAX_REQUESTS=";
+        std::optional<std::string> count;
         for (const std::string& variable : config.cgi_env) {
-            spec.environment.push_back(variable);
-            counted = counted || variable.starts_with("PHP_FCGI_MAX_REQUESTS=");
+            if (variable.starts_with(kCount))
+                count = variable.substr(kCount.size());
+            else
+                spec.environment.push_back(variable);
         }
-        if (!counted) {
+        if (!count) {
             int quota = config.max_requests > 0
                             ? config.max_requests + std::max(config.max_requests_jitter, 0) + 1
                             : 0;
-            spec.environment.push_back("PHP_FCGI_MAX_REQUESTS=" + std::to_string(quota));
+            count = std::to_string(quota);
         }
+        spec.environment.push_back(std::string(kCount) + *count);
+        spec.quits_after = std::strtoull(count->c_str(), nullptr, 10);
         // A CPU limit would add up over every request the process answers: not for these.
         for (const os::ResourceLimit& limit : settings->resource_limits) {
             if (limit.resource != RLIMIT_CPU) spec.limits.push_back(limit);

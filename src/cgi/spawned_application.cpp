@@ -21,6 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kLongestBackoff{30'000};
+constexpr std::chrono::milliseconds kExitAfterClose{1000};
 constexpr std::string_view kSpawnPrefix = "spawn:";
 
 struct Registry {
@@ -81,7 +82,11 @@ bool SpawnedApplication::launch() {
 bool SpawnedApplication::settle_if_gone() {
     if (!running()) return false;
     bool exited = os::wait_for_exit(program_.exited.get(), Clock::now());
-    if (!exited && !os::hung_up(connection_.get())) return false;
+    bool leaving = spec_.quits_after > 0 && served_ >= spec_.quits_after;
+    if (!exited && !leaving && !os::hung_up(connection_.get())) return false;
+    // php-cgi closes its connection a moment before it exits, after its last answer: a
+    // retirement, not a hang.
+    if (!exited) exited = os::wait_for_exit(program_.exited.get(), Clock::now() + kExitAfterClose);
     if (!exited) {
         log::error("fastcgi: {} (pid {}) closed its connection; ending it", spec_.program,
                    program_.pid);

@@ -11,8 +11,9 @@
 //
 // Its life:
 // - An exit with status 0 is a planned retirement (php-cgi quits after
-//   PHP_FCGI_MAX_REQUESTS): it is noticed before the next request is sent, never by a
-//   request sent to a dead socket, and a new one is started.
+//   PHP_FCGI_MAX_REQUESTS, `quits_after`): one that has answered that many is waited for
+//   before the next request, so that no request is sent to a socket about to close, and a
+//   new one is started.
 // - A request abandoned midway (timeout, client gone, broken protocol) leaves its state
 //   unknown: the application's process group is killed, and the next request starts a new
 //   one. A crash answers its request 502 (the exchange sees the connection end) and is
@@ -42,6 +43,7 @@ struct SpawnSpec {
     std::vector<os::ResourceLimit> limits;
     std::chrono::milliseconds kill_grace{5000};  // between TERM and KILL when it is stopped
     std::size_t stderr_limit = 64 * 1024;        // of its own stderr per drain
+    uint64_t quits_after = 0;  // it exits by itself after this many requests (0: never)
 };
 
 class SpawnedApplication {

@@ -190,6 +190,13 @@ void check_cgi(const Config& config) {
             throw ConfigError(where(config, "fastcgi") + ": " + program +
                               " is not an executable file");
         }
+        for (const std::string& variable : config.cgi_env) {
+            if (variable.starts_with("PHP_FCGI_CHILDREN=")) {
+                throw ConfigError(where(config, "cgi_env") +
+                                  ": PHP_FCGI_CHILDREN: forkd's pool is the php-cgi processes "
+                                  "(workers, pm); leave it out");
+            }
+        }
         if (config.mode == Mode::single || config.mode == Mode::fork) {
             throw ConfigError(where(config, "fastcgi") +
                               ": spawn: forkd's pool runs the application, so it needs mode "

@@ -79,7 +79,8 @@ Json process_json(const ProcessRow& row, uint64_t now_ms) {
     process["route"] = slot.route;
     process["client"] = slot.client;
     process["bytes_written"] = slot.bytes_written;
-    process["pss_kb"] = slot.pss_kb;
+    process["pss_kb"] = slot.pss_kb;                    // with its spawned application's
+    process["application_pid"] = slot.application_pid;  // its php-cgi (0: none)
     return process;
 }
 

@@ -13,17 +13,21 @@ from cgi_support import PHP_CGI, PHP_ROOT, curl, needs_php, pool
 
 pytestmark = needs_php
 
-MODES_HERE = ["prefork", "hybrid"]
+# php-cgi per request (cgi_interpreters), and php-cgi processes forkd spawns and keeps
+# (fastcgi spawn, test_php_spawn.py): the same application, the same answers.
+WAYS = {"cgi": {"cgi_interpreters": [f".php={PHP_CGI}"]},
+        "spawn": {"fastcgi": [f".php=spawn:{PHP_CGI}"]}}
 
 
-@pytest.fixture(params=MODES_HERE)
+@pytest.fixture(params=[(mode, way) for way in WAYS for mode in ["prefork", "hybrid"]],
+                ids=lambda param: "-".join(param))
 def php(request, server, tmp_path):
+    mode, way = request.param
     sessions = tmp_path / "sessions"
     sessions.mkdir()
-    srv = server(mode=request.param, root=str(PHP_ROOT), index=["index.php"],
-                 cgi_interpreters=[f".php={PHP_CGI}"],
+    srv = server(mode=mode, root=str(PHP_ROOT), index=["index.php"], **WAYS[way],
                  cgi_env=[f"PHP_SESSION_DIR={sessions}"],
-                 body_buffer_size="64k", max_body_size="4m", **pool(request.param))
+                 body_buffer_size="64k", max_body_size="4m", **pool(mode))
     srv.sessions = sessions
     return srv
 
