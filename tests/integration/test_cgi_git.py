@@ -9,12 +9,14 @@ Only a wrapper for git-http-backend is in the cgi directory: pointing `cgi` at
 /usr/lib/git-core would expose every git program there."""
 import hashlib
 import os
+import socket
 import subprocess
 
 import pytest
 
 from cgi_support import GIT_BACKEND as BACKEND
 from cgi_support import needs_git, pool, without_proxies
+from conftest import wait_until
 
 pytestmark = needs_git
 
@@ -25,7 +27,7 @@ class GitHost:
     """A bare repository served by forkd, and a git client isolated from this machine's
     configuration."""
 
-    def __init__(self, server, mode, base, seed_bytes=0):
+    def __init__(self, server, mode, base, seed_bytes=0, fastcgi=None):
         self.base = base
         self.home = base / "home"
         self.home.mkdir()
@@ -51,14 +53,19 @@ class GitHost:
 
         programs = base / "git-cgi"
         programs.mkdir()
-        wrapper = programs / "git-http-backend"
+        # As CGI: a `cgi` directory. Through a FastCGI application (fcgiwrap at the address
+        # `fastcgi`): *.cgi under root, which fcgiwrap runs.
+        wrapper = programs / ("git.cgi" if fastcgi else "git-http-backend")
         wrapper.write_text(f"#!/bin/sh\nexec {BACKEND}\n")
         wrapper.chmod(0o755)
-        self.server = server(mode=mode, cgi=[f"/git/={programs}"],
+        where = {"root": str(programs), "fastcgi": [f".cgi={fastcgi}"],
+                 "fastcgi_keep_conn": True} if fastcgi else {"cgi": [f"/git/={programs}"]}
+        self.server = server(mode=mode, **where,
                              cgi_env=[f"GIT_PROJECT_ROOT={repos}", "GIT_HTTP_EXPORT_ALL=1"],
                              body_buffer_size="64k", max_body_size="64m", cgi_timeout="60s",
                              **pool(mode))
-        self.url = f"{self.server.url}/git/git-http-backend/project.git"
+        self.url = (f"{self.server.url}/git.cgi/project.git" if fastcgi
+                    else f"{self.server.url}/git/git-http-backend/project.git")
 
     def git(self, *args, cwd=None, env=None, timeout=60):
         done = subprocess.run(["git", *args], cwd=cwd, env={**self.env, **(env or {})},
@@ -184,3 +191,42 @@ def test_protocol_v2_reaches_the_backend(server, mode, tmp_path):
                       env={"GIT_TRACE_PACKET": str(old)})
     assert f"{host.head()}\trefs/heads/main" in listed
     assert "< version 2" not in old.read_text(errors="replace")
+
+
+FCGIWRAP = "/usr/sbin/fcgiwrap"
+
+
+@pytest.fixture
+def fcgiwrap():
+    """Debian's fcgiwrap on a loopback TCP port: the FastCGI server nginx users run CGI
+    programs (git http-backend among them) with."""
+    with socket.socket() as probe:  # a free port for it (it takes none by itself)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([FCGIWRAP, "-c", "2", "-s", f"tcp:127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    wait_until(listening, timeout=10, message="fcgiwrap's port")
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not os.access(FCGIWRAP, os.X_OK),
+                    reason="fcgiwrap is not installed (scripts/install-deps)")
+def test_clone_and_push_through_fcgiwrap_over_tcp(server, mode, tmp_path, fcgiwrap):
+    host = GitHost(server, mode, tmp_path, seed_bytes=2 * MiB, fastcgi=fcgiwrap)
+    clone = tmp_path / "clone"
+    host.git("clone", "--quiet", host.url, str(clone))
+    assert (clone / "big.bin").read_bytes() == host.big
+    (clone / "more.bin").write_bytes(os.urandom(256 * 1024))  # over body_buffer_size
+    host.git("add", "more.bin", cwd=clone)
+    host.git("commit", "--quiet", "-m", "more", cwd=clone)
+    host.git("push", "--quiet", "origin", "main", cwd=clone)
+    assert host.head() == host.git("rev-parse", "HEAD", cwd=clone).strip()
