@@ -11,6 +11,7 @@
 #include "fastcgi/record.hpp"
 #include "os/connect.hpp"
 #include "os/io.hpp"
+#include "os/request_guard.hpp"
 
 namespace forkd::cgi {
 namespace {
@@ -143,15 +144,23 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
             return Read::data;
         }
         if (reader_.finished()) return Read::end;
-        auto deadline = std::min(started_ + limits_.timeout, last_output_ + limits_.idle_timeout);
         std::array<char, kBodyPiece> buffer;
-        os::ReadOutcome got = os::read_some(connection_.get(), buffer, deadline);
-        if (got.result == os::ReadResult::data) {
+        os::AttemptResult got = os::try_read(connection_.get(), buffer);
+        if (got.result == os::Attempt::done) {
             received_.append(buffer.data(), got.bytes);
             continue;
         }
-        if (got.result == os::ReadResult::timeout) return Read::timeout;
-        if (got.result == os::ReadResult::interrupted) continue;
+        if (got.result == os::Attempt::would_block) {
+            // Nothing yet: wait for it, unless the client leaves first (then ABORT_REQUEST).
+            auto deadline =
+                std::min(started_ + limits_.timeout, last_output_ + limits_.idle_timeout);
+            bool client_gone = false;
+            os::Wait waited = os::wait_for_input_or_hang_up(
+                connection_.get(), os::guarded_client_fd(), deadline, client_gone);
+            if (client_gone) return Read::client_gone;
+            if (waited == os::Wait::timeout) return Read::timeout;
+            continue;
+        }
         log::error("cgi {}: the FastCGI application at {} closed the connection mid-response",
                    label_, upstream_);
         return Read::broken;

@@ -46,6 +46,16 @@ Wait wait_for(int fd, short events, Deadline deadline) {
     return errno == EINTR ? Wait::interrupted : Wait::ready;  // let the next call see the error
 }
 
+Wait wait_for_input_or_hang_up(int fd, int client, Deadline deadline, bool& client_gone) {
+    pollfd entries[2] = {{fd, POLLIN, 0}, {client, POLLRDHUP, 0}};
+    timespec timeout = remaining(deadline);
+    int ready = ::ppoll(entries, 2, &timeout, wait_mask());  // an fd of -1 is skipped
+    client_gone = ready > 0 && entries[1].revents != 0;
+    if (ready > 0) return Wait::ready;
+    if (ready == 0) return Wait::timeout;
+    return errno == EINTR ? Wait::interrupted : Wait::ready;
+}
+
 ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline) {
     for (;;) {
         ssize_t got = ::recv(fd, buffer.data(), buffer.size(), 0);

@@ -28,6 +28,11 @@ enum class Wait { ready, timeout, interrupted };
 // Waits until `fd` has any of `events` (POLLIN, POLLOUT; errors and hang-ups count as ready).
 Wait wait_for(int fd, short events, Deadline deadline);
 
+// As wait_for(fd, POLLIN, deadline), and also until `client` (-1: none) hangs up
+// (POLLRDHUP, POLLHUP or an error), which sets `client_gone` (a gateway's wait for its
+// application, which is abandoned when nobody is left to answer).
+Wait wait_for_input_or_hang_up(int fd, int client, Deadline deadline, bool& client_gone);
+
 enum class ReadResult { data, closed, timeout, interrupted, error };
 struct ReadOutcome {
     ReadResult result;

@@ -128,6 +128,22 @@ def test_sleeping_past_cgi_idle_timeout_is_504_and_that_php_cgi_ends(server, sit
     assert get(srv.address, "/hello.php").body == b"this is server"
 
 
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_a_client_that_leaves_ends_its_sleeping_php_cgi_at_once(server, site, mode):
+    srv = php_server(server, site, mode, workers=2, status_path="/forkd-status")
+    conn = srv.connect()
+    conn.sendall(b"GET /sleep.php?s=30 HTTP/1.1\r\nHost: t\r\n\r\n")
+
+    def sleeping_php_cgi():
+        rows = [row for row in status_rows(srv) if row["target"] == "/sleep.php?s=30"]
+        return rows[0]["application_pid"] if rows else None
+    sleeper = wait_until(sleeping_php_cgi, timeout=10, message="the request running")
+    conn.close()
+    wait_until(lambda: process_state(sleeper) is None, timeout=10,
+               message="the php-cgi of a request nobody waits for ended, not after 30 s")
+    assert get(srv.address, "/hello.php").body == b"this is server"
+
+
 def test_request_timeout_in_prefork_is_504_and_the_pool_recovers(server, site):
     srv = php_server(server, site, mode="prefork", workers=1, request_timeout="1s")
     sleeper = int(get(srv.address, "/pid.php").body)
