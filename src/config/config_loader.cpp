@@ -216,6 +216,10 @@ void check_cgi(const Config& config) {
 void add_php(Config& config) {
     if (!config.php) return;
     if (config.root.empty()) throw ConfigError(where(config, "php") + ": needs a root");
+    if (config.mode == Mode::single || config.mode == Mode::fork) {
+        throw ConfigError(where(config, "php") +
+                          ": forkd's pool runs php-cgi, so it needs mode prefork or hybrid");
+    }
     for (const std::vector<std::string>* given : {&config.fastcgi, &config.cgi_interpreters}) {
         for (const std::string& entry : *given) {
             if (entry.starts_with(".php=")) {

@@ -83,6 +83,7 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "cgi_interpreters",
                                                "cgi_env",
                                                "fastcgi",
+                                               "php",
                                                "fastcgi_keep_conn",
                                                "cgi_timeout",
                                                "cgi_idle_timeout",
