@@ -300,6 +300,18 @@ def targets(table, options):
         if parts:
             lines.append(f"- W3 {variant}, forkd hybrid " + "; ".join(parts) +
                          " (req/s: above 1 is better; CPU/req: below 1 is better)")
+    # W1: within 1.1x of a canned epoll loop that parses nothing (bench/anchors/canned_loop.c).
+    ceiling = _median(table, "W1", "canned-loop", "keep-alive", "rps")
+    ceiling_cpu = _median(table, "W1", "canned-loop", "keep-alive", "cpu_us")
+    for server in ("forkd-hybrid", "forkd-prefork", "nginx-1w", "h2o"):
+        mine = _median(table, "W1", server, "keep-alive", "rps")
+        cpu = _median(table, "W1", server, "keep-alive", "cpu_us")
+        if mine and ceiling and cpu and ceiling_cpu:
+            verdict = ("" if not server.startswith("forkd-hybrid") else
+                       ": met" if cpu / ceiling_cpu <= 1.1 else ": not met")
+            lines.append(f"- W1, {server} ÷ canned-loop (the ceiling): req/s "
+                         f"**{mine / ceiling:.2f}x**, CPU/req **{cpu / ceiling_cpu:.2f}x** "
+                         f"(target for forkd hybrid: CPU/req ≤ 1.1x){verdict}")
     # W6: p99 of / under slowloris, hybrid below 50 ms.
     variant = w6_variant(options)
     p99 = _median(table, "W6", "forkd-hybrid", variant, "p99")

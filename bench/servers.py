@@ -145,6 +145,12 @@ def fork_floor_commands(run):
     return [[str(out), str(run.port)]]
 
 
+def canned_loop_commands(run):
+    out = run.dir / "canned_loop"
+    subprocess.run(["gcc", "-O2", "-o", str(out), str(ANCHORS / "canned_loop.c")], check=True)
+    return [[str(out), str(run.port)]]
+
+
 def apache_cgid_commands(run):
     conf = render("apache-cgid.conf.tmpl", run, workers=APP_WORKERS)
     return [["apache2", "-f", str(conf), "-DFOREGROUND"]]
@@ -267,6 +273,10 @@ SPECS = [
          "bench/anchors/fork_floor.c (gcc -O2 -static): accept, fork, read, write, _exit; "
          "SIGCHLD ignored: the floor of fork per connection",
          ["gcc"], fork_floor_commands, keepalive=False, sleep_route=False),
+    Spec("canned-loop", "canned-loop",
+         "bench/anchors/canned_loop.c (gcc -O2): one epoll thread, counts request heads and "
+         "writes a fixed response per head, parses nothing, never closes: the ceiling of W1",
+         ["gcc"], canned_loop_commands, sleep_route=False, solely=frozenset({"W1"})),
     # W8: the same four routes (bench/w8/) in forkd's library and two C++ libraries with a
     # pool of 8 threads. They take part in W8 only.
     Spec("forkd-w8", "forkd",
@@ -315,13 +325,17 @@ def free_port():
 
 
 def http_get_bytes(port, path="/", timeout=5.0):
-    """One GET on a new connection, read to EOF; returns (status line, body bytes)."""
+    """One GET on a new connection, read to EOF or to the end of a Content-Length body (the
+    canned loop never closes); returns (status line, body bytes)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
-        chunks = []
+        data = b""
         while chunk := s.recv(1 << 20):
-            chunks.append(chunk)
-    data = b"".join(chunks)
+            data += chunk
+            head_end = data.find(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", data[:max(head_end, 0)])
+            if head_end >= 0 and length and len(data) - head_end - 4 >= int(length.group(1)):
+                break
     # The head ends at the first empty line (CRLF or, for the tutorial's server, LF only).
     ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (i := data.find(sep)) >= 0]
     at, length = min(ends) if ends else (len(data), 0)
