@@ -33,6 +33,7 @@ std::string_view choose_variant(const Request& request, OpenFile& file,
         if (!opened.fd || opened.status.type != os::FileStatus::Type::regular) continue;
         file.fd = std::move(opened.fd);
         file.status = opened.status;
+        file.content = std::move(opened.content);
         return variant.coding;
     }
     return {};
@@ -101,6 +102,15 @@ Response apply_range(const Request& request, std::uint64_t size, const std::stri
     return parts;
 }
 
+// A file body the open-file cache holds the bytes of becomes those bytes: no read.
+Response from_memory(Response response, const std::shared_ptr<const std::string>& content) {
+    auto* file = std::get_if<FileBody>(&response.body);
+    if (content == nullptr || file == nullptr) return response;
+    response.body = content->substr(static_cast<std::size_t>(file->offset),
+                                    static_cast<std::size_t>(file->length));
+    return response;
+}
+
 }  // namespace
 
 Response file_response(const Request& request, OpenFile file, const FileResponseOptions& options) {
@@ -138,8 +148,9 @@ Response file_response(const Request& request, OpenFile file, const FileResponse
     // Range is defined for GET only (RFC 9110 §14.2): HEAD describes the whole file.
     const bool wants_range = request.method == "GET" && request.headers.contains("Range") &&
                              http::range_allowed(request, validators);
-    if (!wants_range) return response;
-    return apply_range(request, file.status.size, content_type, std::move(response));
+    if (!wants_range) return from_memory(std::move(response), file.content);
+    return from_memory(apply_range(request, file.status.size, content_type, std::move(response)),
+                       file.content);
 }
 
 }  // namespace forkd::handlers

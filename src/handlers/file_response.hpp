@@ -26,6 +26,7 @@ struct OpenFile {
     std::string relative;  // its path beneath that directory
     std::shared_ptr<const Fd> fd;
     os::FileStatus status;
+    std::shared_ptr<const std::string> content = nullptr;  // its bytes, when the cache has them
 };
 
 struct FileResponseOptions {

@@ -1,8 +1,11 @@
 #include "handlers/open_file_cache.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <iterator>
 #include <utility>
+
+#include "os/io.hpp"
 
 namespace forkd::handlers {
 namespace {
@@ -39,7 +42,7 @@ CachedOpen OpenFileCache::open(int directory, std::string_view relative, bool re
             const auto status = os::file_status(entry->fd->get());
             if (status && status->links > 0 && status->ctime_ns == entry->ctime_ns) {
                 entries_.splice(entries_.begin(), entries_, entry);
-                return CachedOpen{entry->fd, *status, 0};
+                return CachedOpen{entry->fd, *status, 0, content_of(*entry, *status)};
             }
         }
         forget(entry);  // stale, changed or gone: resolve the path again
@@ -55,6 +58,7 @@ CachedOpen OpenFileCache::resolve(int directory, std::string_view relative, bool
         // their responses end) and try once more.
         index_.clear();
         entries_.clear();
+        content_bytes_ = 0;
         opened = os::open_beneath(directory, relative, policy_);
     }
     if (!opened.fd) {
@@ -72,12 +76,29 @@ void OpenFileCache::remember(int directory, std::string_view relative, std::shar
                              std::int64_t ctime_ns, Clock::time_point now) {
     if (entries_.size() >= max_entries_) forget(std::prev(entries_.end()));
     entries_.push_front(
-        Entry{directory, std::string(relative), std::move(fd), ctime_ns, now + valid_});
+        Entry{directory, std::string(relative), std::move(fd), ctime_ns, now + valid_, nullptr});
     const Entry& entry = entries_.front();
     index_.emplace(Key{entry.directory, entry.relative}, entries_.begin());
 }
 
+std::shared_ptr<const std::string> OpenFileCache::content_of(Entry& entry,
+                                                             const os::FileStatus& status) {
+    if (status.type != os::FileStatus::Type::regular || status.size > kContentUpTo) return nullptr;
+    if (entry.content) return entry.content->size() == status.size ? entry.content : nullptr;
+    auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    if (now_ns - status.ctime_ns < 1'000'000'000) return nullptr;  // too young to trust
+    if (content_bytes_ + status.size > kContentBudget) return nullptr;
+    std::string bytes;
+    if (!os::append_file_range(entry.fd->get(), 0, status.size, bytes)) return nullptr;
+    entry.content = std::make_shared<const std::string>(std::move(bytes));
+    content_bytes_ += status.size;
+    return entry.content;
+}
+
 void OpenFileCache::forget(Entries::iterator entry) {
+    if (entry->content) content_bytes_ -= entry->content->size();
     index_.erase(Key{entry->directory, entry->relative});
     entries_.erase(entry);  // the descriptor closes with the last response still sending it
 }

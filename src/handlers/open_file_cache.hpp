@@ -38,7 +38,19 @@ struct CachedOpen {
     std::shared_ptr<const Fd> fd;  // null when the open or its fstat failed
     os::FileStatus status;         // fstat of `fd` now, never a remembered one
     int error = 0;                 // the open's errno when `fd` is null; 0: the fstat failed
+    // The whole file, when it is small and its bytes are remembered (see below); null
+    // otherwise: read it from `fd`.
+    std::shared_ptr<const std::string> content = nullptr;
 };
+
+// A small file's bytes are remembered too (up to kContentUpTo each, kContentBudget in all),
+// so that a hot small file costs no read: one fstat and the response's one sendmsg. They
+// are read at the file's second request, and only once its ctime is a second old: a change
+// after that moves the ctime the next fstat compares (timestamps are far finer than a
+// second), so the bytes can never be older than the status that vouches for them. (A change
+// within the same tick as the ctime, before the bytes were read, is in the bytes read.)
+inline constexpr std::uint64_t kContentUpTo = 32 * 1024;  // as the sessions' kFileReadUpTo
+inline constexpr std::uint64_t kContentBudget = 4 * 1024 * 1024;
 
 class OpenFileCache {
   public:
@@ -65,6 +77,7 @@ class OpenFileCache {
         std::shared_ptr<const Fd> fd;  // null: a remembered ENOENT
         std::int64_t ctime_ns = 0;     // at resolution: any change to the file moves it
         Clock::time_point expires;
+        std::shared_ptr<const std::string> content = nullptr;  // the bytes, at ctime_ns
     };
     using Entries = std::list<Entry>;  // most recently used first
     // Views into the entry's own strings: list nodes never move, so the key needs no copy.
@@ -85,11 +98,14 @@ class OpenFileCache {
     void remember(int directory, std::string_view relative, std::shared_ptr<const Fd> fd,
                   std::int64_t ctime_ns, Clock::time_point now);
     void forget(Entries::iterator entry);
+    // The entry's bytes, read now if they may be (see kContentUpTo).
+    std::shared_ptr<const std::string> content_of(Entry& entry, const os::FileStatus& status);
 
     std::size_t max_entries_;
     std::chrono::milliseconds valid_;
     os::SymlinkPolicy policy_;
     Entries entries_;
+    std::uint64_t content_bytes_ = 0;  // of every entry's content
     std::unordered_map<Key, Entries::iterator, KeyHash> index_;
 };
 

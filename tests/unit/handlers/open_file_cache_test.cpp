@@ -99,6 +99,42 @@ TEST_F(OpenFileCacheTest, SeesAnInPlaceEditAtOnce) {
     EXPECT_EQ(content(after), "a longer text");
 }
 
+// A small file's bytes are remembered once its ctime is a second old, and an edit is still
+// seen at the very next request: its new ctime retires them.
+TEST_F(OpenFileCacheTest, RemembersASmallFilesBytesAndDropsThemAtAnEdit) {
+    OpenFileCache cache(10, 60s, os::SymlinkPolicy::follow);
+    EXPECT_EQ(cache.open(root_.get(), "a.txt").content, nullptr) << "not read at the first open";
+    EXPECT_EQ(cache.open(root_.get(), "a.txt").content, nullptr) << "a ctime this young";
+    std::shared_ptr<const std::string> remembered;
+    ASSERT_TRUE(eventually([&] {
+        remembered = cache.open(root_.get(), "a.txt").content;
+        return remembered != nullptr;
+    })) << "remembered once the ctime is a second old";
+    EXPECT_EQ(*remembered, "aaaa");
+    EXPECT_EQ(cache.open(root_.get(), "a.txt").content, remembered) << "no read again";
+
+    write("a.txt", "edited");
+    const CachedOpen after = cache.open(root_.get(), "a.txt");
+    EXPECT_EQ(after.content, nullptr);
+    EXPECT_EQ(content(after), "edited");
+    ASSERT_TRUE(eventually([&] {
+        auto bytes = cache.open(root_.get(), "a.txt").content;
+        return bytes && *bytes == "edited";
+    }));
+}
+
+TEST_F(OpenFileCacheTest, RemembersNoBytesOfALargeFile) {
+    OpenFileCache cache(10, 60s, os::SymlinkPolicy::follow);
+    write("large.bin", std::string(kContentUpTo + 1, 'x'));
+    bool read_as_small = false;
+    const Clock::time_point until = Clock::now() + 1500ms;  // past the age bytes need
+    while (Clock::now() < until) {
+        read_as_small = read_as_small || cache.open(root_.get(), "large.bin").content != nullptr;
+        std::this_thread::sleep_for(10ms);  // an observation window, not a wait for an answer
+    }
+    EXPECT_FALSE(read_as_small);
+}
+
 TEST_F(OpenFileCacheTest, SeesAFileReplacedByARenameAtOnce) {
     OpenFileCache cache(10, 60s, os::SymlinkPolicy::follow);
     const CachedOpen before = cache.open(root_.get(), "a.txt");
