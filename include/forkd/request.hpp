@@ -91,6 +91,10 @@ struct Request {
     Headers headers;
     RequestBody body;
     std::string remote_addr;  // "127.0.0.1:51234", "[::1]:40000" or "unix"
+    // The server's id for this request ("3f9c0a7d51e2b846000002a1": 24 hex digits or more),
+    // unique across processes, instances and restarts; the same id is in the json access
+    // log and a CGI or FastCGI program's REQUEST_ID. Quote it in your own logs.
+    std::string request_id;
 
     // Set by the router: the pattern of the route that matched ("/hello/{name}") and its
     // parameters, percent-decoded, in pattern order.

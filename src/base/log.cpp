@@ -9,6 +9,7 @@ namespace forkd::log {
 namespace {
 
 std::string g_path;
+std::shared_ptr<spdlog::sinks::sink> g_sink;  // instead of g_path, when set
 Level g_level = Level::info;
 std::string g_role = "main";
 
@@ -42,7 +43,10 @@ spdlog::level::level_enum to_spdlog(Level level) {
 
 void install() {
     std::shared_ptr<spdlog::logger> logger;
-    if (g_path.empty()) {
+    if (g_sink) {
+        // Reopening keeps it: a socket has nothing to reopen.
+        logger = std::make_shared<spdlog::logger>("forkd", g_sink);
+    } else if (g_path.empty()) {
         logger = std::make_shared<spdlog::logger>(
             "forkd", std::make_shared<spdlog::sinks::stderr_sink_st>());
     } else {
@@ -63,12 +67,20 @@ void install() {
 
 void open(const std::string& path, Level level) {
     g_path = path;
+    g_sink.reset();
     g_level = level;
     try {
         install();
     } catch (const spdlog::spdlog_ex& e) {
         throw std::runtime_error("cannot open error_log " + path + ": " + e.what());
     }
+}
+
+void open(std::shared_ptr<spdlog::sinks::sink> sink, Level level) {
+    g_path.clear();
+    g_sink = std::move(sink);
+    g_level = level;
+    install();
 }
 
 void reopen() {
@@ -81,6 +93,10 @@ void reopen() {
 
 void set_role(const std::string& role) {
     g_role = role;
+}
+
+const std::string& role() {
+    return g_role;
 }
 
 }  // namespace forkd::log

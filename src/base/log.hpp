@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <string>
 
 namespace forkd::log {
@@ -14,10 +15,15 @@ enum class Level { debug, info, warn, error };
 // Sends the log to `path` (appending), or to stderr when `path` is empty. Throws
 // std::runtime_error naming the path when it cannot be opened.
 void open(const std::string& path, Level level);
+// Sends the log to `sink`, made by a module that may open sockets (the journal,
+// os/journal_sink.hpp); it receives every line as spdlog gives it and writes it at once.
+void open(std::shared_ptr<spdlog::sinks::sink> sink, Level level);
 // Reopens the same path (after logrotate moved the file away).
 void reopen();
 // Adds "[role pid]" to every line; called by each child after fork.
 void set_role(const std::string& role);
+// That role ("master", "io 1"), for a sink that sends it as a field of its own.
+const std::string& role();
 
 using spdlog::debug;
 using spdlog::error;

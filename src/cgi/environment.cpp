@@ -99,6 +99,8 @@ std::vector<std::string> program_environment(const Request& request, const Scrip
     variables["DOCUMENT_ROOT"] = paths.document_root;
     variables["REMOTE_ADDR"] = remote.host;
     if (!remote.port.empty()) variables["REMOTE_PORT"] = remote.port;
+    // The id in forkd's json access log (Apache's mod_unique_id calls it UNIQUE_ID).
+    if (!request.request_id.empty()) variables["REQUEST_ID"] = request.request_id;
     // php-cgi runs only when it sees this (cgi.force_redirect): proof that a server, not a
     // visitor calling the binary directly, started it.
     variables["REDIRECT_STATUS"] = "200";

@@ -20,6 +20,8 @@ using Duration = std::chrono::milliseconds;
 
 enum class Mode { single, fork, prefork, hybrid };
 enum class LogLevel { debug, info, warn, error };
+// The access log's line: nginx's and Apache's combined format, or one JSON object.
+enum class AccessLogFormat { combined, json };
 // Prefork pool policy, as PHP-FPM's pm: a fixed pool, a pool kept between spare bounds, or
 // workers forked only when connections wait.
 enum class Pm { static_pool, dynamic, ondemand };
@@ -98,9 +100,11 @@ struct Config {
     std::size_t max_body_size = 1024 * 1024;
 
     // Logs and identity.
-    std::string error_log;  // empty: stderr
+    std::string error_log;  // empty: stderr; "journald": the journal (logs_to_journal)
+    std::string journal_socket = "/run/systemd/journal/socket";
     LogLevel log_level = LogLevel::info;
     std::string access_log;  // empty: off
+    AccessLogFormat access_log_format = AccessLogFormat::combined;
     bool server_tokens = true;
     bool core_dumps = false;  // serving processes stay dumpable after a privilege drop
     std::string pid_file;     // empty: none
@@ -153,6 +157,12 @@ struct Config {
 // Whether the user gave `key` (in the file or as a flag), rather than its default holding.
 inline bool was_set(const Config& config, std::string_view key) {
     return std::ranges::find(config.keys_set, key) != config.keys_set.end();
+}
+
+// Whether the error log goes to systemd's journal (error_log = "journald") rather than to a
+// file or stderr.
+inline bool logs_to_journal(const Config& config) {
+    return config.error_log == "journald";
 }
 
 // Whether the demo's routes are served: as `demo_routes` says, else only without a `root`.

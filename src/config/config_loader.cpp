@@ -253,6 +253,7 @@ void finish(Config& config) {
     add_php(config);
     if (config.listen.empty()) config.listen.push_back(parse_listen_address(kDefaultListen));
     if (config.access_log == "off") config.access_log.clear();  // nginx's spelling
+    if (config.error_log == "stderr") config.error_log.clear();
     check_document_root(config);
     check_cgi(config);
     if (!config.group.empty() && config.user.empty()) {

@@ -149,6 +149,20 @@ Setting log_level_row() {
     return setting;
 }
 
+Setting access_log_format_row() {
+    Setting setting = row("access_log_format", Kind::choice, kAllModes,
+                          "Access log lines: combined (nginx's, Apache's) or json");
+    setting.choices = {"combined", "json"};
+    setting.store = [](Config& c, const Value& v) {
+        c.access_log_format =
+            std::get<std::string>(v) == "json" ? AccessLogFormat::json : AccessLogFormat::combined;
+    };
+    setting.show = [](const Config& c) {
+        return std::string(c.access_log_format == AccessLogFormat::json ? "json" : "combined");
+    };
+    return setting;
+}
+
 // Prefork's pool settings also size hybrid mode's app-worker pool.
 constexpr unsigned kPool = kPrefork | kHybrid;
 
@@ -499,11 +513,15 @@ std::vector<Setting> make_settings() {
             "Largest request body (413 beyond)"),
         text_row(
             "error_log", [](auto& c) -> auto& { return c.error_log; },
-            "Error log file (empty: stderr)"),
+            "Error log file, \"stderr\" (also when empty) or \"journald\""),
+        text_row(
+            "journal_socket", [](auto& c) -> auto& { return c.journal_socket; },
+            "The journal's socket, for error_log = \"journald\""),
         log_level_row(),
         text_row(
             "access_log", [](auto& c) -> auto& { return c.access_log; },
             "Access log file (empty or \"off\": none)"),
+        access_log_format_row(),
         server_tokens_row(),
         text_row(
             "pid_file", [](auto& c) -> auto& { return c.pid_file; },

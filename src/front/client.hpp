@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/fd.hpp"
 #include "forkd/request.hpp"
@@ -45,9 +46,15 @@ struct Client {
     os::Deadline timer_at = os::Deadline::max();
     Fd body_file;  // the request body beyond body_buffer_size (session/body_spool.hpp)
 
-    // The request being answered, kept for the access log.
+    // The request being answered, kept for the access log, and what the log says about it:
+    // when it was read whole, how it ran, who ran it (0: this io worker), how long it
+    // waited for an app worker.
     std::optional<Request> request;
     int status = 0;
+    os::Clock::time_point started_at{};
+    std::string_view route_kind = "none";
+    pid_t handler_pid = 0;
+    os::Clock::duration queue_wait{};
 
     // An inline response in progress.
     std::string out;

@@ -16,6 +16,7 @@
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
+#include "session/request_id.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::front {
@@ -240,7 +241,11 @@ void IoWorker::process_input(Client& client) {
 }
 
 void IoWorker::handle_request(Client& client, Request request) {
+    client.started_at = Clock::now();
+    client.handler_pid = 0;
+    client.queue_wait = {};
     request.remote_addr = client.peer;
+    session::assign_request_id(request);
     client.parser.reset();
     client.continue_sent = false;
     ++client.served;
@@ -251,6 +256,7 @@ void IoWorker::handle_request(Client& client, Request request) {
     RouteMatch route = api::route_request(context_.router, current);
     Handler* handler = route.handler;
     bool blocking = handler != nullptr && handler->dispatch(current) == Dispatch::blocking;
+    client.route_kind = handler == nullptr ? "none" : blocking ? "blocking" : "inline";
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
     std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
@@ -324,6 +330,10 @@ void IoWorker::start_writing(Client& client) {
 
 void IoWorker::answer_error(Client& client, int status, std::string_view detail) {
     client.request.reset();
+    client.started_at = Clock::now();
+    client.route_kind = "none";
+    client.handler_pid = 0;
+    client.queue_wait = {};
     client.cut_short = true;  // the rest of the request may still be on its way
     answer(client, http::error_response(status, detail), false);
 }
@@ -355,9 +365,23 @@ void IoWorker::flush(Client& client) {
     response_done(client);
 }
 
+void IoWorker::log_access(const Client& client, int status, std::size_t body_bytes) {
+    if (!context_.access_log.enabled()) return;
+    using std::chrono::duration_cast;
+    using std::chrono::microseconds;
+    context_.access_log.write(
+        {.peer = client.peer,
+         .request = client.request ? &*client.request : nullptr,
+         .status = status,
+         .body_bytes = body_bytes,
+         .duration = duration_cast<microseconds>(Clock::now() - client.started_at),
+         .queue_wait = duration_cast<microseconds>(client.queue_wait),
+         .worker_pid = client.handler_pid != 0 ? client.handler_pid : self_,
+         .route_kind = client.route_kind});
+}
+
 void IoWorker::record_response(Client& client) {
-    context_.access_log.write(client.peer, client.request ? &*client.request : nullptr,
-                              client.status, client.body_bytes);
+    log_access(client, client.status, client.body_bytes);
     context_.scoreboard.header().requests.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -99,6 +99,7 @@ class IoWorker {
     void start_writing(Client& client);
     void flush(Client& client);
     void record_response(Client& client);
+    void log_access(const Client& client, int status, std::size_t body_bytes);
     void response_done(Client& client);
     void resume_reading(Client& client);
     void linger(Client& client);

@@ -67,6 +67,7 @@ void IoWorker::dispatch_waiting(os::Clock::time_point now) {
         ipc::ScoreboardHeader& header = context_.scoreboard.header();
         header.queued.fetch_sub(1, std::memory_order_relaxed);
         record_queue_wait(header, now - client->queued_at);
+        client->queue_wait = now - client->queued_at;
         client->phase = Phase::handed_off;
         client->handed_at = now;
     }
@@ -102,6 +103,7 @@ bool IoWorker::hand_off(Client& client, std::size_t slot) {
     // `their_end` closes here: the app worker holds the only copy, so its death closes
     // the link.
     links_[slot].pending.push_back({hand_off.sequence, client.id});
+    client.handler_pid = pid;
     client.shared = true;
     client.body_file.reset();  // the app worker holds its own copy
     return true;
@@ -200,7 +202,7 @@ void IoWorker::watch_again(Client& client) {
 }
 
 void IoWorker::finish_hand_off(Client& client, const ipc::Completion& done) {
-    context_.access_log.write(client.peer, &*client.request, done.status, done.body_bytes);
+    log_access(client, done.status, done.body_bytes);
     watch_again(client);
     if (!done.complete || !done.keep_alive) return linger(client);
     if (stopping_) return keep_alive_while_stopping(client);
@@ -232,6 +234,7 @@ void IoWorker::expire_queue(os::Clock::time_point now) {
         if (client == nullptr) continue;
         context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
         context_.scoreboard.header().queue_timeouts.fetch_add(1, std::memory_order_relaxed);
+        client->queue_wait = now - client->queued_at;
         client->phase = Phase::reading;
         loop_.modify(client->fd.get(), EPOLLIN | EPOLLRDHUP);
         Response busy = http::error_response(503, "Every worker stayed busy for queue_timeout.");

@@ -152,7 +152,7 @@ int start(int argc, char** argv, App& app) {
     server.arguments = std::move(arguments);
     server.binary_path = std::move(binary_path);
     const config::Config& config = invocation.config;
-    log::open(config.error_log, master::to_log_level(config.log_level));
+    master::open_error_log(config);
     warn_about_unused_settings(config);
     uint64_t open_files = os::raise_open_files_limit();
     log::debug("open files limit: {}", open_files);

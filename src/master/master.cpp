@@ -14,6 +14,7 @@
 #include "os/signals.hpp"
 #include "os/spawn.hpp"
 #include "os/systemd.hpp"
+#include "session/request_id.hpp"
 
 namespace forkd::master {
 namespace {
@@ -249,6 +250,7 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
             os::enter_serving_signal_state();
             close_master_fds_in_child(keep_listeners);
             log::set_role(label);
+            session::forget_request_ids();
             ipc::SlotRole slot_role = role == Role::worker ? ipc::SlotRole::worker
                                       : role == Role::io   ? ipc::SlotRole::io
                                                            : ipc::SlotRole::connection;

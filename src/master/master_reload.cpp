@@ -47,10 +47,10 @@ void Master::reload(ProcessModel& model) {
         for (Listener& listener : unused)
             retired_listeners_.push_back(std::move(listener));
         bool new_error_log = next.error_log != server_.config.error_log ||
+                             next.journal_socket != server_.config.journal_socket ||
                              next.log_level != server_.config.log_level;
         apply_config(server_, std::move(next));
-        if (new_error_log)
-            log::open(server_.config.error_log, to_log_level(server_.config.log_level));
+        if (new_error_log) open_error_log(server_.config);
         server_.identity = std::move(identity);
         give_logs_to_children_or_say_why();
     } catch (const std::exception& e) {

@@ -46,7 +46,8 @@ std::optional<os::Identity> children_identity(const config::Config& config) {
 // them too). The fds the children inherit at fork would work without it.
 void give_logs_to_children(const Server& server) {
     if (!server.identity) return;
-    for (const std::string& path : {server.config.error_log, server.config.access_log}) {
+    std::string error_log = config::logs_to_journal(server.config) ? "" : server.config.error_log;
+    for (const std::string& path : {error_log, server.config.access_log}) {
         if (!path.empty()) os::give_file_to(path, server.identity->uid);
     }
 }

@@ -7,6 +7,7 @@
 #include "handlers/static_files.hpp"
 #include "handlers/status.hpp"
 #include "master/master.hpp"
+#include "os/journal_sink.hpp"
 
 namespace forkd::master {
 
@@ -68,7 +69,9 @@ Router build_router(const App* app, const config::Config& config,
 
 void apply_config(Server& server, config::Config config) {
     session::AccessLog access_log;
-    if (!config.access_log.empty()) access_log = session::AccessLog(config.access_log);
+    if (!config.access_log.empty()) {
+        access_log = session::AccessLog(config.access_log, config.access_log_format);
+    }
     Router router = build_router(server.app, config, server.scoreboard.get());
     server.options = session::Options::from(config);
     server.access_log = std::move(access_log);
@@ -88,6 +91,16 @@ log::Level to_log_level(config::LogLevel level) {
             return log::Level::error;
     }
     return log::Level::info;
+}
+
+void open_error_log(const config::Config& config) {
+    log::Level level = to_log_level(config.log_level);
+    if (!config::logs_to_journal(config)) return log::open(config.error_log, level);
+    try {
+        log::open(std::make_shared<os::JournalSink>(config.journal_socket), level);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(std::string("cannot open error_log journald: ") + e.what());
+    }
 }
 
 int io_worker_count(const config::Config& config) {

@@ -53,6 +53,9 @@ Router build_router(const App* app, const config::Config& config,
 void apply_config(Server& server, config::Config config);
 
 log::Level to_log_level(config::LogLevel level);
+// Opens the error log `config` names: a file, stderr, or the journal (error_log = "journald").
+// Throws std::runtime_error naming what could not be opened.
+void open_error_log(const config::Config& config);
 
 // privileges.cpp. The identity `user` and `group` name, none when `user` is empty; throws
 // std::runtime_error naming the key and its line for a name that does not exist.

@@ -1,5 +1,7 @@
 #include "session/connection.hpp"
 
+#include <unistd.h>
+
 #include <array>
 #include <ctime>
 #include <exception>
@@ -11,6 +13,7 @@
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
+#include "session/request_id.hpp"
 #include "session/response_sender.hpp"
 
 namespace forkd::session {
@@ -45,7 +48,8 @@ class Connection {
           peer_(peer),
           services_(services),
           options_(services.options),
-          parser_(services.options.limits) {}
+          parser_(services.options.limits),
+          pid_(services.access_log.enabled() ? ::getpid() : 0) {}
 
     void serve();
 
@@ -53,6 +57,8 @@ class Connection {
     std::optional<Request> read_request(Ending& ending);
     std::optional<Request> take_request(Ending& ending);
     bool answer_error(int status, const std::string& reason);
+    void log_access(const Request& request, int status, std::size_t body_bytes,
+                    os::Clock::time_point started, const Handler* handler);
     void close(Ending ending);
 
     Fd fd_;
@@ -63,6 +69,7 @@ class Connection {
     std::string buffer_;  // received, not yet consumed
     Fd body_file_;        // the request body beyond body_buffer_size, while it arrives
     int served_ = 0;
+    pid_t pid_;  // for the access log: this process runs every handler it reads
 };
 
 void Connection::serve() {
@@ -71,7 +78,9 @@ void Connection::serve() {
         std::optional<Request> request = read_request(ending);
         if (!request) return close(ending);
 
+        os::Clock::time_point started = os::Clock::now();
         request->remote_addr = peer_;
+        assign_request_id(*request);
         // Routed first, so that the scoreboard (and a crash's log line) names the route.
         RouteMatch route = api::route_request(services_.router, *request);
         services_.observer.request_started(*request);
@@ -86,11 +95,25 @@ void Connection::serve() {
                           served_ < options_.keepalive_requests && !os::stop_requested();
         SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
         os::end_guarded_request();
-        services_.access_log.write(peer_, &*request, response.status, sent.body_bytes);
+        if (services_.access_log.enabled()) {
+            log_access(*request, response.status, sent.body_bytes, started, route.handler);
+        }
         services_.observer.request_finished(*request, response.status, sent.body_bytes);
         if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
         if (!sent.keep_alive) return close(Ending::linger);
     }
+}
+
+void Connection::log_access(const Request& request, int status, std::size_t body_bytes,
+                            os::Clock::time_point started, const Handler* handler) {
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(os::Clock::now() - started);
+    services_.access_log.write({.peer = peer_,
+                                .request = &request,
+                                .status = status,
+                                .body_bytes = body_bytes,
+                                .duration = took,
+                                .worker_pid = pid_,
+                                .route_kind = route_kind(handler, request)});
 }
 
 // Reads and parses the next request. Deadlines: the first request's header must arrive
@@ -177,7 +200,11 @@ bool Connection::answer_error(int status, const std::string& reason) {
     Response response = http::error_response(status, reason);
     Request request;  // what little is known: a 1.1 client that will be disconnected
     SendResult sent = send_response(fd_.get(), request, response, false, options_);
-    services_.access_log.write(peer_, nullptr, status, sent.body_bytes);
+    services_.access_log.write({.peer = peer_,
+                                .request = nullptr,
+                                .status = status,
+                                .body_bytes = sent.body_bytes,
+                                .worker_pid = pid_});
     return sent.complete;
 }
 

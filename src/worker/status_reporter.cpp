@@ -46,8 +46,8 @@ void StatusReporter::request_finished(const Request& request, int status, std::s
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - request_start_);
     if (settings_.slow_request_log.count() > 0 && took >= settings_.slow_request_log) {
-        log::warn("slow request: {} {} took {} ms (status {}, pid {})", request.method,
-                  request.target, took.count(), status, ::getpid());
+        log::warn("slow request: {} {} took {} ms (status {}, pid {}, request {})", request.method,
+                  request.target, took.count(), status, ::getpid(), request.request_id);
         if (scoreboard_ != nullptr) scoreboard_->header().slow_requests.fetch_add(1);
     }
     os::set_process_title(fmt::format("forkd: {} keepalive", role_));

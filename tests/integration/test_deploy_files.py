@@ -13,9 +13,7 @@ forkd's own settings and the tools that read them.
 """
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import tomllib
@@ -24,22 +22,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import FORKD_BIN, stop_process, wait_until
+from conftest import FORKD_BIN, wait_until
+from haproxy_front import (DEPLOY, HAPROXY, HAPROXY_CFG, Haproxy, asked_shutdown_delay,
+                           haproxy_seconds, keyword, sections, seconds)
 from http_client import get
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
-HAPROXY = shutil.which("haproxy", path="/usr/sbin:/usr/bin:" + os.environ["PATH"])
-
-
-def seconds(value):
-    """A forkd duration in seconds: a TOML integer (seconds) or "250ms", "5s", "2m", "1h"."""
-    if isinstance(value, int):
-        return value
-    match = re.fullmatch(r"(\d+)(ms|s|m|h)", value)
-    assert match, f"not a duration: {value!r}"
-    number, unit = int(match.group(1)), match.group(2)
-    return number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
 
 
 def listen_ports(config):
@@ -192,34 +180,6 @@ def test_forkd_with_the_configmap_answers_the_probes_and_drains(manifest, server
 
 # --- haproxy -------------------------------------------------------------------------------
 
-HAPROXY_CFG = DEPLOY / "haproxy" / "forkd.cfg"
-
-
-def sections(text):
-    """{"global": [...lines], "defaults": [...], "frontend web": [...], "backend forkd": [...]}"""
-    found, current = {}, None
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            current = line.strip()
-            found[current] = []
-        else:
-            found[current].append(line.strip())
-    return found
-
-
-def keyword(lines, prefix):
-    matches = [line for line in lines if line.startswith(prefix)]
-    assert matches, f"no {prefix!r} line"
-    return matches[0]
-
-
-def haproxy_seconds(text):
-    match = re.fullmatch(r"(\d+)(ms|s)?", text)
-    return int(match.group(1)) * (0.001 if match.group(2) == "ms" else 1)
-
-
 @pytest.fixture
 def haproxy():
     if HAPROXY is None:
@@ -252,59 +212,10 @@ def checks(lines):
     return haproxy_seconds(words[words.index("inter") + 1]), int(words[words.index("fall") + 1])
 
 
-def asked_shutdown_delay(text):
-    match = re.search(r'^#\s+shutdown_delay = "([^"]+)"', text, re.MULTILINE)
-    assert match, "the header does not say which shutdown_delay the instances set"
-    return match.group(1)
-
-
 def test_the_shutdown_delay_it_asks_for_outlasts_its_checks():
     text = HAPROXY_CFG.read_text()
     inter, fall = checks(sections(text)["backend forkd"])
     assert seconds(asked_shutdown_delay(text)) > inter * fall
-
-
-class Haproxy:
-    """deploy/haproxy/forkd.cfg's `defaults` and `backend` as they are, with a global section
-    of its own (no chroot, user or daemon: the test's processes), the frontend on a free port
-    and the servers replaced by `backends`."""
-
-    def __init__(self, workdir, backends):
-        self.dir = Path(workdir)
-        config = sections(HAPROXY_CFG.read_text())
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        backend = [line for line in config["backend forkd"] if not line.startswith("server ")]
-        backend += [f"server s{i} {host}:{port}" for i, (host, port) in enumerate(backends)]
-        text = (f"global\n    stats socket {self.dir}/admin.sock level admin\n\n"
-                "defaults\n" + "".join(f"    {line}\n" for line in config["defaults"]) +
-                f"\nfrontend web\n    bind 127.0.0.1:{self.port}\n    default_backend forkd\n\n"
-                "backend forkd\n" + "".join(f"    {line}\n" for line in backend))
-        (self.dir / "haproxy.cfg").write_text(text)
-        self.log_file = open(self.dir / "haproxy.log", "wb")
-        self.proc = subprocess.Popen([HAPROXY, "-db", "-f", str(self.dir / "haproxy.cfg")],
-                                     stdout=self.log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-
-    def up(self):
-        """{server: True when haproxy has it up}, from the admin socket."""
-        try:
-            with socket.socket(socket.AF_UNIX) as admin:
-                admin.settimeout(5)
-                admin.connect(str(self.dir / "admin.sock"))
-                admin.sendall(b"show servers state forkd\n")
-                text = b""
-                while chunk := admin.recv(65536):
-                    text += chunk
-        except OSError:
-            return {}
-        return {fields[3]: fields[5] == "2" for fields in map(str.split, text.decode().splitlines())
-                if len(fields) > 5 and fields[0].isdigit()}
-
-    def stop(self):
-        stop_process(self.proc, signal.SIGTERM)
-        self.log_file.close()
 
 
 def test_haproxy_with_it_takes_a_stopping_instance_out_while_it_still_serves(haproxy, server,

@@ -110,6 +110,7 @@ void add_routes(forkd::App& app) {
     app.get("/remote", [](const Request& r) {
         return Response::text(r.remote_addr + " " + std::string(r.header("X-Test").value_or("-")));
     });
+    app.get("/request-id", [](const Request& r) { return Response::text(r.request_id); });
 }
 
 }  // namespace

@@ -54,6 +54,18 @@ TEST(Environment, HasTheMetaVariablesOfRfc3875) {
     EXPECT_FALSE(variable(env, "HTTP_CONTENT_TYPE"));
 }
 
+TEST(Environment, PassesTheRequestIdAsRequestId) {
+    Request request = request_with({});
+    request.request_id = "3f9c0a7d51e2b846000002a1";
+    auto env = program_environment(request, kPaths, {});
+    EXPECT_EQ(variable(env, "REQUEST_ID"), "3f9c0a7d51e2b846000002a1");
+    // A client cannot set it: a header Request-Id becomes HTTP_REQUEST_ID, never REQUEST_ID.
+    Request sent = request_with({{"Request-Id", "forged"}});
+    sent.request_id = "3f9c0a7d51e2b846000002a2";
+    EXPECT_EQ(variable(program_environment(sent, kPaths, {}), "REQUEST_ID"),
+              "3f9c0a7d51e2b846000002a2");
+}
+
 TEST(Environment, HeadersBecomeHttpVariablesButNeverProxyOrShadowingNames) {
     Request request = request_with({{"Accept-Language", "fr"},
                                     {"Proxy", "http://evil:1"},

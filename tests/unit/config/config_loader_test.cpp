@@ -97,6 +97,23 @@ TEST_F(ConfigLoaderTest, TakesOffAsNoAccessLogAsNginxDoes) {
     EXPECT_EQ(load({"--access-log", "logs/off.log"}).config.access_log, "logs/off.log");
 }
 
+TEST_F(ConfigLoaderTest, ReadsTheLogTargetsAndTheAccessLogFormat) {
+    EXPECT_EQ(load({}).config.access_log_format, AccessLogFormat::combined);
+    const std::string path =
+        write_file("forkd.toml",
+                   "error_log = \"journald\"\njournal_socket = \"/tmp/j.sock\"\n"
+                   "access_log_format = \"json\"\n");
+    const Config config = load({"-c", path}).config;
+    EXPECT_TRUE(logs_to_journal(config));
+    EXPECT_EQ(config.journal_socket, "/tmp/j.sock");
+    EXPECT_EQ(config.access_log_format, AccessLogFormat::json);
+    // "stderr" is the default spelled out.
+    EXPECT_EQ(load({"--error-log", "stderr"}).config.error_log, "");
+    EXPECT_FALSE(logs_to_journal(load({"--error-log", "./journald"}).config));
+    const std::string bad = write_file("bad.toml", "\naccess_log_format = \"xml\"\n");
+    EXPECT_THAT(error_of({"-c", bad}), HasSubstr(":2: access_log_format: expected one of"));
+}
+
 TEST_F(ConfigLoaderTest, LetsTheLastOfARepeatedFlagWin) {
     EXPECT_EQ(load({"--workers", "2", "--workers=4"}).config.workers, 4);
 }

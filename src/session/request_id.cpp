@@ -1,0 +1,60 @@
+#include "session/request_id.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+
+namespace forkd::session {
+namespace {
+
+// The process's random part as 16 hex digits, then the counter's; empty until the first
+// request of this process.
+std::array<char, 16> g_prefix;
+bool g_prefix_drawn = false;
+std::uint64_t g_counter = 0;
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void draw_prefix() {
+    std::uint64_t bits = 0;
+    if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
+        // No entropy yet (very early boot): time and address still tell processes apart.
+        timespec now{};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        bits = (static_cast<std::uint64_t>(now.tv_sec) << 30) ^
+               static_cast<std::uint64_t>(now.tv_nsec) ^ reinterpret_cast<std::uintptr_t>(&now);
+    }
+    for (int i = 15; i >= 0; --i, bits >>= 4)
+        g_prefix[i] = kHex[bits & 0xf];
+    g_prefix_drawn = true;
+}
+
+}  // namespace
+
+std::string next_request_id() {
+    if (!g_prefix_drawn) draw_prefix();
+    std::uint64_t count = ++g_counter;
+    char id[32];
+    std::memcpy(id, g_prefix.data(), g_prefix.size());
+    // At least 8 digits, more once the counter needs them.
+    int digits = 8;
+    while (digits < 16 && (count >> (4 * digits)) != 0)
+        ++digits;
+    for (int i = digits - 1; i >= 0; --i, count >>= 4)
+        id[16 + i] = kHex[count & 0xf];
+    return std::string(id, 16 + digits);
+}
+
+void assign_request_id(Request& request) {
+    request.request_id = next_request_id();
+}
+
+void forget_request_ids() {
+    g_prefix_drawn = false;
+    g_counter = 0;
+}
+
+}  // namespace forkd::session

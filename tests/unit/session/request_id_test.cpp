@@ -1,0 +1,48 @@
+#include "session/request_id.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace forkd::session {
+namespace {
+
+bool is_hex(const std::string& text) {
+    return text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+TEST(RequestId, IsHexAndNeverRepeatsInAProcess) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        std::string id = next_request_id();
+        EXPECT_EQ(id.size(), 24U) << id;
+        EXPECT_TRUE(is_hex(id)) << id;
+        EXPECT_TRUE(seen.insert(id).second) << id;
+    }
+}
+
+TEST(RequestId, KeepsTheProcessPrefixAndCountsAfterIt) {
+    std::string first = next_request_id();
+    std::string second = next_request_id();
+    EXPECT_EQ(first.substr(0, 16), second.substr(0, 16));
+    EXPECT_EQ(std::stoull(second.substr(16), nullptr, 16),
+              std::stoull(first.substr(16), nullptr, 16) + 1);
+}
+
+// What a forked child does first: its ids must not repeat the parent's.
+TEST(RequestId, ANewChildDrawsAnotherPrefix) {
+    std::string before = next_request_id();
+    forget_request_ids();
+    std::string after = next_request_id();
+    EXPECT_NE(before.substr(0, 16), after.substr(0, 16));
+    EXPECT_EQ(after.substr(16), "00000001");
+}
+
+TEST(RequestId, IsGivenToTheRequest) {
+    Request request;
+    assign_request_id(request);
+    EXPECT_EQ(request.request_id.size(), 24U);
+}
+
+}  // namespace
+}  // namespace forkd::session
