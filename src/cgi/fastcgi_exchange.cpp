@@ -158,14 +158,20 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
     }
 }
 
+bool FastcgiExchange::complete() const {
+    return reader_.finished() && !reader_.error() && received_.empty();
+}
+
 void FastcgiExchange::end(bool abandon) {
     if (ended_) return;
     ended_ = true;
     errors_.finish();
     if (!connection_) return;
     if (spawned_ != nullptr) {
-        // Its one connection: given back only after a whole, clean answer.
-        if (!abandon && reader_.finished() && !reader_.error() && received_.empty())
+        // Its one connection: given back after a whole, clean answer, also when the client
+        // left before all of it was sent (the application is done with the request: killing
+        // it would cost a new start and its warm opcache); killed when the answer is not whole.
+        if (reader_.finished() && !reader_.error() && received_.empty())
             spawned_->give_back(std::move(connection_));
         else
             spawned_->abandon();

@@ -39,6 +39,7 @@ class FastcgiExchange final : public GatewayOutput {
     bool send(const std::vector<std::string>& environment, const RequestBody& body);
 
     Read read_output(std::string& out) override;
+    bool complete() const override;
     void end(bool abandon) override;
 
   private:
