@@ -102,19 +102,21 @@ bool FastcgiExchange::send_to_spawned(const std::string& head, const RequestBody
 
 bool FastcgiExchange::send_on(Fd& connection, const std::string& head, const RequestBody& body) {
     auto deadline = [&] { return Clock::now() + limits_.idle_timeout; };
-    if (os::write_all(connection.get(), head, deadline()) != os::WriteResult::done) return false;
-    std::string records;
+    // BEGIN_REQUEST, PARAMS and STDIN go out together, in writes of about kBodyPiece: a
+    // request without a body (or with a small one) is one write, not one per record.
+    std::string records = head;
     std::array<char, kBodyPiece> piece;
     for (std::uint64_t offset = 0; offset < body.size();) {
         std::size_t got = body.read_at(offset, piece);
         if (got == 0) return false;
-        records.clear();
         fastcgi::append_stdin(records, kRequestId, std::string_view(piece.data(), got));
-        if (os::write_all(connection.get(), records, deadline()) != os::WriteResult::done)
-            return false;
         offset += got;
+        if (records.size() >= kBodyPiece) {
+            if (os::write_all(connection.get(), records, deadline()) != os::WriteResult::done)
+                return false;
+            records.clear();
+        }
     }
-    records.clear();
     fastcgi::append_stdin_end(records, kRequestId);
     return os::write_all(connection.get(), records, deadline()) == os::WriteResult::done;
 }
@@ -144,9 +146,17 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
         }
         if (reader_.finished()) return Read::end;
         auto deadline = std::min(started_ + limits_.timeout, last_output_ + limits_.idle_timeout);
+        if (!answering_) {
+            // The request was just sent: nothing can be there yet, so wait before reading
+            // (a read first would only find the socket empty).
+            os::Wait ready = os::wait_for(connection_.get(), POLLIN, deadline);
+            if (ready == os::Wait::timeout) return Read::timeout;
+            if (ready == os::Wait::interrupted) continue;
+        }
         std::array<char, kBodyPiece> buffer;
         os::ReadOutcome got = os::read_some(connection_.get(), buffer, deadline);
         if (got.result == os::ReadResult::data) {
+            answering_ = true;
             received_.append(buffer.data(), got.bytes);
             continue;
         }

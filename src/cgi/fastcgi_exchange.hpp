@@ -53,7 +53,8 @@ class FastcgiExchange final : public GatewayOutput {
     SpawnedApplication* spawned_;
     Fd connection_;
     fastcgi::ResponseReader reader_{1};
-    std::string received_;  // bytes read and not yet consumed by reader_
+    std::string received_;    // bytes read and not yet consumed by reader_
+    bool answering_ = false;  // some of the answer has arrived
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point last_output_;
     bool ended_ = false;

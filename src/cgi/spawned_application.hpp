@@ -77,9 +77,9 @@ class SpawnedApplication {
   private:
     bool running() const { return program_.pid > 0; }
     bool launch();
-    // Whether a running application has exited or closed its end; if so it is reaped and
-    // what happened is logged.
-    bool settle_if_gone();
+    // Whether a running application has exited or closed its end (`now`, from one poll); if
+    // so it is reaped and what happened is logged.
+    bool settle_if_gone(const os::ProgramEvents& now);
     void reaped(int status);
     void drain_errors();
     void forget();
