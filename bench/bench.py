@@ -1,7 +1,9 @@
 """forkd's benchmarks against nginx, h2o, nginx + PHP-FPM, Apache prefork, gunicorn, the
 tutorial's PHP server, tcpserver and a minimal fork-per-connection server (fork-floor); W8,
 forkd's library against cpp-httplib and CivetWeb; W9, CGI hello against Apache mod_cgid and
-nginx + fcgiwrap, beside the fork+exec floor.
+nginx + fcgiwrap, beside the fork+exec floor; W10, PHP hello through forkd spawning php-cgi,
+forkd passing to PHP-FPM, nginx + PHP-FPM and Apache + mod_php, with a PHP sleeper table
+and the idle memory of each set-up.
 Writes docs/benchmarks.md, docs/img/ and bench/results/latest.json.
 
     bench/run build/forkd                      # full run (about 25 minutes on 2 CPUs)
@@ -9,6 +11,7 @@ Writes docs/benchmarks.md, docs/img/ and bench/results/latest.json.
     bench/run build/forkd --only W1,W2 --servers forkd,nginx
     bench/run build/forkd --only W8 --merge    # W8 (W8a, W8b, W8c) into the existing page
     bench/run build/forkd --only W9 --servers forkd-hybrid,forkd-prefork,apache-cgid,nginx-fcgiwrap --merge
+    bench/run build/forkd --only W10 --servers forkd-hybrid,forkd-prefork,forkd-fpm,nginx-php-fpm,apache-prefork --merge
 
 Fairness: servers are pinned to one CPU set and everything else (this script, wrk, ab,
 the W4 sleepers, slowhttptest, strace) to another. Repetitions are the outer loop, so that drift on a shared
@@ -30,7 +33,7 @@ import workloads
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8a", "W8b", "W8c", "W9")
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8a", "W8b", "W8c", "W9", "W10")
 W8_PARTS = ("W8a", "W8b", "W8c")  # `--only W8` asks for all three
 W9_FLOOR = "W9 floor"  # the records of bench/w9/spawn_floor.c (report.py's W9 section)
 OPEN_FILES = 65536  # RLIMIT_NOFILE for the servers and load tools: W6 holds 1,000 connections
@@ -150,6 +153,10 @@ def runs_for(spec, opts, rep=0):
             yield "W8c", None
     if "W9" in wanted and "W9" in spec.extra:
         yield "W9", None
+    if "W10" in wanted and "W10" in spec.extra:  # PHP hello and memory, then the sleepers
+        yield "W10", None
+        for n in workloads.W10_IN_FLIGHT:
+            yield "W10s", n
 
 
 def run_one(spec, workload, arg, opts, rep):
@@ -176,13 +183,19 @@ def run_one(spec, workload, arg, opts, rep):
             records = workloads.w8c(run, opts)
         elif workload == "W9":
             records = workloads.w9(run, opts)
+        elif workload == "W10":
+            records = workloads.w10(run, opts)
+        elif workload == "W10s":
+            records, sleepers = workloads.w10s(run, opts, arg)
         else:
             records, sleepers = workloads.w4(run, opts, arg)
     if sleepers:  # the server is gone now, so every sleeper returns
         sleepers.join()
-        records[0].update(sleeps_done=sleepers.done, sleep_errors=sleepers.errors)
-    for r in records:
-        r.update(workload=workload, server=spec.name, rep=rep, left_after_stop=run.left_after_stop)
+        for r in records:  # W10s: both rows of the level share the sleepers
+            r.update(sleeps_done=sleepers.done, sleep_errors=sleepers.errors)
+    for r in records:  # W10's memory records keep their own workload ("W10 memory")
+        r.update(workload=r.get("workload", workload), server=spec.name, rep=rep,
+                 left_after_stop=run.left_after_stop)
     for state, sample in (memory or {}).items():
         records.append(dict(sample, workload="W5", server=spec.name, rep=rep, variant=state))
     return records
@@ -236,6 +249,8 @@ def main(argv):
                                "W7": "blocking hello", "W8a": workloads.W8A_VARIANT,
                                "W8b": arg, "W8c": workloads.W8C_VARIANT,
                                "W9": "W9a: C program",
+                               "W10": workloads.W10_HELLO_VARIANT,
+                               "W10s": f"{arg} in flight, PHP hello",
                                }.get(workload, f"{arg} in flight")
                     records.append(dict(workload=workload, server=spec.name, rep=rep,
                                         variant=variant, failed=str(e).replace("\n", " ")))

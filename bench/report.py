@@ -3,6 +3,7 @@ anchor from the same run), the W4 latency plot in docs/img/, and the environment
 """
 import os
 import platform
+import re
 import statistics
 import subprocess
 from collections import defaultdict
@@ -11,7 +12,7 @@ FORKD = ("forkd-fork", "forkd-prefork")
 FORKD_POOLS = ("forkd-hybrid", "forkd-prefork")  # the ratio columns of W3, W6 and W7
 PACKAGES = ("nginx", "h2o", "apache2", "libapache2-mod-php8.2", "php8.2-fpm", "php8.2-cli",
             "gunicorn", "ucspi-tcp", "wrk", "apache2-utils", "slowhttptest", "strace", "gcc",
-            "libc6-dev", "iproute2", "python3-matplotlib", "fcgiwrap")
+            "libc6-dev", "iproute2", "python3-matplotlib", "fcgiwrap", "php8.2-cgi")
 SYSCALLS = "4 KiB syscalls"  # W3's strace record: a table of its own
 VARIANT_ORDER = {"4 KiB": 0, "1 MiB": 1}
 
@@ -556,6 +557,168 @@ def w9_section(meta, table, fails, servers, specs, o):
     return out
 
 
+W10_ANCHOR = "nginx-php-fpm"  # the issue's floor: forkd spawning php-cgi ≥ it, goal 1.2x
+W10_SPAWN = ("forkd-hybrid", "forkd-prefork")  # forkd spawning php-cgi
+W10_HELLO = "PHP hello"
+W10_MEMORY = "W10 memory"
+W10_COLUMNS = [("conns", "connections", 0), ("req/s", "rps", 0), ("server CPU µs/req", "cpu_us", 1),
+               ("p50 ms", "p50", 2), ("p99 ms", "p99", 2), ("max ms", "max", 1),
+               ("errors", "errors", 0)]
+W10S_COLUMNS = [("req/s", "rps", 0), ("p50 ms", "p50", 2), ("p99 ms", "p99", 2),
+                ("max ms", "max", 0), ("errors", "errors", 0)]
+
+
+def w10_ratio(table, workload, server, variant, metric):
+    mine = _median(table, workload, server, variant, metric)
+    theirs = _median(table, workload, W10_ANCHOR, variant, metric)
+    return f"{mine / theirs:.2f}" if mine and theirs else "–"
+
+
+def w10_hello_table(table, fails, servers):
+    head = ["server"] + [c[0] for c in W10_COLUMNS] + \
+           [f"÷ {W10_ANCHOR}, req/s", f"÷ {W10_ANCHOR}, CPU/req"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for server in servers:
+        key = ("W10", server, W10_HELLO)
+        if key not in table:
+            if key in fails:
+                lines.append(f"| {server} | failed: {fails[key][:120]} |")
+            continue
+        cells = [server] + [spread(table[key].get(m), d) for _, m, d in W10_COLUMNS]
+        cells += [w10_ratio(table, "W10", server, W10_HELLO, m) for m in ("rps", "cpu_us")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def w10_memory_table(table, servers):
+    head = ["server", "idle: total PSS KiB", "processes", "of them the bench's leaders KiB",
+            f"÷ {W10_ANCHOR}, idle", "under load: total PSS KiB", "processes"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for server in servers:
+        idle = table.get((W10_MEMORY, server, "idle"))
+        load = table.get((W10_MEMORY, server, "under load"))
+        if not idle and not load:
+            continue
+        idle, load = idle or {}, load or {}
+        lines.append(f"| {server} | {spread(idle.get('total_kib'))} | "
+                     f"{spread(idle.get('processes'))} | {spread(idle.get('master_kib'))} | "
+                     f"{w10_ratio(table, W10_MEMORY, server, 'idle', 'total_kib')} | "
+                     f"{spread(load.get('total_kib'))} | {spread(load.get('processes'))} |")
+    return lines
+
+
+def w10_sleeper_table(table, fails, servers):
+    levels = sorted({k[2].split(" in flight")[0] for k in list(table) + list(fails)
+                     if k[0] == "W10s"}, key=int)
+    head = ["in flight", "server"] + [f"PHP hello {c[0]}" for c in W10S_COLUMNS] + \
+           [f"static page {c[0]}" for c in W10S_COLUMNS] + ["sleeps done", "sleep errors"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for level in levels:
+        for server in servers:
+            php = ("W10s", server, f"{level} in flight, PHP hello")
+            static = ("W10s", server, f"{level} in flight, static page")
+            if php not in table and static not in table:
+                if php in fails:
+                    lines.append(f"| {level} | {server} | failed: {fails[php][:120]} |")
+                continue
+            row, other = table.get(php, {}), table.get(static, {})
+            cells = [level, server] + [spread(row.get(m), d) for _, m, d in W10S_COLUMNS] + \
+                    [spread(other.get(m), d) for _, m, d in W10S_COLUMNS] + \
+                    [spread(row.get("sleeps_done")), spread(row.get("sleep_errors"))]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def w10_verdicts(table):
+    """The issue's floor and goal, from medians of the same run."""
+    theirs = _median(table, "W10", W10_ANCHOR, W10_HELLO, "rps")
+    cpu_theirs = _median(table, "W10", W10_ANCHOR, W10_HELLO, "cpu_us")
+    lines = []
+    if not theirs:
+        return lines
+    for server in W10_SPAWN:
+        mine = _median(table, "W10", server, W10_HELLO, "rps")
+        cpu_mine = _median(table, "W10", server, W10_HELLO, "cpu_us")
+        if not mine or not cpu_mine or not cpu_theirs:
+            continue
+        floor = mine >= theirs and cpu_mine <= cpu_theirs
+        goal = mine >= 1.2 * theirs and cpu_mine <= cpu_theirs
+        lines.append(f"- {server} spawning php-cgi ÷ {W10_ANCHOR}: req/s **{mine / theirs:.2f}x**, "
+                     f"CPU/req **{cpu_mine / cpu_theirs:.2f}x** ({cpu_mine:.0f} against "
+                     f"{cpu_theirs:.0f} µs); the floor (≥1x req/s at no more CPU per request): "
+                     f"{'met' if floor else 'not met'}; the goal (1.2x): "
+                     f"{'met' if goal else 'not met'}")
+    return lines
+
+
+def w10_section(meta, table, fails, servers, specs, o):
+    """W10, whole in itself (its own set-up and verdicts), so that `--merge` can put it into
+    a page from an earlier run of the other workloads."""
+    env = meta["environment"]
+    c, secs = o["connections"], o["seconds"]
+    versions = ", ".join(f"{k} {env['packages'].get(k, '?')}"
+                         for k in ("nginx", "php8.2-fpm", "php8.2-cgi", "apache2",
+                                   "libapache2-mod-php8.2"))
+    out = ["## W10: PHP hello", "",
+           f"- run: {meta['started']}, {meta['duration_s']:.0f} s for the whole run, "
+           f"{'quick' if o['quick'] else 'full'} ({o['repeat']} repetitions, median (min–max)); "
+           f"{env['cpu']}, kernel {env['kernel']}, load average at start "
+           f"{' '.join(env['loadavg_start'])}; forkd `{env['forkd']}`; {versions}",
+           f"- servers (and every PHP process) pinned to CPU {o['server_cpus']}, wrk, ab, the "
+           f"sleepers and this script to CPU {o['load_cpus']}; server CPU per request = "
+           f"user+system CPU of all the set-up's processes, PHP's included (its "
+           f"{meta['tracking']}) ÷ requests",
+           "- the PHP files, the same for every server in each run's `www/` (`bench/w10/`): "
+           "`hello.php` is `<?php echo \"this is server\";` (PHP's default "
+           "`Content-Type: text/html; charset=UTF-8`, no length: each server frames it its "
+           "way), `sleep.php` sleeps 1 s and answers; `index.html` is the static page. "
+           "8 PHP processes in every set-up; PHP's ini files as Debian ships them (opcache on "
+           "in each SAPI)",
+           f"- PHP hello: `wrk -t1 -c{c} -d{secs}s --latency` on `/hello.php`, keep-alive (the "
+           "answer checked before and after)",
+           "- memory: total PSS (`/proc/PID/smaps_rollup`) of every process of the set-up (its "
+           "cgroup): *idle* 0.5 s after start-up and one PHP request (every PHP process "
+           "started, 8 of them idle), *under load* halfway through the wrk run",
+           f"- sleepers (W4 in PHP): {', '.join(str(n) for n in _w10_levels(table))} clients each "
+           "keep one `GET /sleep.php` in flight (a new connection per request, as W4), and "
+           f"after 1 s `ab -c{o['w4_clients']} -t{o['w4_seconds']}` measures `/hello.php`, "
+           f"then `ab -c{o['w4_clients']} -t{o['w4_seconds']}` `/index.html` (new connections)"]
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    binary = (repo_relative(o["forkd"]) if os.path.abspath(o["forkd"]).startswith(repo + os.sep)
+              else "path/to/forkd")
+    command = (f"bench/run {binary} --only W10" + (f" --servers {o['servers']}" if o.get("servers") else "")
+               + (f" --repeat {o['repeat']}" if o.get("repeat") not in (None, 3) else "")
+               + (" --quick" if o["quick"] else "") + (" --merge" if o.get("merge") else ""))
+    out.append(f"- command: `{command}`")
+    spawn = f"; in W10 `root` = the run's `www/` and `fastcgi = [\".php=spawn:/usr/bin/php-cgi\"]`: " \
+            "each of the 8 workers starts and keeps one php-cgi on a private socket"
+    about = {"forkd-hybrid": spawn, "forkd-prefork": spawn,
+             "nginx-php-fpm": "; in W10 `location ~ \\.php$` passes each PHP file to PHP-FPM (a "
+                              "new connection to its socket per request, nginx's default) and "
+                              "`/index.html` is a static file",
+             "apache-prefork": "; in W10 mod_php runs each PHP file in the server process, "
+                               "`/index.html` is a static file from the same processes"}
+    out += [f"- **{s.name}**: {s.about}{about.get(s.name, '')}" for s in specs if "W10" in s.extra]
+    out += ["", "### PHP hello, keep-alive", ""] + w10_hello_table(table, fails, servers) + [""]
+    out += w10_verdicts(table) + [""]
+    out += ["### Memory: total PSS with 8 PHP processes idle", ""] + \
+        w10_memory_table(table, servers) + [""]
+    out += ["`processes` counts every process of the set-up: forkd hybrid has its master, one io "
+            "worker, 8 app workers and their 8 php-cgi; forkd prefork its master, 8 workers "
+            "and 8 php-cgi; nginx + PHP-FPM and forkd + PHP-FPM their masters, worker(s) and 8 "
+            "FPM children; Apache its parent and 8 servers with PHP inside.", ""]
+    out += ["### Sleepers: PHP hello and a static page while sleep.php holds PHP processes", ""] + \
+        w10_sleeper_table(table, fails, servers) + [""]
+    out += ["`errors` are ab's failed and non-2xx answers (forkd hybrid answers a request still "
+            "queued after `queue_timeout`, 10 s, with 503). `sleeps done` counts the sleep.php "
+            "answers in the whole level (both ab runs).", ""]
+    return out
+
+
+def _w10_levels(table):
+    return sorted({int(k[2].split(" in flight")[0]) for k in table if k[0] == "W10s"}) or [4, 8, 16]
+
+
 def merge(old, new, only):
     """`old` page with the sections of the workloads in `only` ("## W8: ...") and the reading
     taken from `new`: a run of some workloads without losing the others' results."""
@@ -573,7 +736,7 @@ def merge(old, new, only):
     def key(part):
         title = part[0][3:]
         return title.split(":")[0] if title.startswith("W") else title
-    ran = {w[:2] for w in only}
+    ran = {re.match(r"W\d+", w).group() for w in only}  # W8a: W8, W10: W10 (not W1)
     old_head, old_parts = sections(old)
     _, new_parts = sections(new)
     fresh = {key(p): p for p in new_parts if key(p) in ran or key(p) == "Reading"}
@@ -716,6 +879,8 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
         out += w8_section(meta, table, fails, servers, specs, o)
     if "W9" in o["only"]:
         out += w9_section(meta, table, fails, servers, specs, o)
+    if "W10" in o["only"]:
+        out += w10_section(meta, table, fails, servers, specs, o)
     if reading:
         out += ["## Reading", "", "*(From `bench/reading.md`, written by hand after a run.)*", "",
                 reading.strip(), ""]

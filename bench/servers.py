@@ -36,6 +36,11 @@ W9_WORKLOADS = frozenset({"W9"})
 W9_PROGRAMS = {"W9a: C program": ("/cgi-bin/hello", "hello"),
                "W9b: sh script": ("/cgi-bin/hello.sh", "hello.sh")}
 W9_BODY = "hello\n"
+W10 = Path(__file__).resolve().parent / "w10"
+W10_WORKLOADS = frozenset({"W10", "W10s"})  # PHP hello (and idle PSS); the sleeper table
+# W10's PHP files, in every W10 run's www/ beside index.html (the static page).
+W10_HELLO, W10_SLEEP, W10_STATIC = "/hello.php", "/sleep.php", "/index.html"
+PHP_CGI = "/usr/bin/php-cgi"
 
 
 @dataclasses.dataclass
@@ -81,6 +86,8 @@ def forkd_commands(mode, setting):
             settings += '\nopen_file_cache = 1000\nopen_file_cache_valid = "60s"'
         if run.workload == "W9":  # CGI hello: every file of the run's cgi-bin/ is a program
             settings += f'\ncgi = ["/cgi-bin/={run.dir / "cgi-bin"}"]'
+        if run.workload in W10_WORKLOADS:  # PHP: each worker spawns and keeps one php-cgi
+            settings += f'\nroot = "{run.dir / "www"}"\nfastcgi = [".php=spawn:{PHP_CGI}"]'
         conf = render("forkd.toml.tmpl", run, mode=mode, mode_settings=settings)
         return [[run.forkd, "-c", str(conf)]]
     return commands
@@ -95,6 +102,17 @@ def nginx_commands(workers):
                           connections=4096 if run.workload == "W6" else 1024)
         return [["nginx", "-p", str(run.dir), "-c", str(conf)]]
     return commands
+
+
+def forkd_fpm_commands(run):
+    # forkd hybrid as forkd-hybrid (1 io worker, 8 app workers) passing *.php to a PHP-FPM
+    # pool of 8 (the template nginx-php-fpm uses), one kept connection per app worker.
+    fpm = render("php-fpm.conf.tmpl", run, workers=APP_WORKERS)
+    settings = (f"io_workers = 1\nworkers = {APP_WORKERS}\nroot = \"{run.dir / 'www'}\"\n"
+                f"fastcgi = [\".php=unix:{run.dir / 'php-fpm.sock'}\"]\nfastcgi_keep_conn = true")
+    conf = render("forkd.toml.tmpl", run, mode="hybrid", mode_settings=settings)
+    return [["php-fpm8.2", "--nodaemonize", "--fpm-config", str(fpm)],
+            [run.forkd, "-c", str(conf)]]
 
 
 def nginx_php_commands(run):
@@ -246,12 +264,12 @@ SPECS = [
          stop_signal=signal.SIGINT),
     Spec("forkd-prefork", "forkd", f"forkd --mode prefork --workers {APP_WORKERS}",
          [], forkd_commands("prefork", lambda run: f"workers = {APP_WORKERS}"),
-         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7", "W9"})),
+         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7", "W9", "W10"})),
     Spec("forkd-hybrid", "forkd",
          f"forkd --mode hybrid --io-workers 1 --workers {APP_WORKERS}",
          [], forkd_commands("hybrid",
                             lambda run: f"io_workers = 1\nworkers = {APP_WORKERS}"),
-         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7", "W9"})),
+         stop_signal=signal.SIGINT, extra=frozenset({"W3", "W6", "W7", "W9", "W10"})),
     Spec("nginx-1w", "nginx", "nginx `return 200`, 1 worker", ["nginx"],
          nginx_commands(1), sleep_route=False, extra=frozenset({"W3", "W6"})),
     Spec(f"nginx-{NGINX_MANY}w", "nginx", f"nginx `return 200`, {NGINX_MANY} workers",
@@ -259,10 +277,10 @@ SPECS = [
     Spec("h2o", "h2o", "h2o, 1 thread, the body as a static file", ["h2o"], h2o_commands,
          sleep_route=False, extra=frozenset({"W3"})),
     Spec("nginx-php-fpm", "php-fpm", f"nginx (1 worker) + PHP-FPM pm=static, {APP_WORKERS} children",
-         ["nginx", "php-fpm8.2"], nginx_php_commands, extra=frozenset({"W7"})),
+         ["nginx", "php-fpm8.2"], nginx_php_commands, extra=frozenset({"W7", "W10"})),
     Spec("apache-prefork", "apache", f"Apache 2.4 mpm_prefork, {APP_WORKERS} servers, mod_php",
          ["apache2", "/usr/lib/apache2/modules/libphp8.2.so"], apache_commands,
-         extra=frozenset({"W3", "W6"})),
+         extra=frozenset({"W3", "W6", "W10"})),
     Spec("gunicorn", "gunicorn", f"gunicorn, {APP_WORKERS} sync workers, WSGI app",
          ["gunicorn"], gunicorn_commands, stop_signal=signal.SIGINT, extra=frozenset({"W7"})),
     Spec("tutorial-php", "tutorial", "the tutorial's PHP server (fork per connection, never reaps)",
@@ -304,6 +322,13 @@ SPECS = [
          "(Debian's example location, fastcgi_pass, SCRIPT_FILENAME)",
          ["nginx", "fcgiwrap", "gcc"], nginx_fcgiwrap_commands,
          solely=W9_WORKLOADS, ready=("/cgi-bin/hello", W9_BODY), extra=frozenset({"W9"})),
+    # W10: PHP hello (bench/w10/). forkd-hybrid and forkd-prefork take part spawning php-cgi,
+    # nginx-php-fpm and apache-prefork with their PHP; forkd-fpm is forkd passing to PHP-FPM.
+    Spec("forkd-fpm", "forkd",
+         f"forkd --mode hybrid --io-workers 1 --workers {APP_WORKERS}, `fastcgi` to PHP-FPM "
+         f"pm=static, {APP_WORKERS} children (unix socket), `fastcgi_keep_conn = true`",
+         ["php-fpm8.2"], forkd_fpm_commands, stop_signal=signal.SIGINT, solely=W10_WORKLOADS,
+         extra=frozenset({"W10"})),
 ]
 
 
@@ -406,6 +431,9 @@ class Run:
                 (www / name).write_bytes(static_bytes(size))
         if self.workload == "W9":
             install_w9_programs(self.dir / "cgi-bin")
+        if self.workload in W10_WORKLOADS:
+            for name in (W10_HELLO, W10_SLEEP):
+                shutil.copy(W10 / name.lstrip("/"), www / name.lstrip("/"))
 
     def _wait_ready(self, timeout=15):
         """Until `GET /` answers the shared body: also checks every server says the same
@@ -413,6 +441,8 @@ class Run:
         deadline = time.monotonic() + timeout
         last = None
         path, expected = self.spec.ready
+        if self.workload in W10_WORKLOADS:  # `/` is static there: wait for PHP itself
+            path, expected = W10_HELLO, BODY
         while time.monotonic() < deadline:
             for proc in self.procs:
                 if proc.poll() is not None:

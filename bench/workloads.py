@@ -15,12 +15,15 @@ import threading
 import time
 from pathlib import Path
 
-from servers import (BUSY_BODY, STATIC_FILES, W9_BODY, W9_PROGRAMS, build_w9, http_get,
-                     http_get_bytes, install_w9_programs, static_sha256)
+from servers import (BODY, BUSY_BODY, STATIC_FILES, W9_BODY, W9_PROGRAMS, W10_HELLO, W10_SLEEP,
+                     W10_STATIC, build_w9, http_get, http_get_bytes, install_w9_programs,
+                     static_sha256)
 
 PIPELINE_LUA = Path(__file__).resolve().parent / "anchors" / "pipeline.lua"
 CLOSE_LUA = Path(__file__).resolve().parent / "anchors" / "close.lua"
 W4_IN_FLIGHT = (4, 8, 16, 100)
+W10_IN_FLIGHT = (4, 8, 16)  # W10s: sleep.php requests kept in flight (8 PHP processes)
+W10_HELLO_VARIANT = "PHP hello"
 W7_PATH = "/?sleep=0"  # forkd's demo routes it blocking (to an app worker): see report.py
 
 
@@ -574,3 +577,57 @@ def w9_floor(opts, spawns):
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return records
+
+
+# ---------------------------------------------------------------- W10: PHP hello
+
+def _check_hello(run):
+    status, body = http_get(run.port, W10_HELLO)
+    if " 200" not in status or body != BODY:
+        raise RuntimeError(f"{W10_HELLO}: {status!r} {body[:60]!r}")
+
+
+def _settle_memory(run, seconds=0.5):
+    """PSS of every process of the set-up (Tracker.memory) after `seconds` without load."""
+    time.sleep(seconds)
+    return run.tracker.memory()
+
+
+def w10(run, opts):
+    """PHP hello, keep-alive: wrk on hello.php (`<?php echo "this is server";`), server CPU
+    per request (every process of the set-up, the PHP processes included). Memory: total PSS
+    of the set-up idle (after start-up and one request: every PHP process started) and
+    halfway through the load (every PHP process serving)."""
+    _check_hello(run)
+    time.sleep(0.5)
+    idle = run.tracker.memory()
+    before = run.tracker.cpu_seconds()
+    result, loaded = wrk(run.port, opts.load_cpus, opts.connections, opts.seconds, path=W10_HELLO,
+                         probe=run.tracker.memory)
+    _cpu_per_request(run, before, result)
+    _check_hello(run)
+    result.update(variant=W10_HELLO_VARIANT, connections=opts.connections)
+    memory = [dict(idle, variant="idle"), dict(loaded, variant="under load")]
+    return [result] + [dict(m, workload="W10 memory") for m in memory]
+
+
+def w10s(run, opts, in_flight):
+    """The tutorial's experiment in PHP: `in_flight` clients each keep one sleep.php (1 s)
+    in flight while ab measures hello.php and then the static index.html (new connections,
+    as W4), both through the same server."""
+    _check_hello(run)
+    sleepers = Sleepers(run.port, in_flight, path=W10_SLEEP)
+    sleepers.start()
+    time.sleep(1.0)  # let the sleepers reach the PHP processes before measuring
+    records = []
+    try:
+        for what, path in (("PHP hello", W10_HELLO), ("static page", W10_STATIC)):
+            result, _ = ab(run.port, opts.load_cpus, opts.w4_clients, 1_000_000, opts.w4_seconds,
+                           path=path)
+            result.update(variant=f"{in_flight} in flight, {what}", in_flight=in_flight,
+                          path=path, connections=opts.w4_clients,
+                          processes=len(run.tracker.pids()))
+            records.append(result)
+    finally:
+        sleepers.stop()
+    return records, sleepers

@@ -300,6 +300,13 @@ Response CgiHandler::respond_from(std::shared_ptr<GatewayOutput> run, bool nph,
     Response response;
     response.status = parsed.status;
     response.headers = std::move(parsed.headers);
+    if (run->complete()) {
+        // The whole answer came with its head (a small page): sent as bytes with a length,
+        // head and body in one write, instead of as a chunked stream.
+        response.body = output.substr(head_end);
+        run->end(false);
+        return response;
+    }
     response.body = stream_rest(std::move(run), output.substr(head_end), std::move(label));
     return response;
 }

@@ -103,19 +103,21 @@ bool FastcgiExchange::send_to_spawned(const std::string& head, const RequestBody
 
 bool FastcgiExchange::send_on(Fd& connection, const std::string& head, const RequestBody& body) {
     auto deadline = [&] { return Clock::now() + limits_.idle_timeout; };
-    if (os::write_all(connection.get(), head, deadline()) != os::WriteResult::done) return false;
-    std::string records;
+    // BEGIN_REQUEST, PARAMS and STDIN go out together, in writes of about kBodyPiece: a
+    // request without a body (or with a small one) is one write, not one per record.
+    std::string records = head;
     std::array<char, kBodyPiece> piece;
     for (std::uint64_t offset = 0; offset < body.size();) {
         std::size_t got = body.read_at(offset, piece);
         if (got == 0) return false;
-        records.clear();
         fastcgi::append_stdin(records, kRequestId, std::string_view(piece.data(), got));
-        if (os::write_all(connection.get(), records, deadline()) != os::WriteResult::done)
-            return false;
         offset += got;
+        if (records.size() >= kBodyPiece) {
+            if (os::write_all(connection.get(), records, deadline()) != os::WriteResult::done)
+                return false;
+            records.clear();
+        }
     }
-    records.clear();
     fastcgi::append_stdin_end(records, kRequestId);
     return os::write_all(connection.get(), records, deadline()) == os::WriteResult::done;
 }
@@ -145,7 +147,10 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
         }
         if (reader_.finished()) return Read::end;
         std::array<char, kBodyPiece> buffer;
-        os::AttemptResult got = os::try_read(connection_.get(), buffer);
+        // Right after the request was sent nothing can be there yet: wait before the first
+        // read (a read first would only find the socket empty).
+        os::AttemptResult got{os::Attempt::would_block};
+        if (answering_) got = os::try_read(connection_.get(), buffer);
         if (got.result == os::Attempt::done) {
             received_.append(buffer.data(), got.bytes);
             continue;
@@ -159,6 +164,7 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
                 connection_.get(), os::guarded_client_fd(), deadline, client_gone);
             if (client_gone) return Read::client_gone;
             if (waited == os::Wait::timeout) return Read::timeout;
+            answering_ = answering_ || waited == os::Wait::ready;
             continue;
         }
         log::error("cgi {}: the FastCGI application at {} closed the connection mid-response",
@@ -167,14 +173,20 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
     }
 }
 
+bool FastcgiExchange::complete() const {
+    return reader_.finished() && !reader_.error() && received_.empty();
+}
+
 void FastcgiExchange::end(bool abandon) {
     if (ended_) return;
     ended_ = true;
     errors_.finish();
     if (!connection_) return;
     if (spawned_ != nullptr) {
-        // Its one connection: given back only after a whole, clean answer.
-        if (!abandon && reader_.finished() && !reader_.error() && received_.empty())
+        // Its one connection: given back after a whole, clean answer, also when the client
+        // left before all of it was sent (the application is done with the request: killing
+        // it would cost a new start and its warm opcache); killed when the answer is not whole.
+        if (reader_.finished() && !reader_.error() && received_.empty())
             spawned_->give_back(std::move(connection_));
         else
             spawned_->abandon();

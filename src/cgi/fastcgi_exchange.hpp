@@ -39,6 +39,7 @@ class FastcgiExchange final : public GatewayOutput {
     bool send(const std::vector<std::string>& environment, const RequestBody& body);
 
     Read read_output(std::string& out) override;
+    bool complete() const override;
     void end(bool abandon) override;
 
   private:
@@ -52,7 +53,8 @@ class FastcgiExchange final : public GatewayOutput {
     SpawnedApplication* spawned_;
     Fd connection_;
     fastcgi::ResponseReader reader_{1};
-    std::string received_;  // bytes read and not yet consumed by reader_
+    std::string received_;    // bytes read and not yet consumed by reader_
+    bool answering_ = false;  // some of the answer has arrived
     std::chrono::steady_clock::time_point started_;
     std::chrono::steady_clock::time_point last_output_;
     bool ended_ = false;

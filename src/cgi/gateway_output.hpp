@@ -21,6 +21,10 @@ class GatewayOutput {
     // Appends the next piece of output to `out`.
     virtual Read read_output(std::string& out) = 0;
 
+    // Whether the whole output has been read already (a FastCGI answer whose END_REQUEST
+    // came with its first bytes): what read_output appended is all there is.
+    virtual bool complete() const { return false; }
+
     // Releases what produces the output; `abandon` when the response was not read whole
     // (a timeout, a client gone, a HEAD request), so nothing more of it is waited for.
     virtual void end(bool abandon) = 0;

@@ -79,11 +79,11 @@ bool SpawnedApplication::launch() {
     return true;
 }
 
-bool SpawnedApplication::settle_if_gone() {
+bool SpawnedApplication::settle_if_gone(const os::ProgramEvents& now) {
     if (!running()) return false;
-    bool exited = os::wait_for_exit(program_.exited.get(), Clock::now());
+    bool exited = now.exited;
     bool leaving = spec_.quits_after > 0 && served_ >= spec_.quits_after;
-    if (!exited && !leaving && !os::hung_up(connection_.get())) return false;
+    if (!exited && !leaving && !now.client_gone) return false;
     // php-cgi closes its connection a moment before it exits, after its last answer: a
     // retirement, not a hang.
     if (!exited) exited = os::wait_for_exit(program_.exited.get(), Clock::now() + kExitAfterClose);
@@ -146,9 +146,14 @@ void SpawnedApplication::drain_errors() {
 }
 
 Fd SpawnedApplication::take_connection() {
-    settle_if_gone();
+    // Has it exited, closed its end, written to stderr? One poll for the three, every request.
+    os::ProgramEvents now;
+    if (running()) {
+        now = os::program_events_now(program_, connection_.get());
+        settle_if_gone(now);
+    }
     if (!running() && !launch()) return Fd();
-    drain_errors();
+    if (now.errors) drain_errors();
     os::set_child_group(program_.pid);
     return std::move(connection_);
 }

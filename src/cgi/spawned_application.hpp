@@ -14,9 +14,10 @@
 //   PHP_FCGI_MAX_REQUESTS, `quits_after`): one that has answered that many is waited for
 //   before the next request, so that no request is sent to a socket about to close, and a
 //   new one is started.
-// - A request abandoned midway (timeout, client gone, broken protocol) leaves its state
-//   unknown: the application's process group is killed, and the next request starts a new
-//   one. A crash answers its request 502 (the exchange sees the connection end) and is
+// - A request abandoned before its answer was whole (timeout, client gone, broken
+//   protocol) leaves its state unknown: the application's process group is killed, and the
+//   next request starts a new one. A client that leaves once the answer is whole costs
+//   nothing. A crash answers its request 502 (the exchange sees the connection end) and is
 //   logged with the signal.
 // - One that dies before answering anything (a start-up failure) is started again only
 //   after a back-off (100 ms, doubling, at most 30 s); requests meanwhile get 502 at once.
@@ -63,8 +64,8 @@ class SpawnedApplication {
     Fd take_connection();
     // The request on `connection` ended cleanly: kept for the next one.
     void give_back(Fd connection);
-    // The request ended midway: its state is unknown, so the application is ended (KILL)
-    // and reaped; the next request starts a new one.
+    // The request ended before its answer was whole: its state is unknown, so the
+    // application is ended (KILL) and reaped; the next request starts a new one.
     void abandon();
     // TERM, up to kill_grace for it to exit, then KILL; reaped. For the serving process's
     // own exit.
@@ -76,9 +77,9 @@ class SpawnedApplication {
   private:
     bool running() const { return program_.pid > 0; }
     bool launch();
-    // Whether a running application has exited or closed its end; if so it is reaped and
-    // what happened is logged.
-    bool settle_if_gone();
+    // Whether a running application has exited or closed its end (`now`, from one poll); if
+    // so it is reaped and what happened is logged.
+    bool settle_if_gone(const os::ProgramEvents& now);
     void reaped(int status);
     void drain_errors();
     void forget();

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
@@ -157,32 +158,51 @@ StartedProgram start_program(const ProgramSpec& spec) {
     return started;
 }
 
-ProgramEvents wait_for_program(const StartedProgram& program, int client_fd,
-                               std::chrono::steady_clock::time_point deadline) {
-    pollfd watched[4] = {
+namespace {
+
+std::array<pollfd, 4> program_watch(const StartedProgram& program, int client_fd) {
+    return {{
         {program.output.get(), POLLIN, 0},
         {program.errors.get(), POLLIN, 0},
         {program.exited.get(), POLLIN, 0},
         {client_fd, POLLRDHUP, 0},
-    };
+    }};
+}
+
+ProgramEvents events_of(const std::array<pollfd, 4>& watched) {
     ProgramEvents events;
+    events.output = watched[0].revents != 0;
+    events.errors = watched[1].revents != 0;
+    events.exited = watched[2].revents != 0;
+    events.client_gone = watched[3].revents != 0;
+    return events;
+}
+
+}  // namespace
+
+ProgramEvents wait_for_program(const StartedProgram& program, int client_fd,
+                               std::chrono::steady_clock::time_point deadline) {
+    std::array<pollfd, 4> watched = program_watch(program, client_fd);
     for (;;) {
         auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
                                                                  std::chrono::steady_clock::now());
         if (left.count() <= 0) {
+            ProgramEvents events;
             events.timed_out = true;
             return events;
         }
         int timeout = static_cast<int>(std::min<std::int64_t>(left.count(), 60'000));
-        int ready = ::poll(watched, 4, timeout);  // fds of -1 are skipped by poll
+        int ready = ::poll(watched.data(), watched.size(), timeout);  // fds of -1 are skipped
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) continue;  // an error is retried until the deadline
-        events.output = watched[0].revents != 0;
-        events.errors = watched[1].revents != 0;
-        events.exited = watched[2].revents != 0;
-        events.client_gone = watched[3].revents != 0;
-        return events;
+        return events_of(watched);
     }
+}
+
+ProgramEvents program_events_now(const StartedProgram& program, int client_fd) {
+    std::array<pollfd, 4> watched = program_watch(program, client_fd);
+    if (::poll(watched.data(), watched.size(), 0) <= 0) return ProgramEvents{};
+    return events_of(watched);
 }
 
 bool wait_for_exit(int exited, std::chrono::steady_clock::time_point deadline) {

@@ -62,6 +62,10 @@ struct ProgramEvents {
 ProgramEvents wait_for_program(const StartedProgram& program, int client_fd,
                                std::chrono::steady_clock::time_point deadline);
 
+// What of the same is ready now, without waiting (one poll(2)): `client_fd` may be any
+// socket whose peer's hang-up matters (a kept connection to the program). Never timed_out.
+ProgramEvents program_events_now(const StartedProgram& program, int client_fd);
+
 // Waits until the program whose pidfd is `exited` has exited, or `deadline` passes; true
 // when it has.
 bool wait_for_exit(int exited, std::chrono::steady_clock::time_point deadline);

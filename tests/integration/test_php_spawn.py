@@ -8,6 +8,7 @@ nothing."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -32,6 +33,7 @@ SCRIPTS = {
     "busy.php": "<?php set_time_limit(1); for (;;) {}",
     "grow.php": '<?php $a = str_repeat("x", 96 * 1024 * 1024); sleep(4); echo strlen($a);',
     "log.php": '<?php error_log("a line for the error log"); echo "logged";',
+    "stream.php": '<?php echo "first "; ob_flush(); flush(); usleep(300000); echo "second";',
 }
 
 
@@ -88,6 +90,29 @@ def test_php_flag_serves_a_php_site_in_one_command(server, site):
     (site / "index.php").write_text('<?php echo "the index";')
     assert get(srv.address, "/").body == b"the index"
     assert b"<?php" not in get(srv.address, "/sleep.php?s=0").body  # never the source
+
+
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_a_whole_small_answer_has_a_length_and_a_flushed_one_streams(server, site, mode):
+    srv = php_server(server, site, mode, workers=1)
+    small = get(srv.address, "/hello.php")
+    assert small.body == b"this is server"
+    assert small.header("Content-Length") == "14" and small.header("Transfer-Encoding") is None
+    streamed = get(srv.address, "/stream.php")
+    assert streamed.body == b"first second"
+    assert streamed.header("Transfer-Encoding") == "chunked", "PHP's flush() still streams"
+
+
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_clients_that_leave_without_reading_cost_no_php_cgi(server, site, mode):
+    srv = php_server(server, site, mode, workers=1)
+    before = int(get(srv.address, "/pid.php").body)
+    for _ in range(5):  # each sends a whole request and hangs up before its answer
+        with socket.create_connection(srv.address, timeout=5) as rude:
+            rude.sendall(b"GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n")
+    after = get(srv.address, "/pid.php")
+    assert after.status == 200 and int(after.body) == before, "the same php-cgi, still warm"
+    assert process_state(before) not in (None, "Z")
 
 
 def test_a_php_cgi_that_quits_by_itself_is_replaced_without_a_failed_request(server, site):
