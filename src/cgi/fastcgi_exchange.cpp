@@ -20,6 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint16_t kRequestId = 1;  // one request per connection at a time
 constexpr std::size_t kBodyPiece = 64 * 1024;
+// How long a spawned application's answer may take to end once nobody reads it.
+constexpr std::chrono::milliseconds kSettleGrace{200};
 
 // The idle kept connection of each application, in this process.
 std::map<std::string, Fd>& kept_connections() {
@@ -173,6 +175,23 @@ GatewayOutput::Read FastcgiExchange::read_output(std::string& out) {
     }
 }
 
+void FastcgiExchange::finish_unread(Clock::time_point deadline) {
+    std::array<char, kBodyPiece> buffer;
+    while (!reader_.finished() && !reader_.error()) {
+        fastcgi::ReadStep step = reader_.feed(received_);
+        for (const fastcgi::ResponseEvent& event : step.events) {
+            if (auto* errors = std::get_if<fastcgi::StderrData>(&event))
+                errors_.append(errors->bytes);  // the output itself has nobody to go to
+        }
+        received_.erase(0, step.consumed);
+        if (reader_.finished() || reader_.error()) break;
+        os::ReadOutcome got = os::read_some(connection_.get(), buffer, deadline);
+        if (got.result == os::ReadResult::interrupted) continue;
+        if (got.result != os::ReadResult::data) break;
+        received_.append(buffer.data(), got.bytes);
+    }
+}
+
 bool FastcgiExchange::complete() const {
     return reader_.finished() && !reader_.error() && received_.empty();
 }
@@ -180,12 +199,18 @@ bool FastcgiExchange::complete() const {
 void FastcgiExchange::end(bool abandon) {
     if (ended_) return;
     ended_ = true;
-    errors_.finish();
-    if (!connection_) return;
+    if (!connection_) {
+        errors_.finish();
+        return;
+    }
     if (spawned_ != nullptr) {
         // Its one connection: given back after a whole, clean answer, also when the client
         // left before all of it was sent (the application is done with the request: killing
-        // it would cost a new start and its warm opcache); killed when the answer is not whole.
+        // it would cost a new start and its warm opcache). An answer still coming gets a
+        // moment to end (a client that left as a fast page was being made); one that does
+        // not end in it is abandoned: the application is killed.
+        if (!reader_.finished()) finish_unread(Clock::now() + kSettleGrace);
+        errors_.finish();
         if (reader_.finished() && !reader_.error() && received_.empty())
             spawned_->give_back(std::move(connection_));
         else
@@ -193,6 +218,7 @@ void FastcgiExchange::end(bool abandon) {
         connection_.reset();
         return;
     }
+    errors_.finish();
     if (abandon && !reader_.finished()) {
         std::string abort;
         fastcgi::append_abort_request(abort, kRequestId);

@@ -44,6 +44,8 @@ class FastcgiExchange final : public GatewayOutput {
 
   private:
     bool send_on(Fd& connection, const std::string& head, const RequestBody& body);
+    // Reads what is left of the answer, discarding its output, until it ends or `deadline`.
+    void finish_unread(std::chrono::steady_clock::time_point deadline);
     bool send_to_spawned(const std::string& head, const RequestBody& body);
 
     std::string upstream_;
