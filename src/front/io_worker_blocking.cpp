@@ -200,7 +200,8 @@ void IoWorker::watch_again(Client& client) {
 }
 
 void IoWorker::finish_hand_off(Client& client, const ipc::Completion& done) {
-    context_.access_log.write(client.peer, &*client.request, done.status, done.body_bytes);
+    context_.access_log.write(client.request->remote_addr, &*client.request, done.status,
+                              done.body_bytes);
     watch_again(client);
     if (!done.complete || !done.keep_alive) return linger(client);
     if (stopping_) return keep_alive_while_stopping(client);
