@@ -73,7 +73,8 @@ TEST(ProxyProtocol, ReadsAVersion1Tcp6HeaderInBrackets) {
 }
 
 TEST(ProxyProtocol, KeepsThePeerForVersion1Unknown) {
-    for (std::string header : {"PROXY UNKNOWN\r\n", "PROXY UNKNOWN ff:: whatever 1 2\r\n"}) {
+    for (std::string header :
+         std::initializer_list<std::string>{"PROXY UNKNOWN\r\n", "PROXY UNKNOWN ff:: whatever 1 2\r\n"}) {
         ProxyHeader read = parse_at_every_split(header);
         ASSERT_EQ(read.progress, ProxyProgress::complete) << header;
         EXPECT_EQ(read.length, header.size());
@@ -81,18 +82,23 @@ TEST(ProxyProtocol, KeepsThePeerForVersion1Unknown) {
     }
 }
 
-TEST(ProxyProtocol, ReadsTheLongestVersion1Header) {
-    std::string header =
-        "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535\r\n";
-    ASSERT_EQ(header.size(), kProxyV1MaxLength);
-    ProxyHeader read = parse_at_every_split(header);
+TEST(ProxyProtocol, ReadsTheLongestVersion1Headers) {
+    std::string addresses =
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 "
+        "65535\r\n";
+    ProxyHeader read = parse_at_every_split("PROXY TCP6 " + addresses);
     ASSERT_EQ(read.progress, ProxyProgress::complete);
     EXPECT_EQ(read.source, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+    // The specification's worst case: UNKNOWN followed by the longest addresses.
+    std::string unknown = "PROXY UNKNOWN " + addresses;
+    ASSERT_EQ(unknown.size(), kProxyV1MaxLength);
+    read = parse_at_every_split(unknown);
+    ASSERT_EQ(read.progress, ProxyProgress::complete);
+    EXPECT_FALSE(read.source);
 }
 
 TEST(ProxyProtocol, RefusesMalformedVersion1Headers) {
-    for (std::string bytes : {
+    for (std::string bytes : std::initializer_list<std::string>{
              "GET / HTTP/1.1\r\n\r\n"s,                              // no header at all
              "PROXY TCP4 192.0.2.7 198.51.100.1 51234 8080\n"s,      // LF alone
              "PROXY TCP4 192.0.2.7 198.51.100.1 51234 8080\rX"s,     // CR alone
@@ -186,7 +192,7 @@ TEST(ProxyProtocol, NamesAUnixClientOfTheProxy) {
 
 TEST(ProxyProtocol, RefusesMalformedVersion2Headers) {
     std::string inet(12, '\x01');
-    for (std::string bytes : {
+    for (std::string bytes : std::initializer_list<std::string>{
              v2(0x11, 0x11, inet),                  // version 1 in a v2 header
              v2(0x31, 0x11, inet),                  // version 3
              v2(0x22, 0x11, inet),                  // command 2

@@ -114,8 +114,7 @@ TEST(ClientAddress, TakesForwardedsProtoFromTheClientsHop) {
 }
 
 TEST(ClientAddress, TakesNothingFromAMalformedForwardedField) {
-    for (std::string value :
-         {"for=203.0.113.9;for=198.51.100.1", "for", "for=\"203.0.113.9", "for=a b", "=x"}) {
+    for (std::string value : std::initializer_list<std::string>{"for=203.0.113.9;for=198.51.100.1", "for", "for=\"203.0.113.9", "for=a b", "=x"}) {
         Request request = named("10.1.2.3:5000", {{"Forwarded", value}, {"X-Forwarded-For", "1.2.3.4"}});
         EXPECT_EQ(request.remote_addr, "10.1.2.3:5000") << value;
         EXPECT_EQ(request.scheme, "http") << value;
