@@ -55,8 +55,8 @@ void check_raw(std::string_view input) {
     ProxyHeader whole = parse_proxy_header(input);
     if (whole.progress == ProxyProgress::complete) {
         FUZZ_CHECK(whole.length > 0 && whole.length <= input.size(), "length within the input");
-        std::size_t limit = whole.version == 1 ? forkd::http::kProxyV1MaxLength
-                                               : forkd::http::kProxyV2MaxLength;
+        std::size_t limit =
+            whole.version == 1 ? forkd::http::kProxyV1MaxLength : forkd::http::kProxyV2MaxLength;
         FUZZ_CHECK(whole.length <= limit, "length within the version's limit");
         if (whole.source) readable_source(*whole.source);
     } else {
@@ -95,16 +95,15 @@ void check_built(FuzzedDataProvider& data) {
     auto source_port = data.ConsumeIntegral<uint16_t>();
     auto destination_port = data.ConsumeIntegral<uint16_t>();
     std::string tlvs = data.ConsumeRandomLengthString(512);
-    std::string expected =
-        (v6 ? "[" + source + "]" : source) + ":" + std::to_string(source_port);
-    std::string v1 = forkd::http::proxy_v1_header(source, source_port, destination,
-                                                  destination_port);
+    std::string expected = (v6 ? "[" + source + "]" : source) + ":" + std::to_string(source_port);
+    std::string v1 =
+        forkd::http::proxy_v1_header(source, source_port, destination, destination_port);
     ProxyHeader read = parse_proxy_header(v1 + "GET /");
     FUZZ_CHECK(read.progress == ProxyProgress::complete && read.length == v1.size(),
                "a v1 header reads whole");
     FUZZ_CHECK(read.source == expected, "a v1 header gives its source back");
-    std::string v2 = forkd::http::proxy_v2_header(source, source_port, destination,
-                                                  destination_port, tlvs);
+    std::string v2 =
+        forkd::http::proxy_v2_header(source, source_port, destination, destination_port, tlvs);
     read = parse_proxy_header(v2 + "GET /");
     FUZZ_CHECK(read.progress != ProxyProgress::need_more, "a whole v2 header is decided");
     if (read.progress == ProxyProgress::complete) {

@@ -132,15 +132,16 @@ std::vector<AllowedNetwork> parse_allowed_networks(const std::vector<std::string
     std::vector<AllowedNetwork> networks;
     for (const std::string& entry : entries) {
         auto parsed = parse_allowed_network(entry, key);
-        if (auto* problem = std::get_if<std::string>(&parsed)) throw std::invalid_argument(*problem);
+        if (auto* problem = std::get_if<std::string>(&parsed))
+            throw std::invalid_argument(*problem);
         networks.push_back(std::get<AllowedNetwork>(parsed));
     }
     return networks;
 }
 
 bool contains_any(const std::vector<AllowedNetwork>& networks, const AllowedNetwork& address) {
-    return std::ranges::any_of(networks,
-                               [&](const AllowedNetwork& network) { return contains(network, address); });
+    return std::ranges::any_of(
+        networks, [&](const AllowedNetwork& network) { return contains(network, address); });
 }
 
 std::optional<std::string> check_networks(const std::vector<std::string>& entries,

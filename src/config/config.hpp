@@ -89,7 +89,7 @@ struct Config {
     // Peers (addresses/CIDRs) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto name the
     // client (session/client_address.hpp); every other peer's are ignored.
     std::vector<std::string> trusted_proxies;
-    bool test_routes = false;               // tests only: /__forkd_test/crash, /leak, /hang
+    bool test_routes = false;  // tests only: /__forkd_test/crash, /leak, /hang
 
     // HTTP limits and timeouts.
     Duration client_header_timeout = std::chrono::seconds(10);

@@ -55,7 +55,7 @@ ListenAddress parse_unix_address(std::string_view text, std::string_view shown) 
     // bind(2) needs the path and its NUL inside sockaddr_un::sun_path.
     if (address.path.size() >= sizeof(sockaddr_un::sun_path)) {
         bad_address(shown, "a unix socket path must be shorter than " +
-                              std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
+                               std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
     }
     return address;
 }

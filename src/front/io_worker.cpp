@@ -389,8 +389,8 @@ void IoWorker::flush(Client& client) {
 
 void IoWorker::record_response(Client& client) {
     const Request* request = client.request ? &*client.request : nullptr;
-    context_.access_log.write(request ? request->remote_addr : client.peer, request,
-                              client.status, client.body_bytes);
+    context_.access_log.write(request ? request->remote_addr : client.peer, request, client.status,
+                              client.body_bytes);
     context_.scoreboard.header().requests.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -260,12 +260,14 @@ bool StatusHandler::is_allowed(const Request& request) const {
     if (!client) return false;
     // An explicit entry is trusted whatever the headers say: the operator named that peer.
     if (config::contains_any(allowed_, *client)) return true;
-    const std::string& peer_text = request.peer_addr.empty() ? request.remote_addr : request.peer_addr;
+    const std::string& peer_text =
+        request.peer_addr.empty() ? request.remote_addr : request.peer_addr;
     std::optional<config::AllowedNetwork> peer = config::client_address(peer_text);
     bool trusted_peer = peer && config::contains_any(trusted_, *peer);
     // A trusted proxy's Forwarded and X-Forwarded-For named the client already; X-Real-IP,
     // which forkd does not read, still makes a loopback address not local.
-    bool hidden = trusted_peer ? request.headers.contains("X-Real-IP") : came_through_proxy(request);
+    bool hidden =
+        trusted_peer ? request.headers.contains("X-Real-IP") : came_through_proxy(request);
     return !hidden && config::is_loopback(*client);
 }
 

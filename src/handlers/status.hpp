@@ -6,7 +6,8 @@
 // addresses, so it answers loopback clients (127.0.0.0/8, ::1, unix sockets) and the
 // `status_allow` entries only; a request that carries proxy headers is not taken as local,
 // unless its peer is one of `trusted_proxies`: then the client that proxy named is checked
-// (session/client_address.hpp took it from the headers). It must not block, throw out of handle(), or let a header grant access.
+// (session/client_address.hpp took it from the headers). It must not block, throw out of handle(),
+// or let a header grant access.
 #pragma once
 
 #include <array>
@@ -32,8 +33,8 @@ struct StatusInfo {
     int max_workers = 0;
     int min_spare = 0;
     int max_spare = 0;
-    int max_children = 0;            // fork mode's cap
-    std::string version;             // "0.1.0"
+    int max_children = 0;                      // fork mode's cap
+    std::string version;                       // "0.1.0"
     std::vector<std::string> allow;            // `status_allow` as configured
     std::vector<std::string> trusted_proxies;  // `trusted_proxies` as configured
 };

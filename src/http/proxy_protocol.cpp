@@ -80,8 +80,7 @@ ProxyHeader parse_v1(std::string_view bytes) {
     }
     if (window[end] == '\n') return refuse(1, "a line feed without a carriage return");
     if (end + 1 == window.size()) {
-        return end + 1 < kProxyV1MaxLength ? need_more(1)
-                                           : refuse(1, "no CRLF within 107 bytes");
+        return end + 1 < kProxyV1MaxLength ? need_more(1) : refuse(1, "no CRLF within 107 bytes");
     }
     if (window[end + 1] != '\n') return refuse(1, "a carriage return without a line feed");
     std::size_t length = end + 2;

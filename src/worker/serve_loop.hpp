@@ -15,7 +15,7 @@ namespace forkd::worker {
 // non-blocking. Returns when a stop was requested (never in the middle of a request) or
 // `max_connections` (0: no limit) connections have been served.
 void serve_until_stopped(std::span<const session::ListeningSocket> listeners,
-                         const session::Services& services,
-                         StatusReporter& status, int max_connections = 0);
+                         const session::Services& services, StatusReporter& status,
+                         int max_connections = 0);
 
 }  // namespace forkd::worker

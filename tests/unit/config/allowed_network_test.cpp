@@ -42,7 +42,8 @@ TEST(TrustedProxies, ABadEntryIsAConfigErrorNamingItsKeyAndLine) {
                   0u)
             << error.what();
     }
-    Config config = parse_config_text("trusted_proxies = [\"10.0.0.0/8\", \"unix\"]\n", "forkd.toml");
+    Config config =
+        parse_config_text("trusted_proxies = [\"10.0.0.0/8\", \"unix\"]\n", "forkd.toml");
     EXPECT_EQ(config.trusted_proxies.size(), 2U);
 }
 

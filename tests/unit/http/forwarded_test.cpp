@@ -40,8 +40,9 @@ TEST(Forwarded, AcceptsEmptyElementsAndPairs) {
 }
 
 TEST(Forwarded, RefusesWhatBreaksItsSyntax) {
-    for (std::string value : std::initializer_list<std::string>{"for", "for=", "for=\"x", "for=a b", "for=1;for=2", "f(r=1",
-                              "for=\"\x01\"", "for=1 proto=http", "for=\"a\\"}) {
+    for (std::string value : std::initializer_list<std::string>{
+             "for", "for=", "for=\"x", "for=a b", "for=1;for=2", "f(r=1", "for=\"\x01\"",
+             "for=1 proto=http", "for=\"a\\"}) {
         EXPECT_FALSE(forwarded_hops(with("Forwarded", value))) << value;
     }
 }
@@ -77,9 +78,10 @@ TEST(HopAddress, WritesNodesAsRemoteAddresses) {
 }
 
 TEST(HopAddress, RefusesNodesThatNameNoAddress) {
-    for (std::string node : std::initializer_list<std::string>{"", "unknown", "_hidden", "example.com", "192.0.2.1:", "192.0.2.1:x",
-                             "192.0.2.1:65536", "[2001:db8::1", "[2001:db8::1]x", "[192.0.2.1]",
-                             "192.0.2.1 ", std::string("192.0.2.1\0", 10)}) {
+    for (std::string node : std::initializer_list<std::string>{
+             "", "unknown", "_hidden", "example.com", "192.0.2.1:", "192.0.2.1:x",
+             "192.0.2.1:65536", "[2001:db8::1", "[2001:db8::1]x", "[192.0.2.1]", "192.0.2.1 ",
+             std::string("192.0.2.1\0", 10)}) {
         EXPECT_FALSE(hop_address(node)) << node;
     }
 }

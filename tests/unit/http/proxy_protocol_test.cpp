@@ -73,8 +73,8 @@ TEST(ProxyProtocol, ReadsAVersion1Tcp6HeaderInBrackets) {
 }
 
 TEST(ProxyProtocol, KeepsThePeerForVersion1Unknown) {
-    for (std::string header :
-         std::initializer_list<std::string>{"PROXY UNKNOWN\r\n", "PROXY UNKNOWN ff:: whatever 1 2\r\n"}) {
+    for (std::string header : std::initializer_list<std::string>{
+             "PROXY UNKNOWN\r\n", "PROXY UNKNOWN ff:: whatever 1 2\r\n"}) {
         ProxyHeader read = parse_at_every_split(header);
         ASSERT_EQ(read.progress, ProxyProgress::complete) << header;
         EXPECT_EQ(read.length, header.size());
@@ -129,8 +129,7 @@ TEST(ProxyProtocol, RefusesAVersion1LineWithoutCrlfWithin107Bytes) {
     EXPECT_EQ(parse_proxy_header(long_line).progress, ProxyProgress::error);
     EXPECT_EQ(parse_proxy_header(long_line.substr(0, 106)).progress, ProxyProgress::need_more);
     // The CR as the 107th byte leaves no room for its LF.
-    EXPECT_EQ(parse_proxy_header(long_line.substr(0, 106) + "\r\n").progress,
-              ProxyProgress::error);
+    EXPECT_EQ(parse_proxy_header(long_line.substr(0, 106) + "\r\n").progress, ProxyProgress::error);
 }
 
 TEST(ProxyProtocol, ReadsAVersion2Tcp4Header) {
@@ -193,16 +192,16 @@ TEST(ProxyProtocol, NamesAUnixClientOfTheProxy) {
 TEST(ProxyProtocol, RefusesMalformedVersion2Headers) {
     std::string inet(12, '\x01');
     for (std::string bytes : std::initializer_list<std::string>{
-             v2(0x11, 0x11, inet),                  // version 1 in a v2 header
-             v2(0x31, 0x11, inet),                  // version 3
-             v2(0x22, 0x11, inet),                  // command 2
-             v2(0x21, 0x12, inet),                  // datagrams
-             v2(0x21, 0x13, inet),                  // transport 3
-             v2(0x21, 0x41, inet),                  // family 4
-             v2(0x21, 0x01, ""),                    // transport without family
-             v2(0x21, 0x11, std::string(11, 'a')),  // short INET block
-             v2(0x21, 0x21, inet),                  // short INET6 block
-             v2(0x21, 0x31, inet),                  // short UNIX block
+             v2(0x11, 0x11, inet),                            // version 1 in a v2 header
+             v2(0x31, 0x11, inet),                            // version 3
+             v2(0x22, 0x11, inet),                            // command 2
+             v2(0x21, 0x12, inet),                            // datagrams
+             v2(0x21, 0x13, inet),                            // transport 3
+             v2(0x21, 0x41, inet),                            // family 4
+             v2(0x21, 0x01, ""),                              // transport without family
+             v2(0x21, 0x11, std::string(11, 'a')),            // short INET block
+             v2(0x21, 0x21, inet),                            // short INET6 block
+             v2(0x21, 0x31, inet),                            // short UNIX block
              "\r\n\r\n\0\r\nQUIX\n\x21\x11\x00\x0c"s + inet,  // signature
          }) {
         expect_refused(bytes);

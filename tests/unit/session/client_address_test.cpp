@@ -55,8 +55,8 @@ TEST(ClientAddress, TakesTheClientATrustedProxyAppended) {
 TEST(ClientAddress, TakesTheRightmostAddressThatIsNotTrusted) {
     // The client wrote "198.51.100.1" itself; the edge proxy appended the address it saw
     // (203.0.113.9), an inner proxy (10.0.0.5) the edge's.
-    Request request = named("10.1.2.3:5000",
-                            {{"X-Forwarded-For", "198.51.100.1, 203.0.113.9, 10.0.0.5"}});
+    Request request =
+        named("10.1.2.3:5000", {{"X-Forwarded-For", "198.51.100.1, 203.0.113.9, 10.0.0.5"}});
     EXPECT_EQ(request.remote_addr, "203.0.113.9");
 }
 
@@ -76,9 +76,9 @@ TEST(ClientAddress, StopsAtAHopThatNamesNoAddress) {
     EXPECT_EQ(named("10.1.2.3:5000", {{"X-Forwarded-For", "nonsense, 203.0.113.9"}}).remote_addr,
               "203.0.113.9");
     // ...and a hop that names none leaves the last trusted address known.
-    EXPECT_EQ(named("10.1.2.3:5000", {{"X-Forwarded-For", "203.0.113.9, unknown, 10.0.0.5"}})
-                  .remote_addr,
-              "10.0.0.5");
+    EXPECT_EQ(
+        named("10.1.2.3:5000", {{"X-Forwarded-For", "203.0.113.9, unknown, 10.0.0.5"}}).remote_addr,
+        "10.0.0.5");
     EXPECT_EQ(named("10.1.2.3:5000", {{"X-Forwarded-For", "203.0.113.9,,"}}).remote_addr,
               "10.1.2.3:5000");
 }
@@ -98,9 +98,9 @@ TEST(ClientAddress, TrustsAnIpv4MappedPeerAsItsIpv4Address) {
 }
 
 TEST(ClientAddress, PrefersForwardedToXForwardedFor) {
-    Request request =
-        named("10.1.2.3:5000", {{"X-Forwarded-For", "198.51.100.1"},
-                                {"Forwarded", R"(for="[2001:db8::9]:4711";proto=https, for=10.0.0.5)"}});
+    Request request = named(
+        "10.1.2.3:5000", {{"X-Forwarded-For", "198.51.100.1"},
+                          {"Forwarded", R"(for="[2001:db8::9]:4711";proto=https, for=10.0.0.5)"}});
     EXPECT_EQ(request.remote_addr, "[2001:db8::9]:4711");
     EXPECT_EQ(request.scheme, "https");
 }
@@ -114,8 +114,10 @@ TEST(ClientAddress, TakesForwardedsProtoFromTheClientsHop) {
 }
 
 TEST(ClientAddress, TakesNothingFromAMalformedForwardedField) {
-    for (std::string value : std::initializer_list<std::string>{"for=203.0.113.9;for=198.51.100.1", "for", "for=\"203.0.113.9", "for=a b", "=x"}) {
-        Request request = named("10.1.2.3:5000", {{"Forwarded", value}, {"X-Forwarded-For", "1.2.3.4"}});
+    for (std::string value : std::initializer_list<std::string>{
+             "for=203.0.113.9;for=198.51.100.1", "for", "for=\"203.0.113.9", "for=a b", "=x"}) {
+        Request request =
+            named("10.1.2.3:5000", {{"Forwarded", value}, {"X-Forwarded-For", "1.2.3.4"}});
         EXPECT_EQ(request.remote_addr, "10.1.2.3:5000") << value;
         EXPECT_EQ(request.scheme, "http") << value;
     }
