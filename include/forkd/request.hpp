@@ -90,7 +90,16 @@ struct Request {
     int version = 11;    // 10 for HTTP/1.0, 11 for HTTP/1.1
     Headers headers;
     RequestBody body;
-    std::string remote_addr;  // "127.0.0.1:51234", "[::1]:40000" or "unix"
+    // The client: "127.0.0.1:51234", "[::1]:40000", "unix", or an address without a port
+    // ("192.0.2.1", "[2001:db8::1]") when a trusted proxy named it in X-Forwarded-For.
+    std::string remote_addr;
+    // The connection's peer as forkd took it: the socket's peer, or on a listener marked
+    // proxy_protocol the client the PROXY header named. remote_addr differs from it when the
+    // peer is in `trusted_proxies` and named the client in Forwarded or X-Forwarded-For.
+    std::string peer_addr;
+    // "http", or "https" when a trusted proxy said the client used it (X-Forwarded-Proto,
+    // Forwarded's proto): CGI's HTTPS and REQUEST_SCHEME.
+    std::string scheme = "http";
     // The server's id for this request ("3f9c0a7d51e2b846000002a1": 24 hex digits or more),
     // unique across processes, instances and restarts; the same id is in the json access
     // log and a CGI or FastCGI program's REQUEST_ID. Quote it in your own logs.

@@ -44,6 +44,8 @@ Request redirected(const Request& request, std::string_view target) {
     next.headers.remove("Transfer-Encoding");
     next.headers.remove("Content-Type");
     next.remote_addr = request.remote_addr;
+    next.peer_addr = request.peer_addr;
+    next.scheme = request.scheme;
     return next;
 }
 

@@ -90,7 +90,9 @@ std::vector<std::string> program_environment(const Request& request, const Scrip
     variables["SERVER_PROTOCOL"] = request.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
     variables["SERVER_NAME"] = server.host;
     variables["SERVER_PORT"] = server.port;
-    variables["REQUEST_SCHEME"] = "http";
+    // "https" only when a trusted proxy said the client used it (session/client_address.hpp).
+    variables["REQUEST_SCHEME"] = request.scheme.empty() ? "http" : request.scheme;
+    if (request.scheme == "https") variables["HTTPS"] = "on";
     variables["REQUEST_METHOD"] = request.method;
     variables["REQUEST_URI"] = request.target;
     variables["QUERY_STRING"] = request.query;

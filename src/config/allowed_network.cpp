@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace forkd::config {
 namespace {
@@ -63,8 +64,9 @@ bool has_host_bits(const AllowedNetwork& network) {
 }  // namespace
 
 // An entry, or the sentence that explains why it is not one.
-std::variant<AllowedNetwork, std::string> parse_allowed_network(std::string_view entry) {
-    std::string quoted = "status_allow: '" + std::string(entry) + "'";
+std::variant<AllowedNetwork, std::string> parse_allowed_network(std::string_view entry,
+                                                                std::string_view key) {
+    std::string quoted = std::string(key) + ": '" + std::string(entry) + "'";
     if (entry == "unix") return AllowedNetwork{AF_UNIX, {}, 0};
     std::size_t slash = entry.find('/');
     std::optional<AllowedNetwork> network = parse_ip(entry.substr(0, slash));
@@ -125,9 +127,27 @@ bool is_loopback(const AllowedNetwork& address) {
     return false;
 }
 
-std::optional<std::string> check_status_allow(const std::vector<std::string>& allow) {
-    for (const std::string& entry : allow) {
-        auto parsed = parse_allowed_network(entry);
+std::vector<AllowedNetwork> parse_allowed_networks(const std::vector<std::string>& entries,
+                                                   std::string_view key) {
+    std::vector<AllowedNetwork> networks;
+    for (const std::string& entry : entries) {
+        auto parsed = parse_allowed_network(entry, key);
+        if (auto* problem = std::get_if<std::string>(&parsed))
+            throw std::invalid_argument(*problem);
+        networks.push_back(std::get<AllowedNetwork>(parsed));
+    }
+    return networks;
+}
+
+bool contains_any(const std::vector<AllowedNetwork>& networks, const AllowedNetwork& address) {
+    return std::ranges::any_of(
+        networks, [&](const AllowedNetwork& network) { return contains(network, address); });
+}
+
+std::optional<std::string> check_networks(const std::vector<std::string>& entries,
+                                          std::string_view key) {
+    for (const std::string& entry : entries) {
+        auto parsed = parse_allowed_network(entry, key);
         if (auto* problem = std::get_if<std::string>(&parsed)) return *problem;
     }
     return std::nullopt;

@@ -30,14 +30,18 @@ enum class Pm { static_pool, dynamic, ondemand };
 // outside the root, whatever the policy.
 enum class Symlinks { on, owner, off };
 
-// One `listen` entry: "127.0.0.1:9933", "[::1]:8080", "*:80", "unix:/run/forkd.sock".
+// One `listen` entry: "127.0.0.1:9933", "[::1]:8080", "*:80", "unix:/run/forkd.sock", each
+// optionally followed by " proxy_protocol".
 struct ListenAddress {
     enum class Kind { tcp, unix_socket };
     Kind kind = Kind::tcp;
     std::string host;  // numeric address for tcp, without brackets; "0.0.0.0" for "*"
     uint16_t port = 0;
     std::string path;  // for unix sockets
-    std::string text;  // as the user wrote it, for messages
+    std::string text;  // the address as the user wrote it (without options), for messages
+    // Every connection begins with a PROXY protocol header (v1 or v2) naming the client: the
+    // proxy in front (haproxy's send-proxy, nginx's proxy_protocol) is the only peer.
+    bool proxy_protocol = false;
 
     friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
 };
@@ -84,7 +88,10 @@ struct Config {
     Duration slow_request_log{0};       // log requests slower than this (0: off)
     std::string status_path;            // status page path, e.g. "/status" (empty: off)
     std::vector<std::string> status_allow;  // addresses/CIDRs allowed besides loopback
-    bool test_routes = false;               // tests only: /__forkd_test/crash, /leak, /hang
+    // Peers (addresses/CIDRs) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto name the
+    // client (session/client_address.hpp); every other peer's are ignored.
+    std::vector<std::string> trusted_proxies;
+    bool test_routes = false;  // tests only: /__forkd_test/crash, /leak, /hang
 
     // HTTP limits and timeouts.
     Duration client_header_timeout = std::chrono::seconds(10);

@@ -45,7 +45,10 @@ std::string type_name(const Setting& setting) {
         case Kind::text:
             return "TEXT";
         case Kind::text_list:
-            return setting.name == "listen" || setting.name == "status_allow" ? "ADDR" : "TEXT";
+            return setting.name == "listen" || setting.name == "status_allow" ||
+                           setting.name == "trusted_proxies"
+                       ? "ADDR"
+                       : "TEXT";
         case Kind::choice:
             break;
     }
@@ -259,11 +262,14 @@ void finish(Config& config) {
     if (!config.group.empty() && config.user.empty()) {
         throw ConfigError(where(config, "group") + ": needs user");
     }
-    if (auto problem = check_status_allow(config.status_allow)) {
-        // The problem names the key; the location goes before it, as for every other key.
-        std::string_view detail = *problem;
-        detail.remove_prefix(std::string_view("status_allow").size());
-        throw ConfigError(where(config, "status_allow") + std::string(detail));
+    for (std::string_view key : {"status_allow", "trusted_proxies"}) {
+        const auto& entries = key == "status_allow" ? config.status_allow : config.trusted_proxies;
+        if (auto problem = check_networks(entries, key)) {
+            // The problem names the key; the location goes before it, as for every other key.
+            std::string_view detail = *problem;
+            detail.remove_prefix(key.size());
+            throw ConfigError(where(config, std::string(key)) + std::string(detail));
+        }
     }
     // An idle connection costs an io worker a few hundred bytes, not a process: hybrid mode
     // keeps them longer unless told otherwise.

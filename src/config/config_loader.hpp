@@ -47,8 +47,9 @@ std::string where(const Config& config, const std::string& key);
 std::optional<Duration> parse_duration(std::string_view text);
 // "8k", "1m", "1g", "512" (bytes), case-insensitive. std::nullopt when malformed.
 std::optional<std::size_t> parse_size(std::string_view text);
-// One `listen` entry; throws ConfigError (message without location) when malformed.
-ListenAddress parse_listen_address(std::string_view text);
+// One `listen` entry, options included ("127.0.0.1:8080 proxy_protocol"); throws ConfigError
+// (message without location) when malformed.
+ListenAddress parse_listen_address(std::string_view entry);
 
 std::string_view to_string(Mode mode);
 std::string_view to_string(Pm pm);

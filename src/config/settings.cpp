@@ -114,7 +114,8 @@ void store_listen(Config& config, const Value& value) {
 Setting listen_row() {
     Setting setting =
         row("listen", Kind::text_list, kAllModes,
-            "Address to listen on: host:port, [ipv6]:port or unix:/path (repeatable)");
+            "Address to listen on: host:port, [ipv6]:port or unix:/path, then optionally "
+            "proxy_protocol (repeatable)");
     setting.store = store_listen;
     setting.show = [](const Config&) { return std::string(kDefaultListen); };
     return setting;
@@ -182,6 +183,17 @@ Setting status_allow_row() {
                           "Addresses or CIDRs allowed to read the status page besides loopback");
     setting.store = [](Config& c, const Value& v) {
         c.status_allow = std::get<std::vector<std::string>>(v);
+    };
+    setting.show = [](const Config&) { return std::string(); };
+    return setting;
+}
+
+Setting trusted_proxies_row() {
+    Setting setting =
+        row("trusted_proxies", Kind::text_list, kAllModes,
+            "Addresses or CIDRs of proxies whose X-Forwarded-For/Forwarded name the client");
+    setting.store = [](Config& c, const Value& v) {
+        c.trusted_proxies = std::get<std::vector<std::string>>(v);
     };
     setting.show = [](const Config&) { return std::string(); };
     return setting;
@@ -458,6 +470,7 @@ std::vector<Setting> make_settings() {
             "status_path", [](auto& c) -> auto& { return c.status_path; },
             "Path of the status page, e.g. /status (empty: off)"),
         status_allow_row(),
+        trusted_proxies_row(),
         test_routes_row(),
         integer_row(
             "io_workers", [](auto& c) -> auto& { return c.io_workers; }, 0, kHybrid,

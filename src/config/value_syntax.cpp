@@ -43,18 +43,19 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
     throw ConfigError("\"" + std::string(text) + "\": " + std::string(why));
 }
 
-ListenAddress parse_unix_address(std::string_view text) {
+// `shown`: the whole entry, named in messages.
+ListenAddress parse_unix_address(std::string_view text, std::string_view shown) {
     ListenAddress address;
     address.kind = ListenAddress::Kind::unix_socket;
     address.text = std::string(text);
     address.path = text.substr(5);
     if (address.path.empty() || address.path.front() != '/') {
-        bad_address(text, "a unix socket path must be absolute");
+        bad_address(shown, "a unix socket path must be absolute");
     }
     // bind(2) needs the path and its NUL inside sockaddr_un::sun_path.
     if (address.path.size() >= sizeof(sockaddr_un::sun_path)) {
-        bad_address(text, "a unix socket path must be shorter than " +
-                              std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
+        bad_address(shown, "a unix socket path must be shorter than " +
+                               std::to_string(sizeof(sockaddr_un::sun_path)) + " bytes");
     }
     return address;
 }
@@ -131,24 +132,51 @@ std::optional<bool> parse_switch(std::string_view text) {
     return std::nullopt;
 }
 
-ListenAddress parse_listen_address(std::string_view text) {
-    if (text.starts_with("unix:")) return parse_unix_address(text);
+namespace {
+
+// The address part of a `listen` entry; `shown`: the whole entry, named in messages.
+ListenAddress parse_address(std::string_view text, std::string_view shown) {
+    if (text.starts_with("unix:")) return parse_unix_address(text, shown);
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos) {
-        bad_address(text, "expected host:port, [ipv6]:port or unix:/absolute/path");
+        bad_address(shown, "expected host:port, [ipv6]:port or unix:/absolute/path");
     }
     const auto host = numeric_host(text.substr(0, colon));
     if (!host) {
-        bad_address(text,
+        bad_address(shown,
                     "the host must be a numeric IPv4 address, [IPv6 address], * or "
                     "localhost");
     }
     const auto port = parse_port(text.substr(colon + 1));
-    if (!port) bad_address(text, "the port must be a number from 0 to 65535");
+    if (!port) bad_address(shown, "the port must be a number from 0 to 65535");
     ListenAddress address;
     address.host = *host;
     address.port = *port;
     address.text = std::string(text);
+    return address;
+}
+
+}  // namespace
+
+ListenAddress parse_listen_address(std::string_view entry) {
+    // Options follow the address after a space: "127.0.0.1:8080 proxy_protocol".
+    const auto space = entry.find(' ');
+    std::string_view text = entry.substr(0, space);
+    ListenAddress address = parse_address(text, entry);
+    std::string_view options = space == std::string_view::npos ? "" : entry.substr(space);
+    while (!options.empty()) {
+        if (options.front() == ' ') {
+            options.remove_prefix(1);
+            continue;
+        }
+        const auto option = options.substr(0, options.find(' '));
+        if (option != "proxy_protocol") {
+            bad_address(entry, "unknown option \"" + std::string(option) +
+                                   "\" (the only one is proxy_protocol)");
+        }
+        address.proxy_protocol = true;
+        options.remove_prefix(option.size());
+    }
     return address;
 }
 

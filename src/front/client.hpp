@@ -37,6 +37,9 @@ struct Client {
     std::string in;  // received, not yet consumed by the parser
     http::RequestParser parser;
     bool idle = true;  // no byte of the next request yet (keep-alive wait)
+    // Accepted on a proxy_protocol listener and its PROXY header not read yet: the
+    // connection stays idle (its first deadline running) until the header is taken.
+    bool awaiting_proxy_header = false;
     bool continue_sent = false;
     int served = 0;
     os::Deadline deadline{};

@@ -11,6 +11,7 @@
 
 #include "api/respond.hpp"
 #include "base/log.hpp"
+#include "http/proxy_protocol.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
 #include "os/process_title.hpp"
@@ -97,12 +98,12 @@ bool IoWorker::accepting_allowed() const {
 
 void IoWorker::watch_listeners(bool on) {
     if (on == listening_) return;
-    for (int listener : context_.listeners) {
+    for (const session::ListeningSocket& listener : context_.listeners) {
         if (on) {
-            loop_.add(listener, EPOLLIN | EPOLLEXCLUSIVE,
-                      [this, listener](uint32_t) { accept_from(listener); });
+            loop_.add(listener.fd, EPOLLIN | EPOLLEXCLUSIVE,
+                      [this, &listener](uint32_t) { accept_from(listener); });
         } else {
-            loop_.remove(listener);
+            loop_.remove(listener.fd);
         }
     }
     listening_ = on;
@@ -112,7 +113,7 @@ void IoWorker::watch_listeners(bool on) {
 // level-triggered, so one still pending brings it back next turn, together with whatever
 // else is ready. Accepting until EAGAIN cost a failed accept4 per connection when they
 // come one at a time, which is how a connection per request looks (W2).
-void IoWorker::accept_from(int listener) {
+void IoWorker::accept_from(const session::ListeningSocket& listener) {
     if (!accepting_allowed()) {
         log::warn("worker_connections ({}) reached: new connections wait in the listen queue",
                   context_.config.worker_connections);
@@ -120,7 +121,7 @@ void IoWorker::accept_from(int listener) {
         return;
     }
     bool out_of_fds = false;
-    std::optional<os::Accepted> accepted = os::accept_connection(listener, &out_of_fds);
+    std::optional<os::Accepted> accepted = os::accept_connection(listener.fd, &out_of_fds);
     if (out_of_fds) {
         // The listener stays readable while we cannot accept: look away for a moment
         // (as nginx does) instead of spinning; connections wait in the listen queue.
@@ -131,6 +132,7 @@ void IoWorker::accept_from(int listener) {
     if (!accepted) return;
     context_.scoreboard.header().accepted.fetch_add(1, std::memory_order_relaxed);
     Client& client = add_client(std::move(accepted->fd), std::move(accepted->peer));
+    client.awaiting_proxy_header = listener.proxy_protocol;
     set_deadline(client, options_.client_header_timeout);
 }
 
@@ -143,6 +145,24 @@ Client& IoWorker::add_client(Fd fd, std::string peer) {
     loop_.add(raw_fd, EPOLLIN | EPOLLRDHUP,
               [this, id](uint32_t events) { on_client_event(id, events); });
     return added;
+}
+
+// The PROXY header a proxy_protocol listener's connections begin with, taken from `in`: the
+// client it names replaces the peer (v2's LOCAL and v1's UNKNOWN keep it). A bad header
+// closes the connection unanswered: the peer is a proxy, not an HTTP client. Returns
+// whether the header was taken; false when more bytes are needed or the client is gone.
+bool IoWorker::take_proxy_header(Client& client) {
+    http::ProxyHeader header = http::parse_proxy_header(client.in);
+    if (header.progress == http::ProxyProgress::need_more) return false;
+    if (header.progress == http::ProxyProgress::error) {
+        log::info("{}: closed: not a valid PROXY protocol header ({})", client.peer, header.error);
+        close_client(client);
+        return false;
+    }
+    client.in.erase(0, header.length);
+    if (header.source) client.peer = std::move(*header.source);
+    client.awaiting_proxy_header = false;
+    return true;
 }
 
 Client* IoWorker::find(uint64_t id) {
@@ -195,6 +215,18 @@ void IoWorker::read_from(Client& client) {
         if (got.result == os::Attempt::closed) return close_client(client);
         if (got.result == os::Attempt::would_block) return;
         if (client.phase == Phase::lingering) continue;  // discarded
+        if (client.awaiting_proxy_header) {
+            client.in.append(chunk.data(), got.bytes);
+            if (!take_proxy_header(client)) return;  // more to come, or closed
+            if (client.in.empty()) continue;         // still idle: no request byte yet
+            client.idle = false;
+            set_deadline(client, options_.client_header_timeout);
+            process_input(client);
+            Client* still = find(id);
+            if (still == nullptr || still->phase != Phase::reading) return;
+            if (got.bytes < chunk.size()) return;
+            continue;
+        }
         if (client.idle) {
             client.idle = false;
             set_deadline(client, options_.client_header_timeout);
@@ -244,8 +276,8 @@ void IoWorker::handle_request(Client& client, Request request) {
     client.started_at = Clock::now();
     client.handler_pid = 0;
     client.queue_wait = {};
-    request.remote_addr = client.peer;
-    session::assign_request_id(request);
+    session::name_client(request, client.peer, options_.trusted_proxies);
+    session::assign_request_id(request, options_.trusted_proxies);
     client.parser.reset();
     client.continue_sent = false;
     ++client.served;
@@ -370,7 +402,7 @@ void IoWorker::log_access(const Client& client, int status, std::size_t body_byt
     using std::chrono::duration_cast;
     using std::chrono::microseconds;
     context_.access_log.write(
-        {.peer = client.peer,
+        {.peer = client.request ? client.request->remote_addr : client.peer,
          .request = client.request ? &*client.request : nullptr,
          .status = status,
          .body_bytes = body_bytes,

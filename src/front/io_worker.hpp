@@ -48,15 +48,15 @@ struct IoContext {
     const Router& router;
     session::AccessLog& access_log;
     ipc::Scoreboard& scoreboard;
-    std::size_t slot;                       // this io worker's scoreboard slot
-    uint32_t generation;                    // the configuration generation it serves
-    std::span<const int> listeners;         // shared with the other io workers
-    std::span<const int> dispatch_sockets;  // per scoreboard slot; -1 where none
-    int hand_over_sender;                   // the hand-over socket, both ends shared by
-    int hand_over_receiver;                 //   every io worker (ipc/hand_off.hpp)
-    std::string role;                       // "io 1": process title and logs
-    const App* app = nullptr;               // its on_worker_start/exit hooks run here too:
-                                            //   inline handlers run in io workers
+    std::size_t slot;                                     // this io worker's scoreboard slot
+    uint32_t generation;                                  // the configuration generation it serves
+    std::span<const session::ListeningSocket> listeners;  // shared with the other io workers
+    std::span<const int> dispatch_sockets;                // per scoreboard slot; -1 where none
+    int hand_over_sender;      // the hand-over socket, both ends shared by
+    int hand_over_receiver;    //   every io worker (ipc/hand_off.hpp)
+    std::string role;          // "io 1": process title and logs
+    const App* app = nullptr;  // its on_worker_start/exit hooks run here too:
+                               //   inline handlers run in io workers
 };
 
 // Runs until a graceful stop has finished every request in flight; returns the exit code.
@@ -87,8 +87,9 @@ class IoWorker {
     };
 
     // Connections (io_worker.cpp).
-    void accept_from(int listener);
+    void accept_from(const session::ListeningSocket& listener);
     Client& add_client(Fd fd, std::string peer);
+    bool take_proxy_header(Client& client);
     void on_client_event(uint64_t id, uint32_t events);
     void read_from(Client& client);
     void read_ahead(Client& client, uint32_t events);

@@ -28,8 +28,11 @@
 namespace forkd::front {
 namespace {
 
+// A connection still awaiting its PROXY header is not handed over: the adopting io worker
+// would take the header for a request. It is served here, as one that has begun a request.
 bool nothing_read(const Client& client) {
-    return client.phase == Phase::reading && client.idle && client.in.empty();
+    return client.phase == Phase::reading && client.idle && client.in.empty() &&
+           !client.awaiting_proxy_header;
 }
 
 }  // namespace

@@ -202,6 +202,7 @@ StatusInfo status_info_from(const config::Config& config) {
     info.max_children = config.max_children;
     info.version = FORKD_VERSION_STRING;
     info.allow = config.status_allow;
+    info.trusted_proxies = config.trusted_proxies;
     return info;
 }
 
@@ -248,23 +249,27 @@ StatusSnapshot take_snapshot(const ipc::Scoreboard& scoreboard, uint64_t now_ms)
 }
 
 StatusHandler::StatusHandler(const ipc::Scoreboard& scoreboard, StatusInfo info)
-    : scoreboard_(scoreboard), info_(std::move(info)) {
-    for (const std::string& entry : info_.allow) {
-        auto parsed = config::parse_allowed_network(entry);
-        if (auto* problem = std::get_if<std::string>(&parsed))
-            throw std::invalid_argument(*problem);
-        allowed_.push_back(std::get<config::AllowedNetwork>(parsed));
-    }
-}
+    : scoreboard_(scoreboard),
+      info_(std::move(info)),
+      allowed_(config::parse_allowed_networks(info_.allow, "status_allow")),
+      trusted_(config::parse_allowed_networks(info_.trusted_proxies, "trusted_proxies")) {}
 
 bool StatusHandler::is_allowed(const Request& request) const {
+    // remote_addr is the client a trusted peer named (or the peer itself, when the peer is
+    // not trusted or named nobody): the one checked either way.
     std::optional<config::AllowedNetwork> client = config::client_address(request.remote_addr);
     if (!client) return false;
     // An explicit entry is trusted whatever the headers say: the operator named that peer.
-    for (const config::AllowedNetwork& network : allowed_) {
-        if (config::contains(network, *client)) return true;
-    }
-    return !came_through_proxy(request) && config::is_loopback(*client);
+    if (config::contains_any(allowed_, *client)) return true;
+    const std::string& peer_text =
+        request.peer_addr.empty() ? request.remote_addr : request.peer_addr;
+    std::optional<config::AllowedNetwork> peer = config::client_address(peer_text);
+    bool trusted_peer = peer && config::contains_any(trusted_, *peer);
+    // A trusted proxy's Forwarded and X-Forwarded-For named the client already; X-Real-IP,
+    // which forkd does not read, still makes a loopback address not local.
+    bool hidden =
+        trusted_peer ? request.headers.contains("X-Real-IP") : came_through_proxy(request);
+    return !hidden && config::is_loopback(*client);
 }
 
 Response StatusHandler::handle(const Request& request) {

@@ -4,8 +4,10 @@
 // Principle: it only reads shared memory (a seqlock copy per slot), so it is inline and never
 // blocks, and it never writes the scoreboard. It reveals request targets and client
 // addresses, so it answers loopback clients (127.0.0.0/8, ::1, unix sockets) and the
-// `status_allow` entries only; a request that carries proxy headers is not taken as local.
-// It must not block, throw out of handle(), or let a header grant access.
+// `status_allow` entries only; a request that carries proxy headers is not taken as local,
+// unless its peer is one of `trusted_proxies`: then the client that proxy named is checked
+// (session/client_address.hpp took it from the headers). It must not block, throw out of handle(),
+// or let a header grant access.
 #pragma once
 
 #include <array>
@@ -31,9 +33,10 @@ struct StatusInfo {
     int max_workers = 0;
     int min_spare = 0;
     int max_spare = 0;
-    int max_children = 0;            // fork mode's cap
-    std::string version;             // "0.1.0"
-    std::vector<std::string> allow;  // `status_allow` as configured
+    int max_children = 0;                      // fork mode's cap
+    std::string version;                       // "0.1.0"
+    std::vector<std::string> allow;            // `status_allow` as configured
+    std::vector<std::string> trusted_proxies;  // `trusted_proxies` as configured
 };
 StatusInfo status_info_from(const config::Config& config);
 
@@ -73,20 +76,23 @@ bool counts_as_active(ipc::SlotState state);
 class StatusHandler final : public Handler {
   public:
     // `scoreboard` must outlive the handler. Throws std::invalid_argument on an invalid
-    // `info.allow` entry (the configuration loader refuses those first).
+    // `info.allow` or `info.trusted_proxies` entry (the configuration loader refuses those
+    // first).
     StatusHandler(const ipc::Scoreboard& scoreboard, StatusInfo info);
 
     // Reads shared memory only: always inline.
     Dispatch dispatch(const Request&) const override { return Dispatch::inline_; }
     Response handle(const Request& request) override;
 
-    // Loopback or status_allow; proxy headers make a loopback client not local.
+    // Loopback or status_allow: the client a trusted proxy named, else the peer itself, which
+    // proxy headers then make not local.
     bool is_allowed(const Request& request) const;
 
   private:
     const ipc::Scoreboard& scoreboard_;
     StatusInfo info_;
     std::vector<config::AllowedNetwork> allowed_;
+    std::vector<config::AllowedNetwork> trusted_;
 };
 
 // The routes forkd serves besides the application: the status page at `config.status_path`

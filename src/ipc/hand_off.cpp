@@ -65,6 +65,8 @@ std::string encode(const HandOff& hand_off) {
     out.text(request.query);
     out.text(request.remote_addr);
     out.text(request.request_id);
+    out.text(request.peer_addr);
+    out.text(request.scheme);
     out.number(static_cast<uint32_t>(request.headers.size()));
     for (const auto& [name, value] : request.headers) {
         out.text(name);
@@ -88,7 +90,8 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
               in.number(keep_alive) && in.number(link) && in.number(in_file) &&
               in.number(version) && in.text(request.method) && in.text(request.target) &&
               in.text(request.path) && in.text(request.query) && in.text(request.remote_addr) &&
-              in.text(request.request_id) && in.number(header_count);
+              in.text(request.request_id) && in.text(request.peer_addr) &&
+              in.text(request.scheme) && in.number(header_count);
     for (uint32_t i = 0; ok && i < header_count; ++i) {
         std::string name;
         std::string value;

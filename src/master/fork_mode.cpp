@@ -71,23 +71,26 @@ class ForkModel final : public ProcessModel {
     }
     static int max_children(Master& master) { return master.server().config.max_children; }
 
-    void accept_ready(Master& master, int listener) {
+    void accept_ready(Master& master, session::ListeningSocket listener) {
         for (int i = 0; i < kAcceptBatch; ++i) {
             if (at_cap(master)) return reached_cap(master);
-            std::optional<os::Accepted> accepted = os::accept_connection(listener);
+            std::optional<os::Accepted> accepted = os::accept_connection(listener.fd);
             if (!accepted) return;
-            spawn_connection_child(master, std::move(*accepted));
+            spawn_connection_child(master, std::move(*accepted), listener.proxy_protocol);
         }
     }
 
-    void spawn_connection_child(Master& master, os::Accepted accepted) {
+    // The child reads the PROXY header itself (`proxy_header`): the master never reads a
+    // client's bytes, so the title and label show the proxy's address.
+    void spawn_connection_child(Master& master, os::Accepted accepted, bool proxy_header) {
         std::string label = "conn " + accepted.peer;
         Server& server = master.server();
         master.scoreboard().header().accepted.fetch_add(1, std::memory_order_relaxed);
         try {
             master.spawn(Role::connection, 0, label, false, [&](std::size_t slot) {
                 return worker::run_connection_child(server.serving_context(), slot, label,
-                                                    std::move(accepted.fd), accepted.peer);
+                                                    std::move(accepted.fd), accepted.peer,
+                                                    proxy_header);
             });
         } catch (const std::exception& e) {
             // The kernel refused a process: this client is closed, the next may fare better.
@@ -120,9 +123,9 @@ class ForkModel final : public ProcessModel {
     void resume_accepting(Master& master) {
         if (accepting_ || paused_ || master.stopping()) return;
         for (const Listener& listener : master.server().listeners) {
-            int fd = listener.fd.get();
-            master.loop().add(fd, EPOLLIN,
-                              [this, &master, fd](uint32_t) { accept_ready(master, fd); });
+            session::ListeningSocket socket{listener.fd.get(), listener.proxy_protocol};
+            master.loop().add(socket.fd, EPOLLIN,
+                              [this, &master, socket](uint32_t) { accept_ready(master, socket); });
         }
         accepting_ = true;
     }

@@ -132,7 +132,7 @@ class HybridModel final : public ProcessModel {
             senders.push_back(sender.get());
         }
         Server& server = master.server();
-        std::vector<int> listeners = listener_fds(server.listeners);
+        std::vector<session::ListeningSocket> listeners = listening_sockets(server.listeners);
         front::IoContext context{server.config,
                                  server.options,
                                  server.router,

@@ -131,10 +131,15 @@ std::vector<Listener> open_listeners_from(const config::Config& config,
         if (choice.reused) warn_if_reuse_port_differs(reusable[*choice.reused], config);
         listeners.push_back(choice.reused ? std::move(reusable[*choice.reused])
                                           : std::move(*next_opened++));
+        listeners.back().proxy_protocol = config.listen[choice.address].proxy_protocol;
     }
     for (std::size_t j : plan.systemd) {
         warn_if_reuse_port_differs(reusable[j], config);
         listeners.push_back(std::move(reusable[j]));
+        listeners.back().proxy_protocol = false;  // no entry names it
+    }
+    for (const Listener& listener : listeners) {
+        if (listener.proxy_protocol) log::info("{} expects the PROXY protocol", listener.address);
     }
     if (unused != nullptr) {
         unused->clear();
@@ -169,6 +174,13 @@ std::vector<int> listener_fds(const std::vector<Listener>& listeners) {
     for (const Listener& listener : listeners)
         fds.push_back(listener.fd.get());
     return fds;
+}
+
+std::vector<session::ListeningSocket> listening_sockets(const std::vector<Listener>& listeners) {
+    std::vector<session::ListeningSocket> sockets;
+    for (const Listener& listener : listeners)
+        sockets.push_back({listener.fd.get(), listener.proxy_protocol});
+    return sockets;
 }
 
 std::vector<int> systemd_listener_fds(const std::vector<Listener>& listeners) {

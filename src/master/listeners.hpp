@@ -9,6 +9,7 @@
 
 #include "base/fd.hpp"
 #include "config/config.hpp"
+#include "session/connection.hpp"
 
 namespace forkd::master {
 
@@ -20,6 +21,11 @@ struct Listener {
     // never removed: forkd could not make it again with the identity systemd gave it, and
     // systemd keeps it to queue connections for the next start.
     bool from_systemd = false;
+    // Connections begin with a PROXY protocol header: the `listen` entry that names this
+    // socket says so. Not a property of the socket but of the configuration, so it is
+    // decided again by every open_listeners (a reload, the new master of a binary upgrade,
+    // sockets from systemd matched to their entry by address), never passed along with the fd.
+    bool proxy_protocol = false;
 };
 
 // The environment variables that name the listeners a binary upgrade hands over: all of
@@ -61,6 +67,8 @@ std::vector<Listener> open_listeners_from(const config::Config& config,
 std::vector<Listener> adopt_listeners(const std::vector<int>& fds,
                                       const std::vector<int>& systemd_fds = {});
 std::vector<int> listener_fds(const std::vector<Listener>& listeners);
+// The listeners as the serving processes see them: fd and proxy_protocol.
+std::vector<session::ListeningSocket> listening_sockets(const std::vector<Listener>& listeners);
 std::vector<int> systemd_listener_fds(const std::vector<Listener>& listeners);
 // Stops the sockets themselves from listening, in every process that shares them: a
 // prefork worker busy with a request still holds the listeners until it finishes, and

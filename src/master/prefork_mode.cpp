@@ -10,7 +10,7 @@ std::unique_ptr<ProcessModel> make_prefork_model() {
         "prefork", "worker", [](Master& master, std::size_t slot, const std::string& label) {
             Server& server = master.server();
             return worker::run_prefork_worker(server.serving_context(), slot, label,
-                                              listener_fds(server.listeners));
+                                              listening_sockets(server.listeners));
         });
 }
 

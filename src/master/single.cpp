@@ -37,7 +37,7 @@ int run_single(Server& server) {
     os::end_child_group_on(SIGINT);  // no master will end a CGI program it leaves behind
     log::set_role("single");
     server.scoreboard->assign(0, ::getpid(), 0, ipc::SlotRole::worker);
-    std::vector<int> listeners = listener_fds(server.listeners);
+    std::vector<session::ListeningSocket> listeners = listening_sockets(server.listeners);
     {
         // No crash guard: no master would start a process again. Exit hooks run at the
         // block's end, before the process says it stopped.

@@ -9,6 +9,7 @@
 
 #include "api/respond.hpp"
 #include "base/log.hpp"
+#include "http/proxy_protocol.hpp"
 #include "http/response_head.hpp"
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
@@ -30,6 +31,7 @@ Options Options::from(const config::Config& config) {
     options.keepalive_requests = config.keepalive_requests;
     options.server_tokens = config.server_tokens;
     options.body_spool = BodySpool(config.body_buffer_size, config.body_temp_path);
+    options.trusted_proxies = TrustedProxies(config.trusted_proxies);
     return options;
 }
 
@@ -51,9 +53,10 @@ class Connection {
           parser_(services.options.limits),
           pid_(services.access_log.enabled() ? ::getpid() : 0) {}
 
-    void serve();
+    void serve(bool proxy_header);
 
   private:
+    bool read_proxy_header();
     std::optional<Request> read_request(Ending& ending);
     std::optional<Request> take_request(Ending& ending);
     bool answer_error(int status, const std::string& reason);
@@ -62,7 +65,7 @@ class Connection {
     void close(Ending ending);
 
     Fd fd_;
-    const std::string& peer_;
+    std::string peer_;  // the socket's peer, or the client a PROXY header named
     const Services& services_;
     const Options& options_;
     http::RequestParser parser_;
@@ -72,15 +75,16 @@ class Connection {
     pid_t pid_;  // for the access log: this process runs every handler it reads
 };
 
-void Connection::serve() {
+void Connection::serve(bool proxy_header) {
+    if (proxy_header && !read_proxy_header()) return;
     for (;;) {
         Ending ending = Ending::close;
         std::optional<Request> request = read_request(ending);
         if (!request) return close(ending);
 
         os::Clock::time_point started = os::Clock::now();
-        request->remote_addr = peer_;
-        assign_request_id(*request);
+        name_client(*request, peer_, options_.trusted_proxies);
+        assign_request_id(*request, options_.trusted_proxies);
         // Routed first, so that the scoreboard (and a crash's log line) names the route.
         RouteMatch route = api::route_request(services_.router, *request);
         services_.observer.request_started(*request);
@@ -107,13 +111,40 @@ void Connection::serve() {
 void Connection::log_access(const Request& request, int status, std::size_t body_bytes,
                             os::Clock::time_point started, const Handler* handler) {
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(os::Clock::now() - started);
-    services_.access_log.write({.peer = peer_,
+    services_.access_log.write({.peer = request.remote_addr,
                                 .request = &request,
                                 .status = status,
                                 .body_bytes = body_bytes,
                                 .duration = took,
                                 .worker_pid = pid_,
                                 .route_kind = route_kind(handler, request)});
+}
+
+// The PROXY header before the first request, within client_header_timeout of the accept.
+// What follows it stays in buffer_ for the first request. A proxy that sends a bad header
+// gets no answer: it is not an HTTP client, and answering would put bytes on the wire that
+// its client never asked for.
+bool Connection::read_proxy_header() {
+    os::Deadline deadline = os::Clock::now() + options_.client_header_timeout;
+    std::array<char, 4096> chunk;  // not zero-filled: recv() writes what it returns
+    for (;;) {
+        http::ProxyHeader header = http::parse_proxy_header(buffer_);
+        if (header.progress == http::ProxyProgress::complete) {
+            buffer_.erase(0, header.length);
+            if (header.source) peer_ = std::move(*header.source);
+            return true;
+        }
+        if (header.progress == http::ProxyProgress::error) {
+            log::info("{}: closed: not a valid PROXY protocol header ({})", peer_, header.error);
+            return false;
+        }
+        os::ReadOutcome got = os::read_some(fd_.get(), chunk, deadline);
+        if (got.result == os::ReadResult::data) {
+            buffer_.append(chunk.data(), got.bytes);
+        } else if (got.result != os::ReadResult::interrupted || os::stop_requested()) {
+            return false;  // gone, timed out, or the server stops
+        }
+    }
 }
 
 // Reads and parses the next request. Deadlines: the first request's header must arrive
@@ -230,9 +261,10 @@ void Connection::close(Ending ending) {
 
 }  // namespace
 
-void serve_connection(Fd client, const std::string& peer, const Services& services) {
+void serve_connection(Fd client, const std::string& peer, const Services& services,
+                      bool proxy_header) {
     Connection connection(std::move(client), peer, services);
-    connection.serve();
+    connection.serve(proxy_header);
 }
 
 }  // namespace forkd::session

@@ -18,6 +18,7 @@
 #include "os/io.hpp"
 #include "session/access_log.hpp"
 #include "session/body_spool.hpp"
+#include "session/client_address.hpp"
 
 namespace forkd::session {
 
@@ -33,6 +34,7 @@ struct Options {
     bool server_tokens = true;
     bool guard_requests = false;  // answer 504/502 from signal handlers (os/request_guard.hpp)
     BodySpool body_spool{64 * 1024, ""};  // body_buffer_size and body_temp_path
+    TrustedProxies trusted_proxies;       // whose forwarding headers name the client
 
     static Options from(const config::Config& config);
 };
@@ -53,7 +55,18 @@ struct Services {
     Observer& observer;
 };
 
-// Serves `client` until it closes, times out, asks to close, or a stop is requested.
-void serve_connection(Fd client, const std::string& peer, const Services& services);
+// A listening socket as the processes that accept on it see it: connections on a `listen`
+// entry marked proxy_protocol begin with a PROXY header (http/proxy_protocol.hpp).
+struct ListeningSocket {
+    int fd = -1;
+    bool proxy_protocol = false;
+};
+
+// Serves `client` until it closes, times out, asks to close, or a stop is requested. With
+// `proxy_header`, the connection must begin with a PROXY protocol header, within
+// client_header_timeout of the accept: the client it names replaces `peer`; a bad header, or
+// none in time, closes the connection without an answer.
+void serve_connection(Fd client, const std::string& peer, const Services& services,
+                      bool proxy_header = false);
 
 }  // namespace forkd::session

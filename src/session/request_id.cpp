@@ -2,7 +2,9 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
@@ -48,7 +50,25 @@ std::string next_request_id() {
     return std::string(id, 16 + digits);
 }
 
-void assign_request_id(Request& request) {
+namespace {
+
+bool usable_id(std::string_view id) {
+    return !id.empty() && id.size() <= 128 && std::ranges::all_of(id, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' ||
+               c == '.' || c == ':';
+    });
+}
+
+}  // namespace
+
+void assign_request_id(Request& request, const TrustedProxies& trusted) {
+    if (!trusted.empty() && trusted.trusts(request.peer_addr)) {
+        std::optional<std::string_view> given = request.headers.get("X-Request-Id");
+        if (given && usable_id(*given)) {
+            request.request_id = std::string(*given);
+            return;
+        }
+    }
     request.request_id = next_request_id();
 }
 

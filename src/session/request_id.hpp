@@ -12,12 +12,15 @@
 #include <string>
 
 #include "forkd/request.hpp"
+#include "session/client_address.hpp"
 
 namespace forkd::session {
 
-// Gives `request` its id. The one place an id is decided: an X-Request-Id sent by a trusted
-// proxy (trusted_proxies) is to be adopted here instead of a new one.
-void assign_request_id(Request& request);
+// Gives `request` its id. The one place an id is decided: the X-Request-Id of a request
+// whose peer (peer_addr, after name_client) is one of `trusted` is adopted when it is 1 to
+// 128 characters of letters, digits and "-_.:" (nothing a log line could be broken with);
+// any other request gets a new id. A client's own X-Request-Id is never its id.
+void assign_request_id(Request& request, const TrustedProxies& trusted = {});
 
 // A new id of this process.
 std::string next_request_id();

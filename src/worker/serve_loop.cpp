@@ -19,12 +19,12 @@ void reopen_logs_if_asked(const session::Services& services) {
 
 }  // namespace
 
-void serve_until_stopped(std::span<const int> listeners, const session::Services& services,
-                         StatusReporter& status, int max_connections) {
+void serve_until_stopped(std::span<const session::ListeningSocket> listeners,
+                         const session::Services& services, StatusReporter& status,
+                         int max_connections) {
     Fd epoll = os::epoll_create();
-    for (int listener : listeners) {
-        os::epoll_add(epoll.get(), listener, EPOLLIN | EPOLLEXCLUSIVE,
-                      static_cast<uint64_t>(listener));
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        os::epoll_add(epoll.get(), listeners[i].fd, EPOLLIN | EPOLLEXCLUSIVE, i);
     }
     int served = 0;
     std::array<epoll_event, 8> ready{};
@@ -40,11 +40,13 @@ void serve_until_stopped(std::span<const int> listeners, const session::Services
         // upgrade stalled clients so). A stopping master has shut the listeners already,
         // so accept finds nothing then.
         for (int i = 0; i < count; ++i) {
-            auto listener = static_cast<int>(ready[static_cast<std::size_t>(i)].data.u64);
-            std::optional<os::Accepted> accepted = os::accept_connection(listener);
+            const session::ListeningSocket& listener =
+                listeners[ready[static_cast<std::size_t>(i)].data.u64];
+            std::optional<os::Accepted> accepted = os::accept_connection(listener.fd);
             if (!accepted) continue;  // another worker was faster
             status.connection_accepted();
-            session::serve_connection(std::move(accepted->fd), accepted->peer, services);
+            session::serve_connection(std::move(accepted->fd), accepted->peer, services,
+                                      listener.proxy_protocol);
             status.idle();
             if (max_connections > 0 && ++served >= max_connections) return;
         }

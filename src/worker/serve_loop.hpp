@@ -14,7 +14,8 @@ namespace forkd::worker {
 // Precondition: os::enter_serving_signal_state() was called, the listeners are
 // non-blocking. Returns when a stop was requested (never in the middle of a request) or
 // `max_connections` (0: no limit) connections have been served.
-void serve_until_stopped(std::span<const int> listeners, const session::Services& services,
-                         StatusReporter& status, int max_connections = 0);
+void serve_until_stopped(std::span<const session::ListeningSocket> listeners,
+                         const session::Services& services, StatusReporter& status,
+                         int max_connections = 0);
 
 }  // namespace forkd::worker

@@ -6,7 +6,7 @@
 namespace forkd::worker {
 
 int run_prefork_worker(const ServingContext& context, std::size_t slot, const std::string& label,
-                       std::span<const int> listeners) {
+                       std::span<const session::ListeningSocket> listeners) {
     ServingProcess process(context, {.label = label,
                                      .slot = slot,
                                      .guard_requests = true,
@@ -17,10 +17,10 @@ int run_prefork_worker(const ServingContext& context, std::size_t slot, const st
 }
 
 int run_connection_child(const ServingContext& context, std::size_t slot, const std::string& label,
-                         Fd client, const std::string& peer) {
+                         Fd client, const std::string& peer, bool proxy_header) {
     ServingProcess process(context, {.label = label, .slot = slot, .guard_requests = true});
     process.status().idle();
-    session::serve_connection(std::move(client), peer, process.services());
+    session::serve_connection(std::move(client), peer, process.services(), proxy_header);
     return 0;
 }
 

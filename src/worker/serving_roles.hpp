@@ -15,11 +15,12 @@ namespace forkd::worker {
 // Prefork mode: accepts on the shared listeners and serves one connection at a time until
 // a graceful stop or max_requests.
 int run_prefork_worker(const ServingContext& context, std::size_t slot, const std::string& label,
-                       std::span<const int> listeners);
+                       std::span<const session::ListeningSocket> listeners);
 
 // Fork mode: serves the one connection it was forked for (keep-alive included), then exits.
+// With `proxy_header` the connection begins with a PROXY protocol header.
 int run_connection_child(const ServingContext& context, std::size_t slot, const std::string& label,
-                         Fd client, const std::string& peer);
+                         Fd client, const std::string& peer, bool proxy_header);
 
 // Hybrid mode's app worker: serves the hand-offs that arrive on its dispatch socket
 // (worker/app_worker.hpp).

@@ -251,6 +251,34 @@ def test_a_listen_setting_is_served_beside_the_systemd_socket_and_both_survive_a
     assert answers(server.address) and answers(own)
 
 
+@pytest.mark.parametrize("mode", ["fork", "hybrid"])
+def test_a_listen_entry_naming_the_systemd_socket_marks_it_proxy_protocol_across_a_reload(
+        activated, mode, tmp_path):
+    access_log = tmp_path / f"access-{mode}.log"
+    server = activated("tcp", mode=mode, access_log=str(access_log), **POOLS[mode])
+    # The entry names the socket systemd passes: only its address is known now, and forkd
+    # reads its configuration when systemd starts it.
+    write_config(server.config_path, {"mode": mode, "access_log": str(access_log),
+                                      "listen": [spec(server.address) + " proxy_protocol"],
+                                      **POOLS[mode]})
+
+    def through_a_proxy(client):
+        with connect(server.address) as conn:
+            conn.send(f"PROXY TCP4 {client} 127.0.0.1 4711 80\r\n"
+                      "GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n".encode())
+            assert conn.read_response().status == 200
+        wait_until(lambda: access_log.exists() and any(
+            line.startswith(client + " ") for line in access_log.read_text().splitlines()),
+            message=f"{client} in the access log")
+
+    through_a_proxy("198.51.100.1")  # the first connection starts forkd
+    wait_until(lambda: "serving in" in server.output(), message="forkd's start")
+    assert f"{spec(server.address)} expects the PROXY protocol" in server.output()
+    server.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: reloaded(server, 1), message="the reload")
+    through_a_proxy("198.51.100.2")
+
+
 HOLDER = """
 import os, sys, time
 flag, forkd, config = sys.argv[1:]

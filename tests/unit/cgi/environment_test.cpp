@@ -66,6 +66,20 @@ TEST(Environment, PassesTheRequestIdAsRequestId) {
               "3f9c0a7d51e2b846000002a2");
 }
 
+TEST(Environment, SaysHttpsOnlyWhenATrustedProxySaidTheClientUsedIt) {
+    Request request = request_with({});
+    auto env = program_environment(request, kPaths, {});
+    EXPECT_EQ(variable(env, "REQUEST_SCHEME"), "http");
+    EXPECT_FALSE(variable(env, "HTTPS"));
+    request.scheme = "https";  // session::name_client, from a trusted X-Forwarded-Proto
+    request.remote_addr = "[2001:db8::9]";
+    env = program_environment(request, kPaths, {});
+    EXPECT_EQ(variable(env, "REQUEST_SCHEME"), "https");
+    EXPECT_EQ(variable(env, "HTTPS"), "on");
+    EXPECT_EQ(variable(env, "REMOTE_ADDR"), "2001:db8::9");
+    EXPECT_FALSE(variable(env, "REMOTE_PORT"));
+}
+
 TEST(Environment, HeadersBecomeHttpVariablesButNeverProxyOrShadowingNames) {
     Request request = request_with({{"Accept-Language", "fr"},
                                     {"Proxy", "http://evil:1"},

@@ -33,6 +33,20 @@ TEST(StatusAllow, ABadEntryIsAConfigErrorNamingItsLine) {
     }
 }
 
+TEST(TrustedProxies, ABadEntryIsAConfigErrorNamingItsKeyAndLine) {
+    try {
+        parse_config_text("trusted_proxies = [\"10.0.0.0/8\", \"10.0.0.1/8\"]\n", "forkd.toml");
+        FAIL() << "expected a ConfigError";
+    } catch (const ConfigError& error) {
+        EXPECT_EQ(std::string(error.what()).rfind("forkd.toml:1: trusted_proxies: '10.0.0.1/8'", 0),
+                  0u)
+            << error.what();
+    }
+    Config config =
+        parse_config_text("trusted_proxies = [\"10.0.0.0/8\", \"unix\"]\n", "forkd.toml");
+    EXPECT_EQ(config.trusted_proxies.size(), 2U);
+}
+
 TEST(StatusAllow, MatchesIpv4ClientsOnADualStackListenerAsIpv4) {
     auto network = std::get<AllowedNetwork>(parse_allowed_network("10.0.0.0/8"));
     EXPECT_TRUE(contains(network, *client_address("[::ffff:10.1.2.3]:5000")));

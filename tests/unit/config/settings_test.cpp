@@ -41,6 +41,7 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "slow_request_log",
                                                "status_path",
                                                "status_allow",
+                                               "trusted_proxies",
                                                "test_routes",
                                                "io_workers",
                                                "worker_connections",

@@ -132,6 +132,27 @@ TEST(ListenAddress, RejectsMalformedEntriesNamingThem) {
     }
 }
 
+TEST(ListenAddress, ReadsTheProxyProtocolOption) {
+    EXPECT_FALSE(parse_listen_address("127.0.0.1:8080").proxy_protocol);
+    const ListenAddress address = parse_listen_address("127.0.0.1:8080 proxy_protocol");
+    EXPECT_TRUE(address.proxy_protocol);
+    EXPECT_EQ(address.port, 8080);
+    EXPECT_EQ(address.text, "127.0.0.1:8080");
+    EXPECT_TRUE(parse_listen_address("unix:/run/forkd.sock  proxy_protocol").proxy_protocol);
+    EXPECT_TRUE(parse_listen_address("[::1]:80 proxy_protocol ").proxy_protocol);
+}
+
+TEST(ListenAddress, RejectsAnUnknownOptionNamingIt) {
+    try {
+        parse_listen_address("127.0.0.1:8080 proxy-protocol");
+        ADD_FAILURE() << "accepted an unknown option";
+    } catch (const ConfigError& error) {
+        EXPECT_NE(std::string(error.what()).find("unknown option \"proxy-protocol\""),
+                  std::string::npos)
+            << error.what();
+    }
+}
+
 TEST(ListenAddress, RejectsAUnixPathTooLongForSockaddr) {
     const std::string path = "unix:/" + std::string(200, 'a');
     EXPECT_THROW(parse_listen_address(path), ConfigError);

@@ -115,6 +115,38 @@ TEST(StatusAccess, AnExplicitEntryAllowsAProxyOnItsAddress) {
     EXPECT_TRUE(handler.is_allowed(proxied));
 }
 
+// session::name_client has run: remote_addr is the client the trusted peer named.
+Request proxied_by(std::string peer, std::string client, std::string forwarded_for) {
+    Request request = get("", std::move(client));
+    request.peer_addr = std::move(peer);
+    request.headers.add("X-Forwarded-For", std::move(forwarded_for));
+    return request;
+}
+
+TEST(StatusAccess, ChecksTheClientATrustedProxyNamed) {
+    ipc::Scoreboard scoreboard{1};
+    StatusInfo info = info_allowing({"10.0.0.0/8"});
+    info.trusted_proxies = {"127.0.0.1"};
+    StatusHandler handler{scoreboard, info};
+    EXPECT_FALSE(handler.is_allowed(proxied_by("127.0.0.1:5000", "203.0.113.9", "203.0.113.9")));
+    EXPECT_TRUE(handler.is_allowed(proxied_by("127.0.0.1:5000", "10.1.2.3", "10.1.2.3")));
+    // A loopback client behind a trusted proxy on the same host is local.
+    EXPECT_TRUE(handler.is_allowed(proxied_by("127.0.0.1:5000", "127.0.0.5", "127.0.0.5")));
+    // X-Real-IP, which forkd does not read, still hides who the client is.
+    Request real_ip = get("", "127.0.0.1:5000");
+    real_ip.peer_addr = "127.0.0.1:5000";
+    real_ip.headers.add("X-Real-IP", "203.0.113.9");
+    EXPECT_FALSE(handler.is_allowed(real_ip));
+}
+
+TEST(StatusAccess, ChecksAnUntrustedPeerItselfWhateverItsHeadersSay) {
+    ipc::Scoreboard scoreboard{1};
+    StatusInfo info = info_allowing();
+    info.trusted_proxies = {"192.0.2.0/24"};
+    StatusHandler handler{scoreboard, info};
+    EXPECT_FALSE(handler.is_allowed(proxied_by("127.0.0.1:5000", "127.0.0.1:5000", "127.0.0.1")));
+}
+
 TEST(StatusAccess, RefusesAnInvalidAllowListEntry) {
     ipc::Scoreboard scoreboard{1};
     EXPECT_THROW(StatusHandler(scoreboard, info_allowing({"nonsense"})), std::invalid_argument);

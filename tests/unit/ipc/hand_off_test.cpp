@@ -19,7 +19,9 @@ HandOff sample_hand_off() {
     hand_off.request.path = "/upload";
     hand_off.request.query = "name=a%20b";
     hand_off.request.version = 10;
-    hand_off.request.remote_addr = "[::1]:40000";
+    hand_off.request.remote_addr = "203.0.113.9";
+    hand_off.request.peer_addr = "[::1]:40000";
+    hand_off.request.scheme = "https";
     hand_off.request.request_id = "3f9c0a7d51e2b846000002a1";
     hand_off.request.headers.add("Host", "example");
     hand_off.request.headers.add("X-Empty", "");
@@ -44,7 +46,9 @@ TEST(HandOff, SurvivesEncodingAndDecodingFieldForField) {
     EXPECT_EQ(request.path, "/upload");
     EXPECT_EQ(request.query, "name=a%20b");
     EXPECT_EQ(request.version, 10);
-    EXPECT_EQ(request.remote_addr, "[::1]:40000");
+    EXPECT_EQ(request.remote_addr, "203.0.113.9");
+    EXPECT_EQ(request.peer_addr, "[::1]:40000");
+    EXPECT_EQ(request.scheme, "https");
     EXPECT_EQ(request.request_id, "3f9c0a7d51e2b846000002a1");
     EXPECT_EQ(request.headers.get("host"), "example");
     EXPECT_EQ(request.headers.get("X-Empty"), "");

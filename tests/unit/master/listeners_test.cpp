@@ -144,6 +144,28 @@ TEST(ListenerPlan, AListenFlagCountsAsGiven) {
     EXPECT_THAT(plan.systemd, ElementsAre(0));
 }
 
+// The flag is the entry's, decided again each time sockets are matched to the configuration
+// (a reload, an upgrade's new master, systemd's sockets), never carried with a socket.
+TEST(OpenListeners, TakeProxyProtocolFromTheEntryThatNamesEachSocket) {
+    for (bool marked : {true, false}) {
+        std::vector<Listener> reusable;
+        reusable.push_back(opened_before("unix:/run/a.sock"));
+        reusable.back().proxy_protocol = !marked;  // what it was before: not carried over
+        reusable.push_back(from_systemd("unix:/run/b.sock"));
+        reusable.back().proxy_protocol = true;
+        std::string entry = marked ? "unix:/run/a.sock proxy_protocol" : "unix:/run/a.sock";
+
+        std::vector<Listener> listeners =
+            open_listeners(configuration("listen = [\"" + entry + "\"]"), std::move(reusable));
+
+        ASSERT_EQ(listeners.size(), 2U);
+        EXPECT_EQ(listeners[0].address, "unix:/run/a.sock");
+        EXPECT_EQ(listeners[0].proxy_protocol, marked);
+        EXPECT_EQ(listeners[1].address, "unix:/run/b.sock");
+        EXPECT_FALSE(listeners[1].proxy_protocol);  // no entry names it
+    }
+}
+
 TEST(SocketFilesToRemove, SparesTheFilesOfSystemdSockets) {
     config::Config config =
         configuration("listen = [\"unix:/run/a.sock\", \"unix:/run/b.sock\", \"127.0.0.1:9000\"]");

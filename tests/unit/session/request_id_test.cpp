@@ -44,5 +44,24 @@ TEST(RequestId, IsGivenToTheRequest) {
     EXPECT_EQ(request.request_id.size(), 24U);
 }
 
+TEST(RequestId, ATrustedProxysXRequestIdIsAdoptedAndNobodyElses) {
+    TrustedProxies trusted({"10.0.0.0/8"});
+    Request request;
+    request.headers.add("X-Request-Id", "lb-7f3a:0001");
+    request.peer_addr = "10.1.2.3:5000";
+    assign_request_id(request, trusted);
+    EXPECT_EQ(request.request_id, "lb-7f3a:0001");
+
+    request.peer_addr = "192.0.2.7:5000";  // a client, not the balancer
+    assign_request_id(request, trusted);
+    EXPECT_EQ(request.request_id.size(), 24U);
+
+    Request broken;  // from the balancer, but nothing a log line should carry
+    broken.peer_addr = "10.1.2.3:5000";
+    broken.headers.add("X-Request-Id", "a b\"c");
+    assign_request_id(broken, trusted);
+    EXPECT_EQ(broken.request_id.size(), 24U);
+}
+
 }  // namespace
 }  // namespace forkd::session
