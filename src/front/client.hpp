@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "api/route_kind.hpp"
 #include "base/fd.hpp"
 #include "forkd/request.hpp"
 #include "forkd/response.hpp"
@@ -45,9 +46,12 @@ struct Client {
     os::Deadline timer_at = os::Deadline::max();
     Fd body_file;  // the request body beyond body_buffer_size (session/body_spool.hpp)
 
-    // The request being answered, kept for the access log.
+    // The request being answered, kept for the access log, and for the metrics: its kind
+    // and when it was read whole (or found bad).
     std::optional<Request> request;
     int status = 0;
+    api::RouteKind kind = api::RouteKind::none;
+    os::Clock::time_point started_at{};
 
     // An inline response in progress.
     std::string out;

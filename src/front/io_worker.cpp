@@ -48,7 +48,8 @@ IoWorker::IoWorker(const IoContext& context)
       spool_(context.config.body_buffer_size, context.config.body_temp_path),
       links_(context.scoreboard.size()),
       marks_(ipc::StartedMarks::create(context.scoreboard.size())),
-      self_(::getpid()) {}
+      self_(::getpid()),
+      counts_requests_(!context.config.metrics_path.empty()) {}
 
 int IoWorker::run() {
     context_.scoreboard.set_state(context_.slot, ipc::SlotState::reading);
@@ -240,6 +241,7 @@ void IoWorker::process_input(Client& client) {
 }
 
 void IoWorker::handle_request(Client& client, Request request) {
+    if (counts_requests_) client.started_at = Clock::now();
     request.remote_addr = client.peer;
     client.parser.reset();
     client.continue_sent = false;
@@ -251,6 +253,9 @@ void IoWorker::handle_request(Client& client, Request request) {
     RouteMatch route = api::route_request(context_.router, current);
     Handler* handler = route.handler;
     bool blocking = handler != nullptr && handler->dispatch(current) == Dispatch::blocking;
+    client.kind = handler == nullptr ? api::RouteKind::none
+                  : blocking         ? api::RouteKind::blocking
+                                     : api::RouteKind::inline_;
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
     std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
@@ -265,7 +270,9 @@ void IoWorker::handle_request(Client& client, Request request) {
         client.queue_after_flush = true;  // earlier pipelined responses go first
         return start_writing(client);
     }
-    answer(client, api::respond(context_.router, route, current), keep_alive);
+    Response response = api::respond(context_.router, route, current);
+    client.kind = api::take_route_kind(client.kind);
+    answer(client, std::move(response), keep_alive);
 }
 
 // Serialises an inline response into the client's output and starts writing it, or, when
@@ -324,6 +331,8 @@ void IoWorker::start_writing(Client& client) {
 
 void IoWorker::answer_error(Client& client, int status, std::string_view detail) {
     client.request.reset();
+    client.kind = api::RouteKind::none;
+    if (counts_requests_) client.started_at = Clock::now();
     client.cut_short = true;  // the rest of the request may still be on its way
     answer(client, http::error_response(status, detail), false);
 }
@@ -358,7 +367,12 @@ void IoWorker::flush(Client& client) {
 void IoWorker::record_response(Client& client) {
     context_.access_log.write(client.peer, client.request ? &*client.request : nullptr,
                               client.status, client.body_bytes);
-    context_.scoreboard.header().requests.fetch_add(1, std::memory_order_relaxed);
+    ipc::ScoreboardHeader& header = context_.scoreboard.header();
+    header.requests.fetch_add(1, std::memory_order_relaxed);
+    if (!counts_requests_) return;
+    auto took =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - client.started_at);
+    ipc::record_response(header.counters, client.kind, client.status, took, client.body_bytes);
 }
 
 void IoWorker::response_done(Client& client) {

@@ -81,13 +81,14 @@ void Connection::serve() {
             options_.guard_requests ? options_.request_timeout : std::chrono::milliseconds(0),
             options_.guard_requests);
         Response response = api::respond(services_.router, route, *request);
+        api::RouteKind kind = api::take_route_kind(route.handler, *request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();
         SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
         os::end_guarded_request();
         services_.access_log.write(peer_, &*request, response.status, sent.body_bytes);
-        services_.observer.request_finished(*request, response.status, sent.body_bytes);
+        services_.observer.request_finished(*request, response.status, sent.body_bytes, kind);
         if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
         if (!sent.keep_alive) return close(Ending::linger);
     }
@@ -178,6 +179,7 @@ bool Connection::answer_error(int status, const std::string& reason) {
     Request request;  // what little is known: a 1.1 client that will be disconnected
     SendResult sent = send_response(fd_.get(), request, response, false, options_);
     services_.access_log.write(peer_, nullptr, status, sent.body_bytes);
+    services_.observer.error_answered(status, sent.body_bytes);
     return sent.complete;
 }
 
