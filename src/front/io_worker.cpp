@@ -270,9 +270,7 @@ void IoWorker::handle_request(Client& client, Request request) {
         client.queue_after_flush = true;  // earlier pipelined responses go first
         return start_writing(client);
     }
-    Response response = api::respond(context_.router, route, current);
-    client.kind = api::take_route_kind(client.kind);
-    answer(client, std::move(response), keep_alive);
+    answer(client, api::respond(context_.router, route, current), keep_alive);
 }
 
 // Serialises an inline response into the client's output and starts writing it, or, when
@@ -370,6 +368,9 @@ void IoWorker::record_response(Client& client) {
     ipc::ScoreboardHeader& header = context_.scoreboard.header();
     header.requests.fetch_add(1, std::memory_order_relaxed);
     if (!counts_requests_) return;
+    // What an inline handler noted while it ran here (static files): taken here, not after
+    // respond(), so that the response goes straight into answer() without a move.
+    client.kind = api::take_route_kind(client.kind);
     auto took =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - client.started_at);
     ipc::record_response(header.counters, client.kind, client.status, took, client.body_bytes);
