@@ -1,8 +1,9 @@
 """The Prometheus metrics page (metrics_path) on the real binary, read with the Prometheus
 Python client's own text parser: counters match the requests the test made, by route kind
-and status class; they survive a worker's recycling (max_requests), a crash and a reload
+(inline, blocking, static files, CGI) and status class; they survive a worker's recycling (max_requests), a crash and a reload
 (SIGHUP); and status_allow applies to it exactly as to the status page."""
 import signal
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,6 +14,7 @@ from http_client import get, request
 BODY = "/__forkd_test/body"  # a blocking route (an app worker answers it in hybrid mode)
 CRASH = "/__forkd_test/crash"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CGI_BIN = Path(__file__).resolve().parent / "cgi" / "bin"  # test_cgi's shell programs
 
 
 def start(server, mode, **settings):
@@ -170,3 +172,18 @@ def test_status_allow_decides_as_for_the_status_page(server, allow):
     assert refused.status == (200 if allow else 403)
     if not allow:
         assert b"forkd_" not in refused.body
+
+
+def test_static_files_and_cgi_programs_are_their_own_kinds(server, tmp_path):
+    (tmp_path / "hello.txt").write_text("hello\n")
+    srv = start(server, "hybrid", root=str(tmp_path), cgi=[f"/cgi-bin/={CGI_BIN}"])
+    assert get(srv.address, "/hello.txt").status == 200
+    assert get(srv.address, "/missing.txt").status == 404
+    assert get(srv.address, "/cgi-bin/args.sh").status == 200
+    assert get(srv.address, "/cgi-bin/no-such-program").status == 404
+
+    samples = settle(srv, lambda samples, _: requests_of(samples, "cgi", "2xx") == 1)
+    assert requests_of(samples, "static", "2xx") == 1
+    assert requests_of(samples, "static", "4xx") == 1
+    assert requests_of(samples, "cgi", "4xx") == 1
+    assert requests_of(samples, "blocking", "2xx") == 0
