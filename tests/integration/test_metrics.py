@@ -1,7 +1,8 @@
 """The Prometheus metrics page (metrics_path) on the real binary, read with the Prometheus
 Python client's own text parser: counters match the requests the test made, by route kind
-(inline, blocking, static files, CGI) and status class; they survive a worker's recycling (max_requests), a crash and a reload
-(SIGHUP); and status_allow applies to it exactly as to the status page."""
+(inline, blocking, static files, CGI) and status class; they survive a worker's recycling
+(max_requests), a crash and a reload (SIGHUP); and status_allow applies to it exactly as
+to the status page."""
 import signal
 from pathlib import Path
 
