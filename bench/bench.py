@@ -27,6 +27,7 @@ import time
 import traceback
 from pathlib import Path
 
+import metrics_cost
 import report
 import servers
 import workloads
@@ -294,6 +295,8 @@ def write_outputs(meta, records, specs, unavailable, opts, save=True):
     page = report.markdown(meta, records, specs, unavailable, reading, plot)
     if getattr(opts, "merge", False) and out.exists():
         page = report.merge(out.read_text(), page, opts.only)
+    elif out.exists() and (kept := metrics_cost.section_in(out.read_text())):
+        page = metrics_cost.replace_section(page, kept)  # that script's own section stays
     out.write_text(page)
     log(f"wrote {out}" + (f", {plot}" if plot else ""))
     if save:  # raw results: bench/results/latest.json for the docs page, else beside --out

@@ -4,6 +4,7 @@
 
 #include <system_error>
 
+#include "api/route_kind.hpp"
 #include "base/log.hpp"
 #include "cgi/fastcgi_exchange.hpp"
 #include "cgi/program_head.hpp"
@@ -172,6 +173,8 @@ Dispatch CgiHandler::dispatch(const Request& request) const {
 }
 
 Response CgiHandler::handle(const Request& request) {
+    // A file the fallback sends notes `static` over this.
+    api::note_route_kind(api::RouteKind::cgi);
     std::optional<http::TargetPath> path = http::normalize_target_path(request.path);
     if (!path) return Response::error(400, "The path is not valid.");
     Lookup lookup;
@@ -192,6 +195,7 @@ Response CgiHandler::handle(const Request& request) {
     }
     const FoundScript& script = lookup.script;
     std::string label = label_for(script, request);
+    if (!script.upstream.empty()) api::note_route_kind(api::RouteKind::fastcgi);
 
     std::shared_ptr<GatewayOutput> run = script.upstream.empty()
                                              ? start_program_for(request, script, label)

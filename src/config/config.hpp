@@ -87,6 +87,7 @@ struct Config {
     Duration request_timeout{0};        // end a request running longer (0: off)
     Duration slow_request_log{0};       // log requests slower than this (0: off)
     std::string status_path;            // status page path, e.g. "/status" (empty: off)
+    std::string metrics_path;           // Prometheus metrics path, e.g. "/metrics" (empty: off)
     std::vector<std::string> status_allow;  // addresses/CIDRs allowed besides loopback
     // Peers (addresses/CIDRs) whose X-Forwarded-For, Forwarded and X-Forwarded-Proto name the
     // client (session/client_address.hpp); every other peer's are ignored.

@@ -469,6 +469,9 @@ std::vector<Setting> make_settings() {
         text_row(
             "status_path", [](auto& c) -> auto& { return c.status_path; },
             "Path of the status page, e.g. /status (empty: off)"),
+        text_row(
+            "metrics_path", [](auto& c) -> auto& { return c.metrics_path; },
+            "Path of the Prometheus metrics, e.g. /metrics (empty: off)"),
         status_allow_row(),
         trusted_proxies_row(),
         test_routes_row(),

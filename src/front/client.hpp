@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/route_kind.hpp"
 #include "base/fd.hpp"
 #include "forkd/request.hpp"
 #include "forkd/response.hpp"
@@ -49,13 +50,13 @@ struct Client {
     os::Deadline timer_at = os::Deadline::max();
     Fd body_file;  // the request body beyond body_buffer_size (session/body_spool.hpp)
 
-    // The request being answered, kept for the access log, and what the log says about it:
-    // when it was read whole, how it ran, who ran it (0: this io worker), how long it
-    // waited for an app worker.
+    // The request being answered, kept for the access log and the metrics, and what they
+    // say about it: when it was read whole (or found bad), its kind, who ran it (0: this io
+    // worker), how long it waited for an app worker.
     std::optional<Request> request;
     int status = 0;
     os::Clock::time_point started_at{};
-    std::string_view route_kind = "none";
+    api::RouteKind kind = api::RouteKind::none;
     pid_t handler_pid = 0;
     os::Clock::duration queue_wait{};
 

@@ -50,7 +50,8 @@ IoWorker::IoWorker(const IoContext& context)
       spool_(context.config.body_buffer_size, context.config.body_temp_path),
       links_(context.scoreboard.size()),
       marks_(ipc::StartedMarks::create(context.scoreboard.size())),
-      self_(::getpid()) {}
+      self_(::getpid()),
+      counts_requests_(!context.config.metrics_path.empty()) {}
 
 int IoWorker::run() {
     context_.scoreboard.set_state(context_.slot, ipc::SlotState::reading);
@@ -288,7 +289,9 @@ void IoWorker::handle_request(Client& client, Request request) {
     RouteMatch route = api::route_request(context_.router, current);
     Handler* handler = route.handler;
     bool blocking = handler != nullptr && handler->dispatch(current) == Dispatch::blocking;
-    client.route_kind = handler == nullptr ? "none" : blocking ? "blocking" : "inline";
+    client.kind = handler == nullptr ? api::RouteKind::none
+                  : blocking         ? api::RouteKind::blocking
+                                     : api::RouteKind::inline_;
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
     std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
@@ -363,7 +366,7 @@ void IoWorker::start_writing(Client& client) {
 void IoWorker::answer_error(Client& client, int status, std::string_view detail) {
     client.request.reset();
     client.started_at = Clock::now();
-    client.route_kind = "none";
+    client.kind = api::RouteKind::none;
     client.handler_pid = 0;
     client.queue_wait = {};
     client.cut_short = true;  // the rest of the request may still be on its way
@@ -409,12 +412,20 @@ void IoWorker::log_access(const Client& client, int status, std::size_t body_byt
          .duration = duration_cast<microseconds>(Clock::now() - client.started_at),
          .queue_wait = duration_cast<microseconds>(client.queue_wait),
          .worker_pid = client.handler_pid != 0 ? client.handler_pid : self_,
-         .route_kind = client.route_kind});
+         .route_kind = api::to_string(client.kind)});
 }
 
 void IoWorker::record_response(Client& client) {
+    ipc::ScoreboardHeader& header = context_.scoreboard.header();
+    header.requests.fetch_add(1, std::memory_order_relaxed);
+    // What an inline handler noted while it ran here (static files): taken here, not after
+    // respond(), so that the response goes straight into answer() without a move.
+    client.kind = api::take_route_kind(client.kind);
     log_access(client, client.status, client.body_bytes);
-    context_.scoreboard.header().requests.fetch_add(1, std::memory_order_relaxed);
+    if (!counts_requests_) return;
+    auto took =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - client.started_at);
+    ipc::record_response(header.counters, client.kind, client.status, took, client.body_bytes);
 }
 
 void IoWorker::response_done(Client& client) {

@@ -144,6 +144,8 @@ class IoWorker {
     uint64_t next_sequence_ = 1;
     bool dispatching_ = false;
     pid_t self_;
+    // metrics_path is set: each response is counted for the metrics (ipc/server_counters.hpp).
+    bool counts_requests_;
     using Timer = std::pair<Clock::time_point, uint64_t>;
     std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
     uint64_t next_id_ = 1;

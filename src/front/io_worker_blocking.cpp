@@ -15,18 +15,23 @@
 namespace forkd::front {
 namespace {
 
+// Buckets up to 1 ms, 10 ms, 100 ms, 1 s, 10 s, and longer (a bound belongs to its bucket,
+// as Prometheus's `le` says).
 void record_queue_wait(ipc::ScoreboardHeader& header, os::Clock::duration waited) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(waited).count();
     std::size_t bucket = 0;
-    for (long long limit = 1000; bucket < 5 && micros >= limit; limit *= 10)
+    for (long long limit = 1000; bucket < 5 && micros > limit; limit *= 10)
         ++bucket;
     header.queue_wait_histogram[bucket].fetch_add(1, std::memory_order_relaxed);
+    header.counters.queue_wait_us.fetch_add(static_cast<uint64_t>(std::max<long long>(micros, 0)),
+                                            std::memory_order_relaxed);
 }
 
 }  // namespace
 
 void IoWorker::queue_blocking(Client& client) {
     if (queue_.size() >= static_cast<std::size_t>(context_.config.queue_size)) {
+        context_.scoreboard.header().counters.queue_full.fetch_add(1, std::memory_order_relaxed);
         Response busy = http::error_response(503, "Every worker is busy and the queue is full.");
         busy.headers.set("Retry-After", "1");
         return answer(client, std::move(busy), false);

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "api/route_kind.hpp"
 #include "handlers/autoindex.hpp"
 #include "handlers/file_response.hpp"
 #include "http/response_head.hpp"
@@ -105,6 +106,7 @@ StaticFilesHandler::Located StaticFilesHandler::locate(const http::TargetPath& p
 }
 
 Response StaticFilesHandler::handle(const Request& request) {
+    api::note_route_kind(api::RouteKind::static_files);
     if (request.method != "GET" && request.method != "HEAD") {
         Response response = http::error_response(405, "Files are read with GET and HEAD only.");
         response.headers.set("Allow", "GET, HEAD");

@@ -13,6 +13,7 @@
 #include "config/config_loader.hpp"
 #include "forkd/version.hpp"
 #include "handlers/health.hpp"
+#include "handlers/metrics.hpp"
 #include "handlers/test_routes.hpp"
 #include "http/response_head.hpp"
 
@@ -49,26 +50,12 @@ uint64_t seconds_since(uint64_t then_ms, uint64_t now_ms) {
     return now_ms > then_ms ? (now_ms - then_ms) / 1000 : 0;
 }
 
-std::string_view role_name(ipc::SlotRole role) {
-    switch (role) {
-        case ipc::SlotRole::none:
-            return "none";
-        case ipc::SlotRole::worker:
-            return "worker";
-        case ipc::SlotRole::connection:
-            return "connection";
-        case ipc::SlotRole::io:
-            return "io";
-    }
-    return "?";
-}
-
 Json process_json(const ProcessRow& row, uint64_t now_ms) {
     const ipc::SlotView& slot = row.slot;
     Json process;
     process["pid"] = slot.pid;
     process["state"] = std::string(ipc::to_string(slot.state));
-    process["role"] = std::string(role_name(slot.role));
+    process["role"] = std::string(ipc::to_string(slot.role));
     process["generation"] = slot.generation;
     process["start_time"] = slot.started_ms / 1000;
     process["start_since"] = seconds_since(slot.started_ms, now_ms);
@@ -299,9 +286,15 @@ Response StatusHandler::handle(const Request& request) {
 
 void add_builtin_routes(Router& router, const config::Config& config,
                         const ipc::Scoreboard* scoreboard) {
-    if (!config.status_path.empty() && scoreboard != nullptr) {
-        router.add(config.status_path, Route::Match::exact,
-                   std::make_shared<StatusHandler>(*scoreboard, status_info_from(config)));
+    if (scoreboard != nullptr && (!config.status_path.empty() || !config.metrics_path.empty())) {
+        auto status = std::make_shared<StatusHandler>(*scoreboard, status_info_from(config));
+        if (!config.status_path.empty())
+            router.add(config.status_path, Route::Match::exact, status);
+        if (!config.metrics_path.empty()) {
+            router.add(
+                config.metrics_path, Route::Match::exact,
+                std::make_shared<MetricsHandler>(*scoreboard, status_info_from(config), status));
+        }
     }
     if (!config.health_path.empty() && scoreboard != nullptr) {
         router.add(config.health_path, Route::Match::exact,

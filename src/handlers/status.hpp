@@ -96,7 +96,8 @@ class StatusHandler final : public Handler {
 };
 
 // The routes forkd serves besides the application: the status page at `config.status_path`
-// (exact match; skipped without a scoreboard, as in single mode) and, when
+// and the metrics at `config.metrics_path` (exact matches; skipped without a scoreboard, as
+// in single mode) and, when
 // `config.test_routes` is set, the test-only routes (test_routes.hpp). Call before the
 // application's routes so that they take precedence. Throws std::invalid_argument on an
 // invalid `status_allow` (the configuration loader refuses those first).

@@ -92,6 +92,20 @@ std::string_view to_string(SlotState state) {
     return "?";
 }
 
+std::string_view to_string(SlotRole role) {
+    switch (role) {
+        case SlotRole::none:
+            return "none";
+        case SlotRole::worker:
+            return "worker";
+        case SlotRole::connection:
+            return "connection";
+        case SlotRole::io:
+            return "io";
+    }
+    return "?";
+}
+
 Scoreboard::Scoreboard(std::size_t slots) : slots_(slots) {
     region_size_ = sizeof(ScoreboardHeader) + slots * sizeof(Slot);
     region_ = os::map_shared_anonymous(region_size_);

@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "ipc/server_counters.hpp"
+
 namespace forkd::ipc {
 
 enum class SlotState : uint8_t {
@@ -31,6 +33,7 @@ enum class SlotState : uint8_t {
 std::string_view to_string(SlotState state);
 
 enum class SlotRole : uint8_t { none, worker, connection, io };
+std::string_view to_string(SlotRole role);
 
 // What a reader sees of one slot.
 struct SlotView {
@@ -68,9 +71,10 @@ struct ScoreboardHeader {
     // How long dispatched requests waited: <1ms, <10ms, <100ms, <1s, <10s, longer.
     std::atomic<uint64_t> queue_wait_histogram[6]{};
     std::atomic<uint32_t> generation{0};
-    std::atomic<uint32_t> degraded{0};
-    std::atomic<uint32_t> draining{
-        0};  // a graceful stop has begun: health checks say 503  // crash-loop back-off in force
+    std::atomic<uint32_t> degraded{0};  // crash-loop back-off in force
+    std::atomic<uint32_t> draining{0};  // a graceful stop has begun: health checks say 503
+    // What the metrics page counts (ipc/server_counters.hpp).
+    ServerCounters counters;
 };
 
 class Scoreboard {

@@ -95,6 +95,7 @@ class ForkModel final : public ProcessModel {
         } catch (const std::exception& e) {
             // The kernel refused a process: this client is closed, the next may fare better.
             log::error("cannot fork for {}: {}", accepted.peer, e.what());
+            master.scoreboard().header().counters.refused.fetch_add(1, std::memory_order_relaxed);
         }
         // The parent's copy of the client fd closes when `accepted` goes out of scope.
     }

@@ -160,11 +160,18 @@ void Master::reap_children(ProcessModel& model) {
         // What it served and was serving when it died decides its back-off and names the
         // request in the crash line: read before the slot is cleared for the next child.
         child->last_slot = scoreboard().read(child->board_slot);
+        count_exit(*child, exited.status);
         end_program_of(*child);
         scoreboard().clear(child->board_slot);
         model.child_exited(*this, *child, exited.status);
     }
     close_retired_listeners();
+}
+
+void Master::count_exit(const Child& child, int status) {
+    auto role = static_cast<std::size_t>(slot_role_of(child.role));
+    auto cause = static_cast<std::size_t>(exit_cause(child, status, stopping()));
+    scoreboard().header().counters.exits[role][cause].fetch_add(1, std::memory_order_relaxed);
 }
 
 // A child that died while its request ran a program (a CGI script, in a process group of
@@ -202,6 +209,7 @@ void Master::watch_children(Clock::time_point now) {
     const config::Config& config = server_.config;
     uint64_t now_ms = ipc::Scoreboard::now_ms();
     std::vector<std::pair<pid_t, std::string>> to_retire;
+    std::vector<pid_t> timed_out;
     for (const auto& [pid, child] : table_) {
         ipc::SlotView slot = scoreboard().read(child.board_slot);
         auto limit = config.request_timeout + kTimeoutGrace;
@@ -210,6 +218,7 @@ void Master::watch_children(Clock::time_point now) {
             log::error("{} (pid {}) still runs {} {} past request_timeout: SIGKILL", child.label,
                        pid, slot.method, slot.target);
             os::signal_group(pid, SIGKILL);
+            timed_out.push_back(pid);
         }
         std::optional<uint64_t> pss = os::proportional_set_size_kb(pid);
         if (!pss) continue;
@@ -221,8 +230,10 @@ void Master::watch_children(Clock::time_point now) {
             to_retire.emplace_back(pid, fmt::format("uses {} kB, over max_rss", *pss));
         }
     }
+    for (pid_t pid : timed_out)
+        table_.find(pid)->killed_for_timeout = true;
     for (const auto& [pid, why] : to_retire)
-        retire(pid, why);
+        retire(pid, why, ipc::ExitCause::max_rss);
     uint64_t queued = 0;
     for (const Listener& listener : server_.listeners) {
         queued += os::listen_queue_length(listener.fd.get());
@@ -251,10 +262,7 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
             close_master_fds_in_child(keep_listeners);
             log::set_role(label);
             session::forget_request_ids();
-            ipc::SlotRole slot_role = role == Role::worker ? ipc::SlotRole::worker
-                                      : role == Role::io   ? ipc::SlotRole::io
-                                                           : ipc::SlotRole::connection;
-            scoreboard().assign(board_slot, ::getpid(), generation_, slot_role);
+            scoreboard().assign(board_slot, ::getpid(), generation_, slot_role_of(role));
             code = child_main(board_slot);
         } catch (const std::exception& e) {
             log::error("{} failed: {}", label, e.what());
@@ -264,15 +272,18 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
         os::exit_child(code);
     }
     os::put_in_own_group(pid);
+    scoreboard().header().counters.spawns[static_cast<std::size_t>(slot_role_of(role))].fetch_add(
+        1, std::memory_order_relaxed);
     table_.add(Child{pid, role, number, std::move(label), Clock::now(), board_slot, generation_});
     return pid;
 }
 
-void Master::retire(pid_t pid, const std::string& why) {
+void Master::retire(pid_t pid, const std::string& why, ipc::ExitCause cause) {
     Child* child = table_.find(pid);
     if (child == nullptr || child->retiring) return;
     log::info("retiring {} (pid {}): {}", child->label, pid, why);
     child->retiring = true;
+    child->retired_for = cause;
     os::signal_group(pid, SIGTERM);
 }
 

@@ -66,8 +66,9 @@ class Master {
     // code) after the common child set-up; `keep_listeners` false closes them in the child.
     pid_t spawn(Role role, int number, std::string label, bool keep_listeners,
                 const std::function<int(std::size_t)>& child_main);
-    // Asks a child to finish its current request and exit (SIGTERM), once.
-    void retire(pid_t pid, const std::string& why);
+    // Asks a child to finish its current request and exit (SIGTERM), once; `cause` is what
+    // the metrics count its exit as.
+    void retire(pid_t pid, const std::string& why, ipc::ExitCause cause = ipc::ExitCause::retired);
     // The mode cannot go on (every worker failed its start): stop with exit code 1.
     void give_up(ProcessModel& model, const std::string& reason);
 
@@ -92,6 +93,7 @@ class Master {
     // master_reload.cpp: SIGHUP, and closing listeners a reload removed.
     void reload(ProcessModel& model);
     void close_retired_listeners();
+    void count_exit(const Child& child, int status);
     // master_upgrade.cpp: SIGUSR2, SIGWINCH and the new master's exit.
     void start_upgrade();
     void upgraded_master_exited(int status);

@@ -55,11 +55,13 @@ void Master::reload(ProcessModel& model) {
         give_logs_to_children_or_say_why();
     } catch (const std::exception& e) {
         log::error("reload failed, the running configuration stays: {}", e.what());
+        scoreboard().header().counters.failed_reloads.fetch_add(1, std::memory_order_relaxed);
         os::notify_systemd_ready();
         return;
     }
     ++generation_;
     scoreboard().header().generation = generation_;
+    scoreboard().header().counters.reloads.fetch_add(1, std::memory_order_relaxed);
     model.reloaded(*this);
     log::info("configuration generation {} in force", generation_);
     os::notify_systemd_ready();

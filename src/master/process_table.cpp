@@ -7,8 +7,40 @@
 #include <vector>
 
 #include "os/process.hpp"
+#include "os/request_guard.hpp"
 
 namespace forkd::master {
+
+ipc::SlotRole slot_role_of(Role role) {
+    switch (role) {
+        case Role::worker:
+            return ipc::SlotRole::worker;
+        case Role::connection:
+            return ipc::SlotRole::connection;
+        case Role::io:
+            return ipc::SlotRole::io;
+    }
+    return ipc::SlotRole::none;
+}
+
+ipc::ExitCause exit_cause(const Child& child, int status, bool stopping) {
+    using ipc::ExitCause;
+    if (os::exited_fatally(status)) return ExitCause::start_failure;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (child.killed_for_timeout || code == os::kRequestTimeoutExitCode) return ExitCause::timeout;
+    if (WIFSIGNALED(status)) {
+        int signal = WTERMSIG(status);
+        // The stop signals, and the SIGKILL that ends a stop past its deadline.
+        if (stopping && (signal == SIGKILL || signal == SIGTERM || signal == SIGINT))
+            return ExitCause::stopped;
+        return signal == SIGKILL ? ExitCause::kill : ExitCause::crash;
+    }
+    if (code != 0) return ExitCause::crash;
+    if (child.retiring) return child.retired_for;
+    if (stopping) return ExitCause::stopped;
+    if (child.role == Role::connection) return ExitCause::connection_closed;
+    return ExitCause::max_requests;
+}
 
 std::optional<Child> ProcessTable::remove(pid_t pid) {
     auto found = children_.find(pid);

@@ -16,6 +16,7 @@ namespace forkd::master {
 using Clock = std::chrono::steady_clock;
 
 enum class Role { worker, connection, io };
+ipc::SlotRole slot_role_of(Role role);
 
 struct Child {
     pid_t pid = 0;
@@ -26,6 +27,8 @@ struct Child {
     std::size_t board_slot = 0;  // its slot in the scoreboard
     uint32_t generation = 0;     // the configuration generation it was started with
     bool retiring = false;       // told to finish its request and exit
+    ipc::ExitCause retired_for = ipc::ExitCause::retired;  // why, when retiring
+    bool killed_for_timeout = false;  // SIGKILLed by the master: request_timeout's backstop
     // Its scoreboard slot as the master read it after reaping it, before clearing it: what
     // it had served and what it was serving when it died.
     ipc::SlotView last_slot{};
@@ -35,6 +38,11 @@ struct Child {
 // killed by SIGSEGV (signal 11) serving GET /crash?x (route /crash) after 5 requests —
 // that request got 502". What happens to the child next is the caller's to add.
 std::string describe_death(const Child& child, int status);
+
+// Why a child exited, for the metrics, from its wait status, what the master asked of it
+// and whether the server is stopping. A clean exit nobody asked for is a worker that served
+// its max_requests (or a fork-mode child whose connection ended).
+ipc::ExitCause exit_cause(const Child& child, int status, bool stopping);
 
 class ProcessTable {
   public:

@@ -117,9 +117,10 @@ void WorkerPool::maintain(PoolHost& host, Clock::time_point now) {
     state_.ramp = plan.next_ramp;
     state_.started = true;
     report_full_pool(host, plan.at_max_workers, now);
-    bool degraded = std::ranges::any_of(
-        state_.backoff, [&](const auto& entry) { return entry.second.not_before > now; });
-    host.scoreboard().header().degraded = degraded ? 1 : 0;
+    auto backing_off = static_cast<uint64_t>(std::ranges::count_if(
+        state_.backoff, [&](const auto& entry) { return entry.second.not_before > now; }));
+    host.scoreboard().header().degraded = backing_off > 0 ? 1 : 0;
+    host.scoreboard().header().counters.backing_off.store(backing_off, std::memory_order_relaxed);
 }
 
 void WorkerPool::child_exited(PoolHost& host, const Child& child, int status) {

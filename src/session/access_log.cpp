@@ -126,11 +126,6 @@ void AccessLog::reopen() {
     }
 }
 
-std::string_view route_kind(const Handler* handler, const Request& request) {
-    if (handler == nullptr) return "none";
-    return handler->dispatch(request) == Dispatch::inline_ ? "inline" : "blocking";
-}
-
 std::string format_combined(const AccessRecord& record, std::time_t now) {
     const Request* request = record.request;
     std::string request_line = "-";

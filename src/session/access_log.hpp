@@ -30,7 +30,7 @@ struct AccessRecord {
     std::chrono::microseconds duration{0};
     std::chrono::microseconds queue_wait{0};  // in the io worker's queue (hybrid, blocking)
     pid_t worker_pid = 0;                     // the process that ran the handler
-    std::string_view route_kind = "none";     // route_kind() below
+    std::string_view route_kind = "none";     // api::to_string(RouteKind)
 };
 
 class AccessLog {
@@ -48,11 +48,6 @@ class AccessLog {
     config::AccessLogFormat format_ = config::AccessLogFormat::combined;
     Fd fd_;
 };
-
-// How a request was run: "inline" (in the process that read it: an io worker in hybrid
-// mode), "blocking" (an app worker in hybrid mode; in the other modes the process that read
-// it too), or "none" (no route: 404, 405, or bad bytes).
-std::string_view route_kind(const Handler* handler, const Request& request);
 
 // 127.0.0.1 - - [26/Nov/2026:19:51:24 +0000] "GET / HTTP/1.1" 200 14 "-" "curl/7.88.1"
 std::string format_combined(const AccessRecord& record, std::time_t now);

@@ -61,7 +61,7 @@ class Connection {
     std::optional<Request> take_request(Ending& ending);
     bool answer_error(int status, const std::string& reason);
     void log_access(const Request& request, int status, std::size_t body_bytes,
-                    os::Clock::time_point started, const Handler* handler);
+                    os::Clock::time_point started, api::RouteKind kind);
     void close(Ending ending);
 
     Fd fd_;
@@ -94,22 +94,22 @@ void Connection::serve(bool proxy_header) {
             options_.guard_requests ? options_.request_timeout : std::chrono::milliseconds(0),
             options_.guard_requests);
         Response response = api::respond(services_.router, route, *request);
+        api::RouteKind kind = api::take_route_kind(route.handler, *request);
         ++served_;
         bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
                           served_ < options_.keepalive_requests && !os::stop_requested();
         SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
         os::end_guarded_request();
-        if (services_.access_log.enabled()) {
-            log_access(*request, response.status, sent.body_bytes, started, route.handler);
-        }
-        services_.observer.request_finished(*request, response.status, sent.body_bytes);
+        if (services_.access_log.enabled())
+            log_access(*request, response.status, sent.body_bytes, started, kind);
+        services_.observer.request_finished(*request, response.status, sent.body_bytes, kind);
         if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
         if (!sent.keep_alive) return close(Ending::linger);
     }
 }
 
 void Connection::log_access(const Request& request, int status, std::size_t body_bytes,
-                            os::Clock::time_point started, const Handler* handler) {
+                            os::Clock::time_point started, api::RouteKind kind) {
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(os::Clock::now() - started);
     services_.access_log.write({.peer = request.remote_addr,
                                 .request = &request,
@@ -117,7 +117,7 @@ void Connection::log_access(const Request& request, int status, std::size_t body
                                 .body_bytes = body_bytes,
                                 .duration = took,
                                 .worker_pid = pid_,
-                                .route_kind = route_kind(handler, request)});
+                                .route_kind = api::to_string(kind)});
 }
 
 // The PROXY header before the first request, within client_header_timeout of the accept.
@@ -236,6 +236,7 @@ bool Connection::answer_error(int status, const std::string& reason) {
                                 .status = status,
                                 .body_bytes = sent.body_bytes,
                                 .worker_pid = pid_});
+    services_.observer.error_answered(status, sent.body_bytes);
     return sent.complete;
 }
 

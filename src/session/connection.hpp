@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "api/route_kind.hpp"
 #include "base/fd.hpp"
 #include "config/config.hpp"
 #include "forkd/handler.hpp"
@@ -39,13 +40,17 @@ struct Options {
     static Options from(const config::Config& config);
 };
 
-// What the serving process wants to know as requests come and go (its process title now,
-// its scoreboard slot later).
+// What the serving process wants to know as requests come and go (its process title, its
+// scoreboard slot, the metrics' counters).
 class Observer {
   public:
     virtual ~Observer() = default;
     virtual void request_started(const Request&) {}
-    virtual void request_finished(const Request&, int /*status*/, std::size_t /*body_bytes*/) {}
+    virtual void request_finished(const Request&, int /*status*/, std::size_t /*body_bytes*/,
+                                  api::RouteKind) {}
+    // A request that could not be read whole (bad bytes, a timeout, a body that could not be
+    // stored) was answered with `status`.
+    virtual void error_answered(int /*status*/, std::size_t /*body_bytes*/) {}
 };
 
 struct Services {

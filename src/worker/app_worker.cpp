@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/respond.hpp"
+#include "api/route_kind.hpp"
 #include "base/log.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
@@ -85,7 +86,8 @@ ipc::Completion run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, IoLin
     session::SendResult sent = session::send_response(
         client, request, response, hand_off.keep_alive_allowed, services.options);
     os::end_guarded_request();
-    status.request_finished(request, response.status, sent.body_bytes);
+    status.request_finished(request, response.status, sent.body_bytes,
+                            api::take_route_kind(api::RouteKind::blocking));
     return {hand_off.sequence, response.status, sent.body_bytes, sent.complete, sent.keep_alive};
 }
 

@@ -7,7 +7,7 @@ namespace {
 
 ReporterSettings reporter_settings(const config::Config& config, bool recycles) {
     uint64_t quota = recycles ? request_quota(config.max_requests, config.max_requests_jitter) : 0;
-    return {quota, config.slow_request_log};
+    return {quota, config.slow_request_log, !config.metrics_path.empty()};
 }
 
 // Where this process publishes the process group of the program its request runs (a CGI

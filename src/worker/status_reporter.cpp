@@ -41,10 +41,15 @@ void StatusReporter::request_started(const Request& request) {
     }
 }
 
-void StatusReporter::request_finished(const Request& request, int status, std::size_t body_bytes) {
+void StatusReporter::request_finished(const Request& request, int status, std::size_t body_bytes,
+                                      api::RouteKind kind) {
     ++served_;
-    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    auto took_us = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - request_start_);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(took_us);
+    if (scoreboard_ != nullptr && settings_.count_requests) {
+        ipc::record_response(scoreboard_->header().counters, kind, status, took_us, body_bytes);
+    }
     if (settings_.slow_request_log.count() > 0 && took >= settings_.slow_request_log) {
         log::warn("slow request: {} {} took {} ms (status {}, pid {}, request {})", request.method,
                   request.target, took.count(), status, ::getpid(), request.request_id);
@@ -55,6 +60,12 @@ void StatusReporter::request_finished(const Request& request, int status, std::s
         scoreboard_->end_request(slot_, ipc::SlotState::keepalive, body_bytes);
     }
     retire_if_quota_reached();
+}
+
+void StatusReporter::error_answered(int status, std::size_t body_bytes) {
+    if (scoreboard_ == nullptr || !settings_.count_requests) return;
+    ipc::record_response(scoreboard_->header().counters, api::RouteKind::none, status,
+                         std::chrono::microseconds(0), body_bytes);
 }
 
 void StatusReporter::retire_if_quota_reached() {

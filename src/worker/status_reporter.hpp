@@ -16,6 +16,7 @@ namespace forkd::worker {
 struct ReporterSettings {
     uint64_t max_requests = 0;  // 0: never retire; already includes this worker's jitter
     std::chrono::milliseconds slow_request_log{0};
+    bool count_requests = false;  // metrics_path is set: count each response for the metrics
 };
 
 class StatusReporter final : public session::Observer {
@@ -31,7 +32,9 @@ class StatusReporter final : public session::Observer {
     // accepted_conn), as the master counts the ones it accepts in fork mode.
     void connection_accepted();
     void request_started(const Request& request) override;
-    void request_finished(const Request& request, int status, std::size_t body_bytes) override;
+    void request_finished(const Request& request, int status, std::size_t body_bytes,
+                          api::RouteKind kind) override;
+    void error_answered(int status, std::size_t body_bytes) override;
 
   private:
     void retire_if_quota_reached();

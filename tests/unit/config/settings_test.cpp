@@ -40,6 +40,7 @@ TEST(Settings, ListEveryKeyOfTheConfigOnce) {
                                                "request_timeout",
                                                "slow_request_log",
                                                "status_path",
+                                               "metrics_path",
                                                "status_allow",
                                                "trusted_proxies",
                                                "test_routes",

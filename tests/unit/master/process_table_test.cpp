@@ -109,5 +109,54 @@ TEST(DescribeDeath, SaysWhenTheChildDiedBetweenRequests) {
               "app 3 (pid 1234) exited with code 1 between requests after 2 requests");
 }
 
+// ---- Why a child exited (the metrics' forkd_process_exits_total) ----------------------------
+
+TEST(ExitCause, ACleanExitNobodyAskedForIsAWorkerThatServedItsQuota) {
+    EXPECT_EQ(exit_cause(child(1, Role::worker, 1, 0), exited_with(0), false),
+              ipc::ExitCause::max_requests);
+}
+
+TEST(ExitCause, AForkModeChildEndsWithItsConnection) {
+    EXPECT_EQ(exit_cause(child(1, Role::connection, 0, 0), exited_with(0), false),
+              ipc::ExitCause::connection_closed);
+}
+
+TEST(ExitCause, ARetiredChildCountsAsWhatItWasRetiredFor) {
+    Child over_memory = child(1, Role::worker, 1, 0);
+    over_memory.retiring = true;
+    over_memory.retired_for = ipc::ExitCause::max_rss;
+    EXPECT_EQ(exit_cause(over_memory, exited_with(0), false), ipc::ExitCause::max_rss);
+    Child replaced = child(2, Role::io, 1, 1);
+    replaced.retiring = true;
+    EXPECT_EQ(exit_cause(replaced, exited_with(0), false), ipc::ExitCause::retired);
+}
+
+TEST(ExitCause, SignalsAndFailureCodesAreCrashesButSigkillFromOutsideIsAKill) {
+    Child worker = child(1, Role::worker, 1, 0);
+    EXPECT_EQ(exit_cause(worker, killed_by(SIGSEGV), false), ipc::ExitCause::crash);
+    EXPECT_EQ(exit_cause(worker, killed_by(SIGABRT), false), ipc::ExitCause::crash);
+    EXPECT_EQ(exit_cause(worker, exited_with(1), false), ipc::ExitCause::crash);
+    EXPECT_EQ(exit_cause(worker, killed_by(SIGKILL), false), ipc::ExitCause::kill);
+}
+
+TEST(ExitCause, RequestTimeoutIsItsOwnExitCodeOrTheMastersSigkill) {
+    Child worker = child(1, Role::worker, 1, 0);
+    EXPECT_EQ(exit_cause(worker, exited_with(3), false), ipc::ExitCause::timeout);
+    worker.killed_for_timeout = true;
+    EXPECT_EQ(exit_cause(worker, killed_by(SIGKILL), false), ipc::ExitCause::timeout);
+}
+
+TEST(ExitCause, WhileStoppingTheStopSignalsAndCleanExitsAreStops) {
+    Child worker = child(1, Role::worker, 1, 0);
+    EXPECT_EQ(exit_cause(worker, exited_with(0), true), ipc::ExitCause::stopped);
+    EXPECT_EQ(exit_cause(worker, killed_by(SIGKILL), true), ipc::ExitCause::stopped);
+    EXPECT_EQ(exit_cause(worker, killed_by(SIGSEGV), true), ipc::ExitCause::crash);
+}
+
+TEST(ExitCause, TheFatalStartCodeIsAStartFailure) {
+    EXPECT_EQ(exit_cause(child(1, Role::worker, 1, 0), exited_with(2), false),
+              ipc::ExitCause::start_failure);
+}
+
 }  // namespace
 }  // namespace forkd::master
