@@ -19,17 +19,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            sys.exit(f"log_cost: timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
+from metrics_cost import wait_for  # polls with a deadline
 
 
 def children(pid):

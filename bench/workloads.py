@@ -599,8 +599,7 @@ def w10(run, opts):
     of the set-up idle (after start-up and one request: every PHP process started) and
     halfway through the load (every PHP process serving)."""
     _check_hello(run)
-    time.sleep(0.5)
-    idle = run.tracker.memory()
+    idle = _settle_memory(run)
     before = run.tracker.cpu_seconds()
     result, loaded = wrk(run.port, opts.load_cpus, opts.connections, opts.seconds, path=W10_HELLO,
                          probe=run.tracker.memory)
