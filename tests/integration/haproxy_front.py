@@ -57,6 +57,20 @@ def asked_shutdown_delay(text):
     return match.group(1)
 
 
+def servers_up(admin_socket):
+    """{server name: True when it is up} of backend `forkd`, from haproxy's admin socket
+    (`show servers state`; srv_op_state 2 is running). Raises OSError when it cannot ask."""
+    with socket.socket(socket.AF_UNIX) as admin:
+        admin.settimeout(5)
+        admin.connect(str(admin_socket))
+        admin.sendall(b"show servers state forkd\n")
+        text = b""
+        while chunk := admin.recv(65536):
+            text += chunk
+    return {fields[3]: fields[5] == "2" for fields in map(str.split, text.decode().splitlines())
+            if len(fields) > 5 and fields[0].isdigit()}
+
+
 class Haproxy:
     """deploy/haproxy/forkd.cfg's `defaults` and `backend` as they are, with a global section
     of its own (no chroot, user or daemon: the test's processes), the frontend on a free port
@@ -81,19 +95,11 @@ class Haproxy:
                                      stdin=subprocess.DEVNULL)
 
     def up(self):
-        """{server: True when haproxy has it up}, from the admin socket."""
+        """{server: True when haproxy has it up}, from the admin socket ({} while it has none)."""
         try:
-            with socket.socket(socket.AF_UNIX) as admin:
-                admin.settimeout(5)
-                admin.connect(str(self.dir / "admin.sock"))
-                admin.sendall(b"show servers state forkd\n")
-                text = b""
-                while chunk := admin.recv(65536):
-                    text += chunk
+            return servers_up(self.dir / "admin.sock")
         except OSError:
             return {}
-        return {fields[3]: fields[5] == "2" for fields in map(str.split, text.decode().splitlines())
-                if len(fields) > 5 and fields[0].isdigit()}
 
     def stop(self):
         stop_process(self.proc, signal.SIGTERM)

@@ -15,6 +15,7 @@ import pytest
 
 from client_loop import ClientLoop
 from conftest import stop_process, wait_until
+from haproxy_front import servers_up
 from http_client import get
 
 BALANCERS = {"haproxy": shutil.which("haproxy", path="/usr/sbin:/usr/bin:" + os.environ["PATH"]),
@@ -148,19 +149,7 @@ class Balancer:
 
     def server_states(self):
         """haproxy only: {server name: True when it is up}, from its admin socket."""
-        with socket.socket(socket.AF_UNIX) as admin:
-            admin.settimeout(5)
-            admin.connect(str(self.dir / "admin.sock"))
-            admin.sendall(b"show servers state forkd\n")
-            text = b""
-            while chunk := admin.recv(65536):
-                text += chunk
-        states = {}
-        for line in text.decode().splitlines():
-            fields = line.split()
-            if len(fields) > 5 and fields[0].isdigit():
-                states[fields[3]] = fields[5] == "2"  # srv_op_state 2: running
-        return states
+        return servers_up(self.dir / "admin.sock")
 
     def stop(self):
         stop_process(self.proc, signal.SIGTERM, timeout=15)  # both: a fast stop of their own
