@@ -64,6 +64,7 @@ class HybridModel final : public ProcessModel {
                 log::warn("{} (pid {}) {}; starting a new one", child.label, child.pid,
                           os::describe_exit(status));
             }
+            if (pool_pause_held_) pause_the_pool_once_io_workers_are_gone(master);
             return;
         }
         drain_dispatch_socket(master, child.board_slot);
@@ -79,18 +80,25 @@ class HybridModel final : public ProcessModel {
         pool_.reloaded(master);
     }
 
+    // The io workers first: the app workers serve what they still queue, then leave.
     void pause(Master& master) override {
         paused_ = true;
         retire_io_workers(master, "binary upgrade: the new master serves");
-        pool_.pause(master);
+        pool_pause_held_ = true;
+        pause_the_pool_once_io_workers_are_gone(master);
     }
 
     void resume(Master& master) override {
         paused_ = false;
+        pool_pause_held_ = false;
         pool_.resume(master);
     }
 
     void resize(Master& master, int delta) override { pool_.resize(master, delta); }
+
+    bool stops_after_the_front(const Child& child) const override {
+        return child.role == Role::worker;
+    }
 
   private:
     void spawn_missing_io_workers(Master& master) {
@@ -114,6 +122,14 @@ class HybridModel final : public ProcessModel {
             return child.role == Role::io && child.slot == number && !child.retiring &&
                    child.generation == master.generation();
         });
+    }
+
+    void pause_the_pool_once_io_workers_are_gone(Master& master) {
+        bool io_left = std::ranges::any_of(
+            master.table(), [](const auto& entry) { return entry.second.role == Role::io; });
+        if (io_left) return;
+        pool_pause_held_ = false;
+        pool_.pause(master);
     }
 
     void retire_io_workers(Master& master, const std::string& why) {
@@ -174,6 +190,7 @@ class HybridModel final : public ProcessModel {
     std::vector<std::pair<Fd, Fd>> dispatch_;  // per scoreboard slot: (io end, app end)
     std::pair<Fd, Fd> hand_over_;              // (sending end, receiving end)
     bool paused_ = false;
+    bool pool_pause_held_ = false;  // paused: the pool leaves once the io workers have
 };
 
 }  // namespace

@@ -59,6 +59,7 @@ int Master::run(ProcessModel& model) {
         loop_.run_once(kTick);
         handle_signals(model);
         reap_children(model);
+        if (back_held_) stop_the_back_once_the_front_is_gone();
         watch_children(Clock::now());
         note_peak_activity(scoreboard());
         if (!stopping() && Clock::now() >= delayed_stop_at_) begin_stop(model, Stop::graceful);
@@ -350,11 +351,26 @@ void Master::begin_stop(ProcessModel& model, Stop kind) {
     Clock::time_point now = Clock::now();
     if (kind == Stop::graceful) {
         kill_at_ = now + server_.config.graceful_timeout;
-        signal_children(SIGTERM);
+        for (const auto& [pid, child] : table_) {
+            if (!model.stops_after_the_front(child)) os::signal_group(pid, SIGTERM);
+        }
+        back_held_ = true;
+        stop_the_back_once_the_front_is_gone();
     } else {
+        back_held_ = false;
         kill_at_ = now + kFastStopGrace;
         signal_children(SIGINT);
     }
+}
+
+// A graceful stop's second step: the children the front hands work to leave once it has
+// finished what it held (the stop deadline's SIGKILL applies to both steps).
+void Master::stop_the_back_once_the_front_is_gone() {
+    bool front_left = std::ranges::any_of(
+        table_, [&](const auto& entry) { return !model_->stops_after_the_front(entry.second); });
+    if (front_left) return;
+    back_held_ = false;
+    signal_children(SIGTERM);
 }
 
 // Shutdown escalates: the stop signal first, SIGKILL for whoever outlives the deadline.

@@ -46,6 +46,10 @@ class ProcessModel {
     virtual void resume(Master& master) = 0;
     // SIGTTIN / SIGTTOU: one process more or fewer (the pool size, or fork's cap).
     virtual void resize(Master& master, int delta) = 0;
+    // Whether a graceful stop ends this child only once every other child has gone:
+    // hybrid's app workers, which its io workers hand requests to (stopped together, a
+    // request an io worker still queued would find no worker and wait out queue_timeout).
+    virtual bool stops_after_the_front(const Child&) const { return false; }
 };
 
 class Master {
@@ -86,6 +90,7 @@ class Master {
     void stop_gracefully(ProcessModel& model);
     void carry_on_stopping(Clock::time_point now);
     void signal_children(int signal);
+    void stop_the_back_once_the_front_is_gone();
     void close_master_fds_in_child(bool keep_listeners);
     void give_logs_to_children_or_say_why();
     bool finished() const { return stop_ != Stop::none && table_.empty(); }
@@ -117,6 +122,7 @@ class Master {
     Clock::time_point delayed_stop_at_ = Clock::time_point::max();
     Clock::time_point next_watch_{};
     bool killed_ = false;
+    bool back_held_ = false;  // a graceful stop has not yet signalled stops_after_the_front
     int exit_code_ = 0;
     std::vector<Listener> retired_listeners_;   // removed by a reload, closed once unused
     std::vector<std::string> socket_files_;     // unix socket files to remove at exit

@@ -379,6 +379,22 @@ def test_a_graceful_stop_finishes_the_blocking_request_and_closes_idle_connectio
     idle.close()
 
 
+def test_a_graceful_stop_serves_the_requests_still_queued_before_the_app_workers_leave(server):
+    srv = hybrid(server, workers=1, queue_timeout="20s")
+    sleeper = in_background(get, srv.address, "/?sleep=2", timeout=30)
+    wait_for_busy_child(srv, "/?sleep=2")
+    queued = in_background(get, srv.address, "/?sleep=1", timeout=30)
+    io_worker_has_read_everything_sent_so_far(srv)
+
+    srv.signal(signal.SIGTERM)
+
+    assert sleeper.result(timeout=30).status == 200
+    waited = queued.result(timeout=30)
+    assert waited.status == 200 and waited.body == BUSY_BODY, \
+        "the queued request found its app worker gone"
+    assert srv.wait_exit(timeout=30) == 0
+
+
 # Request bodies: memory up to body_buffer_size, then an unlinked temp file.
 
 MiB = 1024 * 1024
