@@ -208,6 +208,24 @@ Response CgiHandler::handle(const Request& request) {
     return respond_from(std::move(run), script.nph, std::move(label));
 }
 
+std::optional<DirectRequest> CgiHandler::direct_request(const Request& request) const {
+    if (request.body.in_file()) return std::nullopt;
+    std::optional<http::TargetPath> path = http::normalize_target_path(request.path);
+    if (!path || !may_name_program(*path)) return std::nullopt;
+    Lookup lookup = find_script(directory_, *path, settings_->lookup);
+    if (lookup.result != Lookup::Result::found) return std::nullopt;
+    std::string program = spawned_program(lookup.script.upstream);
+    if (program.empty()) return std::nullopt;
+    api::note_route_kind(api::RouteKind::fastcgi);
+    DirectRequest direct;
+    direct.program = std::move(program);
+    direct.label = label_for(lookup.script, request);
+    direct.records = fastcgi_request_records(
+        program_environment(request, lookup.script.paths, settings_->environment),
+        request.body.in_memory(), false);
+    return direct;
+}
+
 std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& request,
                                                              const FoundScript& script,
                                                              const std::string& label) const {

@@ -41,10 +41,20 @@ std::vector<fastcgi::NameValue> params_of(const std::vector<std::string>& enviro
 
 }  // namespace
 
+std::string fastcgi_request_records(const std::vector<std::string>& environment,
+                                    std::string_view body, bool keep_conn) {
+    std::string records;
+    fastcgi::append_begin_request(records, kRequestId, keep_conn);
+    fastcgi::append_params(records, kRequestId, params_of(environment));
+    if (!body.empty()) fastcgi::append_stdin(records, kRequestId, body);
+    fastcgi::append_stdin_end(records, kRequestId);
+    return records;
+}
+
 FastcgiExchange::FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits,
                                  std::string label, SpawnedApplication* spawned)
     : upstream_(std::move(upstream)),
-      keep_conn_(keep_conn || spawned != nullptr),
+      keep_conn_(spawned != nullptr ? spawned->keeps_connection() : keep_conn),
       limits_(limits),
       label_(std::move(label)),
       spawned_(spawned),

@@ -24,6 +24,11 @@
 
 namespace forkd::cgi {
 
+// BEGIN_REQUEST, the environment as PARAMS, `body` as STDIN and its end: a whole request
+// that fits in memory, as one string.
+std::string fastcgi_request_records(const std::vector<std::string>& environment,
+                                    std::string_view body, bool keep_conn);
+
 class FastcgiExchange final : public GatewayOutput {
   public:
     // `spawned`: the application this process started itself, whose one connection every

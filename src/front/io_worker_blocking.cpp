@@ -66,15 +66,19 @@ void IoWorker::dispatch_waiting(os::Clock::time_point now) {
             continue;
         }
         std::optional<std::size_t> slot = sender_.claim_idle_worker();
-        if (!slot) return;                      // every app worker is busy
-        if (!hand_off(*client, *slot)) return;  // tried again next turn of the loop
+        if (!slot) return;                                        // every app worker is busy
+        if (!client->relay && !hand_off(*client, *slot)) return;  // tried again next turn
         queue_.pop_front();
         ipc::ScoreboardHeader& header = context_.scoreboard.header();
         header.queued.fetch_sub(1, std::memory_order_relaxed);
         record_queue_wait(header, now - client->queued_at);
         client->queue_wait = now - client->queued_at;
-        client->phase = Phase::handed_off;
         client->handed_at = now;
+        if (client->relay) {
+            start_relay(*client, *slot);  // may answer (502) and even close the connection
+            continue;
+        }
+        client->phase = Phase::handed_off;
     }
 }
 

@@ -120,7 +120,7 @@ def test_a_php_cgi_that_quits_by_itself_is_replaced_without_a_failed_request(ser
     answers = [get(srv.address, "/pid.php") for _ in range(7)]
     assert [a.status for a in answers] == [200] * 7
     assert len({a.body for a in answers}) >= 3, "a new php-cgi every two requests"
-    assert "retired itself after 2 requests" in srv.log()
+    assert "retired itself after" in srv.log()
 
 
 def test_max_requests_recycles_the_worker_with_its_php_cgi(server, site):
