@@ -19,6 +19,8 @@
 // it is killed rather than left running a script for nobody.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -41,6 +43,7 @@ struct FastcgiRelay {
     std::size_t sent = 0;     // of `records`
     bool keep_alive = false;
     std::size_t slot = 0;
+    pid_t owner = 0;       // the app worker in `slot` when it was claimed
     bool claimed = false;  // the slot is ours (from the claim until the exchange ends)
     Fd upstream;
     fastcgi::ResponseReader reader{1};

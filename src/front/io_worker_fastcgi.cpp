@@ -56,6 +56,7 @@ void IoWorker::start_relay(Client& client, std::size_t slot) {
     FastcgiRelay& relay = *client.relay;
     Request& request = *client.request;
     relay.slot = slot;
+    relay.owner = context_.scoreboard.pid(slot);
     relay.claimed = true;
     relay.started = relay.last_output = Clock::now();
     relay.keep_alive = http::wants_keep_alive(request) && !stopping_ &&
@@ -155,6 +156,7 @@ void IoWorker::read_from_application(Client& client) {
         relay.output.clear();
         if (!finished) return;
         end_relay(client, false);
+        log_access(client, 499, 0);
         return close_client(client);
     }
     if (relay.output.size() > before) {
@@ -285,6 +287,7 @@ void IoWorker::relay_timed_out(Client& client) {
     FastcgiRelay& relay = *client.relay;
     if (relay.client_gone) {
         end_relay(client, true);
+        log_access(client, 499, 0);
         return close_client(client);
     }
     if (relay.paused || client.out_sent < client.out.size()) return close_client(client);
@@ -321,6 +324,9 @@ void IoWorker::end_relay(Client& client, bool kill) {
     }
     relay->errors.finish();
     if (!relay->claimed) return;
+    // An app worker that died meanwhile left its slot to the master, which clears it for the
+    // next one: not ours to make idle.
+    if (context_.scoreboard.pid(relay->slot) != relay->owner) return;
     if (kill) os::signal_process_group(context_.scoreboard.application(relay->slot), SIGKILL);
     context_.scoreboard.end_request(relay->slot, ipc::SlotState::idle, client.body_bytes, false);
 }
