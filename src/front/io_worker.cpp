@@ -188,9 +188,9 @@ void IoWorker::on_client_event(uint64_t id, uint32_t events) {
             if (events & (EPOLLERR | EPOLLHUP)) return close_client(*client);
             return flush(*client);
         case Phase::queued:
-            // Only hang-ups are watched while queued: a client that left is dropped unrun.
+            // A client that left is dropped unrun.
             if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) return close_client(*client);
-            return;
+            return read_ahead(*client, events);
         case Phase::handed_off:
             return read_ahead(*client, events);
         case Phase::relaying:
@@ -492,11 +492,11 @@ void IoWorker::resume_reading(Client& client) {
 }
 
 void IoWorker::close_client(Client& client) {
-    if (client.relay) end_relay(client, false);
     if (client.phase == Phase::queued) {
         std::erase(queue_, client.id);
         context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
     }
+    if (client.relay) end_relay(client, false);
     // A handed-off client's completion, when it comes, finds no client and is dropped.
     if (client.shared)
         loop_.remove(client.fd.get());

@@ -192,6 +192,7 @@ void IoWorker::pass_head(Client& client, bool finished) {
     if (!parsed.local_redirect.empty()) {
         // Whatever body came with it is not for the client; an answer still coming is cut.
         end_relay(client, false);
+        watch_again(client);
         return redirect_locally(client, parsed.local_redirect);
     }
     Response response;
@@ -202,6 +203,7 @@ void IoWorker::pass_head(Client& client, bool finished) {
         response.body = relay.output.substr(head_end);
         bool keep_alive = relay.keep_alive;
         end_relay(client, false);
+        watch_again(client);
         return answer(client, std::move(response), keep_alive);
     }
     relay.output.erase(0, head_end);
@@ -237,6 +239,7 @@ void IoWorker::pass_output(Client& client, bool finished) {
     if (finished) {
         if (relay.chunked && !relay.head_only) client.out += "0\r\n\r\n";
         end_relay(client, false);
+        watch_again(client);
         return start_writing(client);
     }
     if (!relay.paused && client.out.size() - client.out_sent > kRelayBacklog) {
@@ -302,6 +305,7 @@ void IoWorker::relay_failed(Client& client, int status, bool kill) {
     bool head_sent = client.relay->head_sent;
     end_relay(client, kill);
     if (head_sent) return close_client(client);
+    watch_again(client);
     answer(client,
            http::error_response(status, status == 504
                                             ? "The program did not answer in time."
@@ -311,17 +315,12 @@ void IoWorker::relay_failed(Client& client, int status, bool kill) {
 }
 
 // The exchange is over: the connection to the application closes and its slot is idle
-// again. With `kill`, the application's state is unknown and it is killed (its app worker
-// starts a new one).
+// again (the caller puts the client's connection back in the set if it goes on: read_ahead
+// may have taken it out). With `kill`, the application's state is unknown and it is killed (its app
+// worker starts a new one).
 void IoWorker::end_relay(Client& client, bool kill) {
     std::unique_ptr<FastcgiRelay> relay = std::move(client.relay);
     if (relay->upstream) loop_.forget(relay->upstream.get());
-    // read_ahead may have taken the connection out of the set.
-    if (!relay->client_gone && !loop_.watches(client.fd.get())) {
-        uint64_t id = client.id;
-        loop_.add(client.fd.get(), EPOLLIN | EPOLLRDHUP,
-                  [this, id](uint32_t events) { on_client_event(id, events); });
-    }
     relay->errors.finish();
     if (!relay->claimed) return;
     // An app worker that died meanwhile left its slot to the master, which clears it for the
@@ -329,6 +328,9 @@ void IoWorker::end_relay(Client& client, bool kill) {
     if (context_.scoreboard.pid(relay->slot) != relay->owner) return;
     if (kill) os::signal_process_group(context_.scoreboard.application(relay->slot), SIGKILL);
     context_.scoreboard.end_request(relay->slot, ipc::SlotState::idle, client.body_bytes, false);
+    // The application is free: the next request waiting for one goes to it now, not after
+    // the loop's next wait.
+    if (!queue_.empty()) dispatch_queue(Clock::now());
 }
 
 void IoWorker::redirect_locally(Client& client, const std::string& target) {
