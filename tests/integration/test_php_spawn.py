@@ -103,6 +103,24 @@ def test_a_whole_small_answer_has_a_length_and_a_flushed_one_streams(server, sit
     assert streamed.header("Transfer-Encoding") == "chunked", "PHP's flush() still streams"
 
 
+def test_hybrid_io_workers_speak_to_php_cgi_themselves_one_hop_as_nginx_to_php_fpm(
+        server, site):
+    """The app worker keeps php-cgi but is not on a PHP request's path: stopped (SIGSTOP),
+    PHP pages, streamed ones too, are still answered by its php-cgi."""
+    srv = php_server(server, site, workers=1)
+    php_cgi = int(get(srv.address, "/pid.php").body)
+    app_worker = next(pid for pid in child_pids(srv.pid) if php_cgi in child_pids(pid))
+    os.kill(app_worker, signal.SIGSTOP)
+    try:
+        assert get(srv.address, "/hello.php", timeout=10).body == b"this is server"
+        streamed = get(srv.address, "/stream.php", timeout=10)
+        assert streamed.body == b"first second"
+        assert streamed.header("Transfer-Encoding") == "chunked"
+        assert int(get(srv.address, "/pid.php", timeout=10).body) == php_cgi
+    finally:
+        os.kill(app_worker, signal.SIGCONT)
+
+
 @pytest.mark.parametrize("mode", ["prefork", "hybrid"])
 def test_clients_that_leave_without_reading_cost_no_php_cgi(server, site, mode):
     srv = php_server(server, site, mode, workers=1)
