@@ -133,6 +133,7 @@ class IoWorker {
     bool relay_if_direct(Client& client, Handler* handler);
     void start_relay(Client& client, std::size_t slot);
     bool send_records(Client& client);
+    void hand_off_instead(Client& client, std::size_t slot, int error);
     Clock::duration relay_wait(const FastcgiRelay& relay) const;
     void on_relay_event(uint64_t id, uint32_t events);
     void read_from_application(Client& client);

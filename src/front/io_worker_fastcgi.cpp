@@ -16,6 +16,7 @@
 #include "cgi/spawned_application.hpp"
 #include "front/io_worker.hpp"
 #include "http/response_head.hpp"
+#include "ipc/hand_off.hpp"
 #include "os/connect.hpp"
 #include "os/process.hpp"
 
@@ -54,7 +55,12 @@ bool IoWorker::relay_if_direct(Client& client, Handler* handler) {
 
 void IoWorker::start_relay(Client& client, std::size_t slot) {
     FastcgiRelay& relay = *client.relay;
+    int error = 0;
+    std::string socket = cgi::application_socket(context_.application_sockets, slot, relay.program);
+    Fd upstream = os::connect_stream("unix:" + socket, Clock::now(), error);
+    if (!upstream) return hand_off_instead(client, slot, error);
     Request& request = *client.request;
+    relay.upstream = std::move(upstream);
     relay.slot = slot;
     relay.owner = context_.scoreboard.pid(slot);
     relay.claimed = true;
@@ -65,20 +71,30 @@ void IoWorker::start_relay(Client& client, std::size_t slot) {
                                       relay.label);
     client.handler_pid = context_.scoreboard.application(slot);
     client.phase = Phase::relaying;
-    int error = 0;
-    std::string socket = cgi::application_socket(context_.application_sockets, slot, relay.program);
-    relay.upstream = os::connect_stream("unix:" + socket, Clock::now(), error);
-    if (!relay.upstream) {
-        log::error("cgi {}: cannot reach the FastCGI application of slot {}: {}; answered 502",
-                   relay.label, slot, std::strerror(error));
-        return relay_failed(client, 502, false);
-    }
     // The socket is new: the request goes out at once, all of it unless it is large.
     if (!send_records(client)) return;
     uint64_t id = client.id;
     loop_.add(relay.upstream.get(), relay.sent < relay.records.size() ? EPOLLOUT : EPOLLIN,
               [this, id](uint32_t events) { on_relay_event(id, events); });
     set_deadline(client, relay_wait(relay));
+}
+
+// Nothing listens where the app worker in `slot` should: one started before a reload put
+// the spawned application in the configuration, or one whose application is in its
+// start-up back-off. The claimed app worker runs the request itself (and answers 502 in the
+// back-off).
+void IoWorker::hand_off_instead(Client& client, std::size_t slot, int error) {
+    log::debug("cgi {}: the application of slot {} is not listening ({}); handed to its worker",
+               client.relay->label, slot, std::strerror(error));
+    client.relay.reset();
+    std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
+    if (!spool_.move_to_file(*client.request, client.body_file, in_message)) {
+        sender_.unclaim(slot);
+    } else if (hand_off(client, slot)) {  // which gives the claim back when it fails
+        client.phase = Phase::handed_off;
+        return;
+    }
+    answer(client, http::error_response(502, "The worker serving this request failed."), false);
 }
 
 // Sends what is left of the request. False when the application took none of it (the

@@ -162,6 +162,20 @@ def test_a_crash_is_502_and_the_next_request_gets_a_new_php_cgi(server, site, mo
     assert process_state(before) is None
 
 
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_an_application_that_cannot_start_is_502_at_once_and_retried_after_a_back_off(
+        server, site, mode):
+    srv = server(mode=mode, root=str(site), fastcgi=[".php=spawn:/bin/false"],
+                 **pool(mode, 1))
+    started = time.monotonic()
+    for _ in range(3):
+        assert get(srv.address, "/hello.php", timeout=10).status == 502
+    assert time.monotonic() - started < 5, "502 at once, not after a queue or CGI timeout"
+    assert get(srv.address, "/page.html").body == b"<p>static</p>\n"
+    wait_until(lambda: "before answering a request; starting it again in" in srv.log(),
+               timeout=10, message="the start-up failure and its back-off logged")
+
+
 def test_sleeping_past_cgi_idle_timeout_is_504_and_that_php_cgi_ends(server, site):
     srv = php_server(server, site, workers=1, cgi_idle_timeout="1s")
     sleeper = int(get(srv.address, "/pid.php").body)
