@@ -77,6 +77,7 @@ bool SpawnedApplication::launch() {
         program.environment = spec_.environment;
         program.stdin_fd = shared() ? listener_.get() : socket.listener.get();
         program.discard_output = true;
+        program.new_session = false;  // one scheduling group with the server (os/spawn.hpp)
         program.limits = spec_.limits;
         program_ = os::start_program(program);
         connection_ = std::move(socket.connection);
