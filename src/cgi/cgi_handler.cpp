@@ -139,6 +139,7 @@ CgiHandler::CgiHandler(ScriptDirectory directory, std::shared_ptr<const CgiSetti
                        std::shared_ptr<Handler> fallback,
                        std::vector<std::vector<std::string>> elsewhere)
     : directory_(std::move(directory)),
+      real_directory_(directory_.path),
       settings_(std::move(settings)),
       fallback_(std::move(fallback)),
       elsewhere_(std::move(elsewhere)) {}
@@ -179,7 +180,7 @@ Response CgiHandler::handle(const Request& request) {
     if (!path) return Response::error(400, "The path is not valid.");
     Lookup lookup;
     if (may_name_program(*path))
-        lookup = find_script(directory_, *path, settings_->lookup);
+        lookup = find_script(directory_, real_directory_.now(), *path, settings_->lookup);
     else
         lookup.result = Lookup::Result::not_a_script;
     switch (lookup.result) {
