@@ -222,7 +222,8 @@ std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& requ
         spec.path = script.interpreter;
         spec.arguments = {script.interpreter, script.paths.script_filename};
     }
-    spec.environment = program_environment(request, script.paths, settings_->environment);
+    spec.environment =
+        environment_entries(program_environment(request, script.paths, settings_->environment));
     spec.directory = directory_of(script.paths.script_filename);  // RFC 3875 §7.2
     spec.limits = settings_->resource_limits;
     try {
@@ -252,9 +253,9 @@ std::shared_ptr<GatewayOutput> CgiHandler::send_to_application(const Request& re
     }
     auto exchange = std::make_shared<FastcgiExchange>(script.upstream, settings_->fastcgi_keep_conn,
                                                       settings_->limits, label, spawned);
-    std::vector<std::string> environment =
-        program_environment(request, script.paths, settings_->environment);
-    if (!exchange->send(environment, request.body)) return nullptr;
+    if (!exchange->send(program_environment(request, script.paths, settings_->environment),
+                        request.body))
+        return nullptr;
     return exchange;
 }
 
