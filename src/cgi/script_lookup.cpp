@@ -51,7 +51,7 @@ Lookup found(const ScriptDirectory& directory, const std::string& real_directory
         lookup.result = Lookup::Result::forbidden;
         return lookup;
     }
-    std::string name = all[used - 1];
+    const std::string& name = all[used - 1];
     const Interpreter* interpreter = interpreter_for(rules.interpreters, name);
     if (interpreter == nullptr && !directory.every_file) {
         lookup.result = Lookup::Result::not_a_script;
@@ -126,7 +126,10 @@ Lookup find_script(const ScriptDirectory& directory, const std::string& real_dir
     if (!path.trailing_slash && all.size() > first) return {Lookup::Result::not_a_script, {}};
     for (const std::string& index : rules.index) {
         std::string candidate = file + "/" + index;
-        bool candidate_through_link = through_link;
+        // An `index` entry is configured, not a URL segment: one that is not a plain name
+        // ("../x.php", "sub/x.php") is resolved and checked as a symlink would be.
+        bool plain = index.find('/') == std::string::npos && index != "." && index != "..";
+        bool candidate_through_link = through_link || !plain;
         if (kind_of(candidate, candidate_through_link) != Kind::file) continue;
         all.push_back(index);
         Lookup lookup = found(directory, real_directory, all, all.size(), false,

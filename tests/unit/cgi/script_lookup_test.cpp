@@ -135,6 +135,13 @@ TEST_F(ScriptLookup, SymlinksOutOfTheDirectoryAreRefused) {
     EXPECT_EQ(in_bin("/cgi-bin/escape.sh").result, Lookup::Result::forbidden);
 }
 
+TEST_F(ScriptLookup, AnIndexThatIsAPathIsCheckedLikeASymlink) {
+    rules_.index = {"../outside.php"};
+    EXPECT_EQ(in_root("/").result, Lookup::Result::forbidden);  // root/../outside.php
+    rules_.index = {"../a.php"};
+    EXPECT_EQ(in_root("/app/").result, Lookup::Result::found);  // root/app/../a.php: inside
+}
+
 TEST_F(ScriptLookup, AMissingDirectoryHasNoScripts) {
     ScriptDirectory directory{{}, (base_ / "gone").string(), false, {}};
     Lookup lookup = find_script(directory, RealDirectory(directory.path).now(),
