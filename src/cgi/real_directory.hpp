@@ -47,8 +47,6 @@ class RealDirectory {
     // names none (missing, not a directory, not reachable).
     const std::string& now();
 
-    const std::string& configured() const { return path_; }
-
   private:
     bool still_names_it(const std::string& path) const;
 
