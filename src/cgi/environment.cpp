@@ -108,11 +108,18 @@ std::vector<Variable> program_environment(const Request& request, const ScriptPa
     }
     if (auto type = request.header("Content-Type")) add("CONTENT_TYPE", *type);
 
-    // cgi_env, where no meta-variable has the name; PATH when it sets none.
+    // cgi_env, where no meta-variable has the name (a name given twice: the later value, as
+    // env(1)); PATH when it sets none.
+    const std::size_t first_extra = variables.size();
     for (const std::string& entry : rules.extra) {
         std::size_t equals = entry.find('=');
         std::string_view name = std::string_view(entry).substr(0, equals);
-        if (find(name) == variables.end()) add(name, std::string_view(entry).substr(equals + 1));
+        std::string_view value = std::string_view(entry).substr(equals + 1);
+        auto slot = find(name);
+        if (slot == variables.end())
+            add(name, value);
+        else if (slot - variables.begin() >= static_cast<std::ptrdiff_t>(first_extra))
+            slot->value = value;
     }
     if (find("PATH") == variables.end()) add("PATH", kDefaultPath);
 

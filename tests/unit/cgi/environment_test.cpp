@@ -115,6 +115,8 @@ TEST(Environment, ConfiguredVariablesComeInButMetaVariablesWin) {
     EXPECT_EQ(variable(env, "GIT_PROJECT_ROOT"), "/srv/git");
     EXPECT_EQ(variable(env, "PATH"), "/opt/bin");
     EXPECT_EQ(variable(env, "SCRIPT_NAME"), "/cgi-bin/a.sh");
+    env = program_environment(request, kPaths, {{"A=1", "A=2"}, false, ""});
+    EXPECT_EQ(variable(env, "A"), "2");  // given twice: the later one, as env(1)
 }
 
 TEST(Environment, AHeaderNeverReplacesAConfiguredVariable) {
