@@ -139,6 +139,7 @@ CgiHandler::CgiHandler(ScriptDirectory directory, std::shared_ptr<const CgiSetti
                        std::shared_ptr<Handler> fallback,
                        std::vector<std::vector<std::string>> elsewhere)
     : directory_(std::move(directory)),
+      real_directory_(directory_.path),
       settings_(std::move(settings)),
       fallback_(std::move(fallback)),
       elsewhere_(std::move(elsewhere)) {}
@@ -179,7 +180,7 @@ Response CgiHandler::handle(const Request& request) {
     if (!path) return Response::error(400, "The path is not valid.");
     Lookup lookup;
     if (may_name_program(*path))
-        lookup = find_script(directory_, *path, settings_->lookup);
+        lookup = find_script(directory_, real_directory_.now(), *path, settings_->lookup);
     else
         lookup.result = Lookup::Result::not_a_script;
     switch (lookup.result) {
@@ -239,7 +240,8 @@ std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& requ
         spec.path = script.interpreter;
         spec.arguments = {script.interpreter, script.paths.script_filename};
     }
-    spec.environment = program_environment(request, script.paths, settings_->environment);
+    spec.environment =
+        environment_entries(program_environment(request, script.paths, settings_->environment));
     spec.directory = directory_of(script.paths.script_filename);  // RFC 3875 §7.2
     spec.limits = settings_->resource_limits;
     try {
@@ -269,9 +271,9 @@ std::shared_ptr<GatewayOutput> CgiHandler::send_to_application(const Request& re
     }
     auto exchange = std::make_shared<FastcgiExchange>(script.upstream, settings_->fastcgi_keep_conn,
                                                       settings_->limits, label, spawned);
-    std::vector<std::string> environment =
-        program_environment(request, script.paths, settings_->environment);
-    if (!exchange->send(environment, request.body)) return nullptr;
+    if (!exchange->send(program_environment(request, script.paths, settings_->environment),
+                        request.body))
+        return nullptr;
     return exchange;
 }
 

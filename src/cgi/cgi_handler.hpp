@@ -16,6 +16,7 @@
 #include "cgi/environment.hpp"
 #include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
+#include "cgi/real_directory.hpp"
 #include "cgi/script_lookup.hpp"
 #include "cgi/spawned_application.hpp"
 #include "config/config.hpp"
@@ -74,6 +75,7 @@ class CgiHandler final : public Handler {
     bool for_fallback(const http::TargetPath& path) const;
 
     ScriptDirectory directory_;
+    RealDirectory real_directory_;  // this process's memory of where directory_ really is
     std::shared_ptr<const CgiSettings> settings_;
     std::shared_ptr<Handler> fallback_;
     std::vector<std::vector<std::string>> elsewhere_;

@@ -29,16 +29,6 @@ std::map<std::string, Fd>& kept_connections() {
     return connections;
 }
 
-std::vector<fastcgi::NameValue> params_of(const std::vector<std::string>& environment) {
-    std::vector<fastcgi::NameValue> params;
-    params.reserve(environment.size());
-    for (const std::string& entry : environment) {
-        std::size_t equals = entry.find('=');
-        params.push_back({entry.substr(0, equals), entry.substr(equals + 1)});
-    }
-    return params;
-}
-
 }  // namespace
 
 std::string fastcgi_request_records(const std::vector<std::string>& environment,
@@ -66,11 +56,10 @@ FastcgiExchange::~FastcgiExchange() {
     end(!reader_.finished());
 }
 
-bool FastcgiExchange::send(const std::vector<std::string>& environment, const RequestBody& body) {
+bool FastcgiExchange::send(const std::vector<Variable>& environment, const RequestBody& body) {
     std::string head;
     fastcgi::append_begin_request(head, kRequestId, keep_conn_);
-    std::vector<fastcgi::NameValue> params = params_of(environment);
-    fastcgi::append_params(head, kRequestId, params);
+    fastcgi::append_params(head, kRequestId, environment);
     if (spawned_ != nullptr) return send_to_spawned(head, body);
 
     auto kept = kept_connections().find(upstream_);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/fd.hpp"
+#include "cgi/environment.hpp"
 #include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
 #include "cgi/spawned_application.hpp"
@@ -41,7 +42,7 @@ class FastcgiExchange final : public GatewayOutput {
 
     // Connects (or takes the kept connection) and sends the whole request. False when the
     // application cannot be reached or took nothing (logged): the client gets 502.
-    bool send(const std::vector<std::string>& environment, const RequestBody& body);
+    bool send(const std::vector<Variable>& environment, const RequestBody& body);
 
     Read read_output(std::string& out) override;
     bool complete() const override;

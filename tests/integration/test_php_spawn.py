@@ -151,6 +151,41 @@ def test_max_requests_recycles_the_worker_with_its_php_cgi(server, site):
     assert "retired itself" not in srv.log(), "forkd recycled before php-cgi had to"
 
 
+def switch_link(link, target):
+    """Points `link` at `target` at once, as a deploy does: a new link renamed over it."""
+    os.symlink(target, f"{link}.next")
+    os.replace(f"{link}.next", link)
+
+
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_a_release_switched_by_a_symlink_runs_at_once_and_links_out_stay_refused(
+        server, tmp_path, mode):
+    outside = tmp_path / "outside.php"
+    outside.write_text('<?php echo "OUTSIDE";')
+    for release in ("1", "2"):
+        www = tmp_path / "releases" / release
+        www.mkdir(parents=True)
+        (www / "hello.php").write_text(f'<?php echo "release {release} ", __FILE__;')
+        os.symlink(outside, www / "out.php")
+    (tmp_path / "releases" / "2" / "new.php").write_text('<?php echo "only in 2";')
+    os.symlink("releases/1", tmp_path / "current")
+    # one worker: the same php-cgi, with PHP's own cache of resolved paths, answers both
+    srv = server(mode=mode, root=str(tmp_path / "current"), fastcgi=[f".php=spawn:{PHP_CGI}"],
+                 **pool(mode, 1))
+    first = get(srv.address, "/hello.php")
+    assert first.body == f"release 1 {tmp_path}/releases/1/hello.php".encode()
+    assert get(srv.address, "/new.php").status == 404
+
+    switch_link(tmp_path / "current", "releases/2")
+    second = get(srv.address, "/hello.php")
+    assert second.body == f"release 2 {tmp_path}/releases/2/hello.php".encode(), \
+        "the request after the switch runs the new release"
+    assert get(srv.address, "/new.php").body == b"only in 2"
+    for _ in range(2):  # the remembered root, checked again
+        refused = get(srv.address, "/out.php")
+        assert refused.status == 403 and b"OUTSIDE" not in refused.body
+
+
 @pytest.mark.parametrize("mode", ["prefork", "hybrid"])
 def test_a_crash_is_502_and_the_next_request_gets_a_new_php_cgi(server, site, mode):
     srv = php_server(server, site, mode, workers=1)
