@@ -209,11 +209,11 @@ Response CgiHandler::handle(const Request& request) {
     return respond_from(std::move(run), script.nph, std::move(label));
 }
 
-std::optional<DirectRequest> CgiHandler::direct_request(const Request& request) const {
+std::optional<DirectRequest> CgiHandler::direct_request(const Request& request) {
     if (request.body.in_file()) return std::nullopt;
     std::optional<http::TargetPath> path = http::normalize_target_path(request.path);
     if (!path || !may_name_program(*path)) return std::nullopt;
-    Lookup lookup = find_script(directory_, *path, settings_->lookup);
+    Lookup lookup = find_script(directory_, real_directory_.now(), *path, settings_->lookup);
     if (lookup.result != Lookup::Result::found) return std::nullopt;
     std::string program = spawned_program(lookup.script.upstream);
     if (program.empty()) return std::nullopt;

@@ -58,7 +58,7 @@ class CgiHandler final : public Handler {
     // The request as records for its spawned application, when it names a script that
     // one runs and its body is in memory; nullopt otherwise (an app worker runs it, and
     // answers a path that names nothing).
-    std::optional<DirectRequest> direct_request(const Request& request) const;
+    std::optional<DirectRequest> direct_request(const Request& request);
     // The same limits as the app worker's exchange (cgi_timeout, cgi_idle_timeout, the
     // stderr cap).
     const RunLimits& limits() const { return settings_->limits; }

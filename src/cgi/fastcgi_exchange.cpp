@@ -31,11 +31,11 @@ std::map<std::string, Fd>& kept_connections() {
 
 }  // namespace
 
-std::string fastcgi_request_records(const std::vector<std::string>& environment,
-                                    std::string_view body, bool keep_conn) {
+std::string fastcgi_request_records(const std::vector<Variable>& environment, std::string_view body,
+                                    bool keep_conn) {
     std::string records;
     fastcgi::append_begin_request(records, kRequestId, keep_conn);
-    fastcgi::append_params(records, kRequestId, params_of(environment));
+    fastcgi::append_params(records, kRequestId, environment);
     if (!body.empty()) fastcgi::append_stdin(records, kRequestId, body);
     fastcgi::append_stdin_end(records, kRequestId);
     return records;

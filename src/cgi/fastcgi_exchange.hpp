@@ -27,8 +27,8 @@ namespace forkd::cgi {
 
 // BEGIN_REQUEST, the environment as PARAMS, `body` as STDIN and its end: a whole request
 // that fits in memory, as one string.
-std::string fastcgi_request_records(const std::vector<std::string>& environment,
-                                    std::string_view body, bool keep_conn);
+std::string fastcgi_request_records(const std::vector<Variable>& environment, std::string_view body,
+                                    bool keep_conn);
 
 class FastcgiExchange final : public GatewayOutput {
   public:
