@@ -15,8 +15,6 @@
 namespace forkd::cgi {
 namespace {
 
-// A header block longer than this is not one: 502.
-constexpr std::size_t kMaxHead = 64 * 1024;
 constexpr std::size_t kLabelTarget = 200;  // of the target in log lines
 
 std::vector<std::string> split_pair(const std::string& entry) {
@@ -306,7 +304,7 @@ Response CgiHandler::respond_from(std::shared_ptr<GatewayOutput> run, bool nph,
             return bad_gateway(label, output.empty() ? "it wrote nothing"
                                                      : "its output ended inside the header block");
         }
-        if (output.size() > kMaxHead) {
+        if (output.size() > kMaxHeaderBlock) {
             run->end(true);
             return bad_gateway(label, "its header block is longer than 64 KiB");
         }

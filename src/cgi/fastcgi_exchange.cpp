@@ -20,8 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint16_t kRequestId = 1;  // one request per connection at a time
 constexpr std::size_t kBodyPiece = 64 * 1024;
-// How long a spawned application's answer may take to end once nobody reads it.
-constexpr std::chrono::milliseconds kSettleGrace{200};
 
 // The idle kept connection of each application, in this process.
 std::map<std::string, Fd>& kept_connections() {
@@ -208,7 +206,7 @@ void FastcgiExchange::end(bool abandon) {
         // it would cost a new start and its warm opcache). An answer still coming gets a
         // moment to end (a client that left as a fast page was being made); one that does
         // not end in it is abandoned: the application is killed.
-        if (!reader_.finished()) finish_unread(Clock::now() + kSettleGrace);
+        if (!reader_.finished()) finish_unread(Clock::now() + kAbandonGrace);
         errors_.finish();
         if (reader_.finished() && !reader_.error() && received_.empty())
             spawned_->give_back(std::move(connection_));

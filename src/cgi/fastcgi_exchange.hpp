@@ -25,6 +25,10 @@
 
 namespace forkd::cgi {
 
+// How long a spawned application's answer may take to end once nobody reads it: one that
+// ends in it keeps its application (warm); otherwise the application is killed.
+inline constexpr std::chrono::milliseconds kAbandonGrace{200};
+
 // BEGIN_REQUEST, the environment as PARAMS, `body` as STDIN and its end: a whole request
 // that fits in memory, as one string.
 std::string fastcgi_request_records(const std::vector<Variable>& environment, std::string_view body,

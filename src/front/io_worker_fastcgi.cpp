@@ -12,6 +12,7 @@
 #include "api/respond.hpp"
 #include "base/log.hpp"
 #include "cgi/cgi_handler.hpp"
+#include "cgi/fastcgi_exchange.hpp"
 #include "cgi/program_head.hpp"
 #include "cgi/spawned_application.hpp"
 #include "front/io_worker.hpp"
@@ -25,14 +26,10 @@ namespace {
 
 using Clock = os::Clock;
 
-// A header block longer than this is not one: 502 (as the app worker's exchange).
-constexpr std::size_t kMaxHead = 64 * 1024;
 // Answer bytes waiting for the client beyond this: the application is not read from until
 // the client has taken them (a slow client holds its application, not the io worker's memory).
 constexpr std::size_t kRelayBacklog = 256 * 1024;
 constexpr std::size_t kReadPiece = 64 * 1024;
-// How long an answer may take to end once its client has left (as the app worker's exchange).
-constexpr std::chrono::milliseconds kSettleGrace{200};
 std::array<char, kReadPiece> g_piece;
 
 }  // namespace
@@ -193,7 +190,7 @@ void IoWorker::pass_head(Client& client, bool finished) {
                                             : "its output ended inside the header block");
             return relay_failed(client, 502, false);
         }
-        if (relay.output.size() > kMaxHead) {
+        if (relay.output.size() > cgi::kMaxHeaderBlock) {
             log::error("cgi {}: its header block is longer than 64 KiB; answered 502", relay.label);
             return relay_failed(client, 502, true);
         }
@@ -297,7 +294,7 @@ void IoWorker::relay_client_left(Client& client) {
     relay.client_gone = true;
     relay.output.clear();
     loop_.remove(client.fd.get());
-    set_deadline(client, kSettleGrace);
+    set_deadline(client, cgi::kAbandonGrace);
 }
 
 // The deadline of a relaying connection: the application stayed silent too long (504, and
