@@ -20,6 +20,7 @@ std::shared_ptr<const FileHead> make_file_head(const os::FileStatus& status,
     head->fields.add("ETag", head->validators.etag);
     head->fields.add("Content-Type", head->content_type);
     head->fields.add("Accept-Ranges", "bytes");
+    head->ready_fields = std::make_shared<const std::string>(http::serialize_fields(head->fields));
     return head;
 }
 

@@ -155,14 +155,19 @@ Response file_response(const Request& request, OpenFile file, const FileResponse
         case http::Precondition::proceed:
             break;
     }
-    response.headers = head->fields;
     add_coding(response.headers, coding);
     const int fd = file.fd->get();
     response.body = FileBody(std::move(file.fd), fd, 0, static_cast<off_t>(file.status.size));
     // Range is defined for GET only (RFC 9110 §14.2): HEAD describes the whole file.
     const bool wants_range = request.method == "GET" && request.headers.contains("Range") &&
                              http::range_allowed(request, validators);
-    if (!wants_range) return from_memory(std::move(response), file.content);
+    if (!wants_range) {
+        // The whole file, a hot file's case: its fields as the block its head keeps.
+        response.ready_fields = head->ready_fields;
+        return from_memory(std::move(response), file.content);
+    }
+    for (const auto& [name, value] : head->fields)
+        response.headers.add(name, value);
     return from_memory(
         apply_range(request, file.status.size, head->content_type, std::move(response)),
         file.content);

@@ -99,6 +99,7 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
                      options.server_tokens ? "forkd/" FORKD_VERSION_STRING : "forkd");
     for (const auto& [name, value] : response.headers)
         if (!is_server_owned(name) && is_writable(name, value)) append_field(out, name, value);
+    if (response.ready_fields) out.append(*response.ready_fields);
 
     switch (framing) {
         case Framing::content_length:
@@ -119,6 +120,13 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
     else if (version == 10)
         append_field(out, "Connection", "keep-alive");
     out += "\r\n";
+    return out;
+}
+
+std::string serialize_fields(const Headers& fields) {
+    std::string out;
+    for (const auto& [name, value] : fields)
+        if (!is_server_owned(name) && is_writable(name, value)) append_field(out, name, value);
     return out;
 }
 
