@@ -57,6 +57,7 @@ bench: build
 	bench/run $(BUILD)/forkd
 	bench/metrics_cost.py $(BUILD)/forkd
 	bench/log_cost.py $(BUILD)/forkd
+	bench/php_worker_cost.py $(BUILD)/forkd
 
 # The Debian package (CPack, cmake/package.cmake): $(BUILD)/forkd_<version>_<arch>.deb with
 # /usr/bin/forkd, the library, headers, CMake and pkg-config files, the systemd units and

@@ -25,12 +25,10 @@ RouteMatch route_request(const Router& router, Request& request) {
 
 namespace {
 
-// Chains of local redirects longer than this are a loop: 500.
-constexpr int kMaxLocalRedirects = 10;
-
 Response respond_once(const RouteMatch& match, const Request& request);
 
-// The request a local redirect makes of `request`: a GET of `target`, same headers, no body.
+}  // namespace
+
 Request redirected(const Request& request, std::string_view target) {
     Request next;
     next.method = "GET";
@@ -48,8 +46,6 @@ Request redirected(const Request& request, std::string_view target) {
     next.scheme = request.scheme;
     return next;
 }
-
-}  // namespace
 
 Response respond(const Router& router, const RouteMatch& match, const Request& request) {
     Response response = respond_once(match, request);

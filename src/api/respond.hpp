@@ -17,6 +17,12 @@ RouteMatch route_request(const Router& router, Request& request);
 // (Response::local_redirect) is followed here through `router`, as a GET of its target.
 Response respond(const Router& router, const RouteMatch& match, const Request& request);
 
+// The request a local redirect (a CGI `Location` of a local path, RFC 3875 §6.2.2) makes of
+// `request`: a GET of `target`, same headers, no body. respond() follows up to 10 of them.
+Request redirected(const Request& request, std::string_view target);
+// Beyond this many local redirects in a row the request gets 500 (a loop).
+inline constexpr int kMaxLocalRedirects = 10;
+
 inline Response respond(const Router& router, Request& request) {
     return respond(router, route_request(router, request), request);
 }

@@ -15,8 +15,6 @@
 namespace forkd::cgi {
 namespace {
 
-// A header block longer than this is not one: 502.
-constexpr std::size_t kMaxHead = 64 * 1024;
 constexpr std::size_t kLabelTarget = 200;  // of the target in log lines
 
 std::vector<std::string> split_pair(const std::string& entry) {
@@ -139,6 +137,7 @@ CgiHandler::CgiHandler(ScriptDirectory directory, std::shared_ptr<const CgiSetti
                        std::shared_ptr<Handler> fallback,
                        std::vector<std::vector<std::string>> elsewhere)
     : directory_(std::move(directory)),
+      real_directory_(directory_.path),
       settings_(std::move(settings)),
       fallback_(std::move(fallback)),
       elsewhere_(std::move(elsewhere)) {}
@@ -179,7 +178,7 @@ Response CgiHandler::handle(const Request& request) {
     if (!path) return Response::error(400, "The path is not valid.");
     Lookup lookup;
     if (may_name_program(*path))
-        lookup = find_script(directory_, *path, settings_->lookup);
+        lookup = find_script(directory_, real_directory_.now(), *path, settings_->lookup);
     else
         lookup.result = Lookup::Result::not_a_script;
     switch (lookup.result) {
@@ -208,6 +207,24 @@ Response CgiHandler::handle(const Request& request) {
     return respond_from(std::move(run), script.nph, std::move(label));
 }
 
+std::optional<DirectRequest> CgiHandler::direct_request(const Request& request) {
+    if (request.body.in_file()) return std::nullopt;
+    std::optional<http::TargetPath> path = http::normalize_target_path(request.path);
+    if (!path || !may_name_program(*path)) return std::nullopt;
+    Lookup lookup = find_script(directory_, real_directory_.now(), *path, settings_->lookup);
+    if (lookup.result != Lookup::Result::found) return std::nullopt;
+    std::string program = spawned_program(lookup.script.upstream);
+    if (program.empty()) return std::nullopt;
+    api::note_route_kind(api::RouteKind::fastcgi);
+    DirectRequest direct;
+    direct.program = std::move(program);
+    direct.label = label_for(lookup.script, request);
+    direct.records = fastcgi_request_records(
+        program_environment(request, lookup.script.paths, settings_->environment),
+        request.body.in_memory(), false);
+    return direct;
+}
+
 std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& request,
                                                              const FoundScript& script,
                                                              const std::string& label) const {
@@ -221,7 +238,8 @@ std::shared_ptr<GatewayOutput> CgiHandler::start_program_for(const Request& requ
         spec.path = script.interpreter;
         spec.arguments = {script.interpreter, script.paths.script_filename};
     }
-    spec.environment = program_environment(request, script.paths, settings_->environment);
+    spec.environment =
+        environment_entries(program_environment(request, script.paths, settings_->environment));
     spec.directory = directory_of(script.paths.script_filename);  // RFC 3875 §7.2
     spec.limits = settings_->resource_limits;
     try {
@@ -251,9 +269,9 @@ std::shared_ptr<GatewayOutput> CgiHandler::send_to_application(const Request& re
     }
     auto exchange = std::make_shared<FastcgiExchange>(script.upstream, settings_->fastcgi_keep_conn,
                                                       settings_->limits, label, spawned);
-    std::vector<std::string> environment =
-        program_environment(request, script.paths, settings_->environment);
-    if (!exchange->send(environment, request.body)) return nullptr;
+    if (!exchange->send(program_environment(request, script.paths, settings_->environment),
+                        request.body))
+        return nullptr;
     return exchange;
 }
 
@@ -286,7 +304,7 @@ Response CgiHandler::respond_from(std::shared_ptr<GatewayOutput> run, bool nph,
             return bad_gateway(label, output.empty() ? "it wrote nothing"
                                                      : "its output ended inside the header block");
         }
-        if (output.size() > kMaxHead) {
+        if (output.size() > kMaxHeaderBlock) {
             run->end(true);
             return bad_gateway(label, "its header block is longer than 64 KiB");
         }

@@ -16,6 +16,7 @@
 #include "cgi/environment.hpp"
 #include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
+#include "cgi/real_directory.hpp"
 #include "cgi/script_lookup.hpp"
 #include "cgi/spawned_application.hpp"
 #include "config/config.hpp"
@@ -34,6 +35,14 @@ struct CgiSettings {
 };
 CgiSettings settings_from(const config::Config& config);
 
+// A request an io worker sends to a spawned FastCGI application itself (hybrid mode,
+// front/io_worker_fastcgi.cpp): which application, and the whole request as FastCGI records.
+struct DirectRequest {
+    std::string program;  // the spawned application ("/usr/bin/php-cgi")
+    std::string records;  // BEGIN_REQUEST (no FCGI_KEEP_CONN), PARAMS, STDIN with the body
+    std::string label;    // names the script and request in log lines
+};
+
 class CgiHandler final : public Handler {
   public:
     // `fallback` answers paths under `directory` that name no program (the static files of
@@ -45,6 +54,14 @@ class CgiHandler final : public Handler {
 
     Dispatch dispatch(const Request& request) const override;
     Response handle(const Request& request) override;
+
+    // The request as records for its spawned application, when it names a script that
+    // one runs and its body is in memory; nullopt otherwise (an app worker runs it, and
+    // answers a path that names nothing).
+    std::optional<DirectRequest> direct_request(const Request& request);
+    // The same limits as the app worker's exchange (cgi_timeout, cgi_idle_timeout, the
+    // stderr cap).
+    const RunLimits& limits() const { return settings_->limits; }
 
   private:
     bool may_name_program(const http::TargetPath& path) const;
@@ -58,6 +75,7 @@ class CgiHandler final : public Handler {
     bool for_fallback(const http::TargetPath& path) const;
 
     ScriptDirectory directory_;
+    RealDirectory real_directory_;  // this process's memory of where directory_ really is
     std::shared_ptr<const CgiSettings> settings_;
     std::shared_ptr<Handler> fallback_;
     std::vector<std::vector<std::string>> elsewhere_;

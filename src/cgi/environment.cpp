@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
 
 namespace forkd::cgi {
 namespace {
@@ -63,14 +62,69 @@ Address server_from_host(const Request& request) {
 
 }  // namespace
 
-std::vector<std::string> program_environment(const Request& request, const ScriptPaths& paths,
-                                             const EnvironmentRules& rules) {
-    std::map<std::string, std::string> variables;
-    variables["PATH"] = kDefaultPath;
+std::vector<Variable> program_environment(const Request& request, const ScriptPaths& paths,
+                                          const EnvironmentRules& rules) {
+    constexpr std::size_t kMetaVariables = 22;  // at most, PATH included
+    std::vector<Variable> variables;
+    variables.reserve(kMetaVariables + rules.extra.size() + request.headers.size());
+    auto add = [&](std::string_view name, std::string_view value) {
+        variables.push_back({std::string(name), std::string(value)});
+    };
+    auto find = [&](std::string_view name) {
+        return std::ranges::find(variables, name, &Variable::name);
+    };
+
+    // The meta-variables (RFC 3875 §4.1), each set once here.
+    api::PeerAddress remote = api::split_peer(request.remote_addr);
+    Address server = server_from_host(request);
+    add("GATEWAY_INTERFACE", "CGI/1.1");
+    add("SERVER_SOFTWARE", rules.server_software);
+    add("SERVER_PROTOCOL", request.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+    add("SERVER_NAME", server.host);
+    add("SERVER_PORT", server.port);
+    // "https" only when a trusted proxy said the client used it (session/client_address.hpp).
+    add("REQUEST_SCHEME", request.scheme.empty() ? "http" : request.scheme);
+    if (request.scheme == "https") add("HTTPS", "on");
+    add("REQUEST_METHOD", request.method);
+    add("REQUEST_URI", request.target);
+    add("QUERY_STRING", request.query);
+    add("SCRIPT_NAME", paths.script_name);
+    add("SCRIPT_FILENAME", paths.script_filename);
+    add("DOCUMENT_ROOT", paths.document_root);
+    add("REMOTE_ADDR", remote.host);
+    if (!remote.port.empty()) add("REMOTE_PORT", remote.port);
+    // The id in forkd's json access log (Apache's mod_unique_id calls it UNIQUE_ID).
+    if (!request.request_id.empty()) add("REQUEST_ID", request.request_id);
+    // php-cgi runs only when it sees this (cgi.force_redirect): proof that a server, not a
+    // visitor calling the binary directly, started it.
+    add("REDIRECT_STATUS", "200");
+    if (!paths.path_info.empty()) {
+        add("PATH_INFO", paths.path_info);
+        add("PATH_TRANSLATED", paths.document_root + paths.path_info);
+    }
+    if (!request.body.empty() || request.header("Content-Length") ||
+        request.header("Transfer-Encoding")) {
+        add("CONTENT_LENGTH", std::to_string(request.body.size()));
+    }
+    if (auto type = request.header("Content-Type")) add("CONTENT_TYPE", *type);
+
+    // cgi_env, where no meta-variable has the name (a name given twice: the later value, as
+    // env(1)); PATH when it sets none.
+    const std::size_t first_extra = variables.size();
     for (const std::string& entry : rules.extra) {
         std::size_t equals = entry.find('=');
-        variables[entry.substr(0, equals)] = entry.substr(equals + 1);
+        std::string_view name = std::string_view(entry).substr(0, equals);
+        std::string_view value = std::string_view(entry).substr(equals + 1);
+        auto slot = find(name);
+        if (slot == variables.end())
+            add(name, value);
+        else if (slot - variables.begin() >= static_cast<std::ptrdiff_t>(first_extra))
+            slot->value = value;
     }
+    if (find("PATH") == variables.end()) add("PATH", kDefaultPath);
+
+    // The headers as HTTP_*, where nothing above has the name.
+    const std::size_t first_header = variables.size();
     for (const auto& field : request.headers) {
         const std::string& name = field.first;  // (clang 14 cannot capture a binding)
         const std::string& value = field.second;
@@ -79,47 +133,24 @@ std::vector<std::string> program_environment(const Request& request, const Scrip
         if (iequals(name, "Authorization") && !rules.pass_authorization) continue;
         std::string variable = variable_for_header(name);
         if (variable.empty()) continue;
-        auto [slot, fresh] = variables.try_emplace(variable, value);
-        // RFC 9110 §5.3: repeated fields join with ", " (Cookie's own separator is "; ").
-        if (!fresh) slot->second += (iequals(name, "Cookie") ? "; " : ", ") + value;
+        auto slot = find(variable);
+        if (slot == variables.end()) {
+            variables.push_back({std::move(variable), value});
+        } else if (slot - variables.begin() >= static_cast<std::ptrdiff_t>(first_header)) {
+            // RFC 9110 §5.3: repeated fields join with ", " (Cookie's own separator is "; ").
+            slot->value += iequals(name, "Cookie") ? "; " : ", ";
+            slot->value += value;
+        }
     }
-    api::PeerAddress remote = api::split_peer(request.remote_addr);
-    Address server = server_from_host(request);
-    variables["GATEWAY_INTERFACE"] = "CGI/1.1";
-    variables["SERVER_SOFTWARE"] = rules.server_software;
-    variables["SERVER_PROTOCOL"] = request.version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-    variables["SERVER_NAME"] = server.host;
-    variables["SERVER_PORT"] = server.port;
-    // "https" only when a trusted proxy said the client used it (session/client_address.hpp).
-    variables["REQUEST_SCHEME"] = request.scheme.empty() ? "http" : request.scheme;
-    if (request.scheme == "https") variables["HTTPS"] = "on";
-    variables["REQUEST_METHOD"] = request.method;
-    variables["REQUEST_URI"] = request.target;
-    variables["QUERY_STRING"] = request.query;
-    variables["SCRIPT_NAME"] = paths.script_name;
-    variables["SCRIPT_FILENAME"] = paths.script_filename;
-    variables["DOCUMENT_ROOT"] = paths.document_root;
-    variables["REMOTE_ADDR"] = remote.host;
-    if (!remote.port.empty()) variables["REMOTE_PORT"] = remote.port;
-    // The id in forkd's json access log (Apache's mod_unique_id calls it UNIQUE_ID).
-    if (!request.request_id.empty()) variables["REQUEST_ID"] = request.request_id;
-    // php-cgi runs only when it sees this (cgi.force_redirect): proof that a server, not a
-    // visitor calling the binary directly, started it.
-    variables["REDIRECT_STATUS"] = "200";
-    if (!paths.path_info.empty()) {
-        variables["PATH_INFO"] = paths.path_info;
-        variables["PATH_TRANSLATED"] = paths.document_root + paths.path_info;
-    }
-    if (!request.body.empty() || request.header("Content-Length") ||
-        request.header("Transfer-Encoding")) {
-        variables["CONTENT_LENGTH"] = std::to_string(request.body.size());
-    }
-    if (auto type = request.header("Content-Type")) variables["CONTENT_TYPE"] = std::string(*type);
-    std::vector<std::string> environment;
-    environment.reserve(variables.size());
-    for (auto& [name, value] : variables)
-        environment.push_back(name + "=" + value);
-    return environment;
+    return variables;
+}
+
+std::vector<std::string> environment_entries(const std::vector<Variable>& variables) {
+    std::vector<std::string> entries;
+    entries.reserve(variables.size());
+    for (const Variable& variable : variables)
+        entries.push_back(variable.name + "=" + variable.value);
+    return entries;
 }
 
 }  // namespace forkd::cgi

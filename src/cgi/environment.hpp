@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fastcgi/record.hpp"
 #include "forkd/request.hpp"
 
 namespace forkd::cgi {
@@ -31,8 +32,17 @@ struct EnvironmentRules {
     std::string server_software;  // "forkd/0.1.0"
 };
 
-// "NAME=value" strings, each name once.
-std::vector<std::string> program_environment(const Request& request, const ScriptPaths& paths,
-                                             const EnvironmentRules& rules);
+// One variable. A FastCGI name-value pair is exactly that (PARAMS carry the environment),
+// so a FastCGI application's PARAMS are encoded from the list as it is.
+using Variable = fastcgi::NameValue;
+
+// The environment, each name once, in no particular order. Who wins a name: the
+// meta-variables (the server's word), then `cgi_env` (the operator's), then the request's
+// headers (the client's); repeated headers join.
+std::vector<Variable> program_environment(const Request& request, const ScriptPaths& paths,
+                                          const EnvironmentRules& rules);
+
+// "NAME=value" strings, as execve takes them.
+std::vector<std::string> environment_entries(const std::vector<Variable>& variables);
 
 }  // namespace forkd::cgi

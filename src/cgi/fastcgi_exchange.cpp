@@ -20,8 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint16_t kRequestId = 1;  // one request per connection at a time
 constexpr std::size_t kBodyPiece = 64 * 1024;
-// How long a spawned application's answer may take to end once nobody reads it.
-constexpr std::chrono::milliseconds kSettleGrace{200};
 
 // The idle kept connection of each application, in this process.
 std::map<std::string, Fd>& kept_connections() {
@@ -29,22 +27,22 @@ std::map<std::string, Fd>& kept_connections() {
     return connections;
 }
 
-std::vector<fastcgi::NameValue> params_of(const std::vector<std::string>& environment) {
-    std::vector<fastcgi::NameValue> params;
-    params.reserve(environment.size());
-    for (const std::string& entry : environment) {
-        std::size_t equals = entry.find('=');
-        params.push_back({entry.substr(0, equals), entry.substr(equals + 1)});
-    }
-    return params;
-}
-
 }  // namespace
+
+std::string fastcgi_request_records(const std::vector<Variable>& environment, std::string_view body,
+                                    bool keep_conn) {
+    std::string records;
+    fastcgi::append_begin_request(records, kRequestId, keep_conn);
+    fastcgi::append_params(records, kRequestId, environment);
+    if (!body.empty()) fastcgi::append_stdin(records, kRequestId, body);
+    fastcgi::append_stdin_end(records, kRequestId);
+    return records;
+}
 
 FastcgiExchange::FastcgiExchange(std::string upstream, bool keep_conn, RunLimits limits,
                                  std::string label, SpawnedApplication* spawned)
     : upstream_(std::move(upstream)),
-      keep_conn_(keep_conn || spawned != nullptr),
+      keep_conn_(spawned != nullptr ? spawned->keeps_connection() : keep_conn),
       limits_(limits),
       label_(std::move(label)),
       spawned_(spawned),
@@ -56,11 +54,10 @@ FastcgiExchange::~FastcgiExchange() {
     end(!reader_.finished());
 }
 
-bool FastcgiExchange::send(const std::vector<std::string>& environment, const RequestBody& body) {
+bool FastcgiExchange::send(const std::vector<Variable>& environment, const RequestBody& body) {
     std::string head;
     fastcgi::append_begin_request(head, kRequestId, keep_conn_);
-    std::vector<fastcgi::NameValue> params = params_of(environment);
-    fastcgi::append_params(head, kRequestId, params);
+    fastcgi::append_params(head, kRequestId, environment);
     if (spawned_ != nullptr) return send_to_spawned(head, body);
 
     auto kept = kept_connections().find(upstream_);
@@ -209,7 +206,7 @@ void FastcgiExchange::end(bool abandon) {
         // it would cost a new start and its warm opcache). An answer still coming gets a
         // moment to end (a client that left as a fast page was being made); one that does
         // not end in it is abandoned: the application is killed.
-        if (!reader_.finished()) finish_unread(Clock::now() + kSettleGrace);
+        if (!reader_.finished()) finish_unread(Clock::now() + kAbandonGrace);
         errors_.finish();
         if (reader_.finished() && !reader_.error() && received_.empty())
             spawned_->give_back(std::move(connection_));

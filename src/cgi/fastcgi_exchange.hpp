@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/fd.hpp"
+#include "cgi/environment.hpp"
 #include "cgi/gateway_output.hpp"
 #include "cgi/program_run.hpp"
 #include "cgi/spawned_application.hpp"
@@ -23,6 +24,15 @@
 #include "forkd/request.hpp"
 
 namespace forkd::cgi {
+
+// How long a spawned application's answer may take to end once nobody reads it: one that
+// ends in it keeps its application (warm); otherwise the application is killed.
+inline constexpr std::chrono::milliseconds kAbandonGrace{200};
+
+// BEGIN_REQUEST, the environment as PARAMS, `body` as STDIN and its end: a whole request
+// that fits in memory, as one string.
+std::string fastcgi_request_records(const std::vector<Variable>& environment, std::string_view body,
+                                    bool keep_conn);
 
 class FastcgiExchange final : public GatewayOutput {
   public:
@@ -36,7 +46,7 @@ class FastcgiExchange final : public GatewayOutput {
 
     // Connects (or takes the kept connection) and sends the whole request. False when the
     // application cannot be reached or took nothing (logged): the client gets 502.
-    bool send(const std::vector<std::string>& environment, const RequestBody& body);
+    bool send(const std::vector<Variable>& environment, const RequestBody& body);
 
     Read read_output(std::string& out) override;
     bool complete() const override;

@@ -18,6 +18,9 @@ struct ProgramHead {
     std::string local_redirect;  // "/path?query" for a local redirect (§6.2.2), else empty
 };
 
+// A header block longer than this is not one: 502.
+inline constexpr std::size_t kMaxHeaderBlock = 64 * 1024;
+
 // The offset just past the blank line that ends the header block in `output` ("\n\n" or
 // "\r\n\r\n", the two mixed as programs do), or npos while it has not come yet.
 std::size_t end_of_head(std::string_view output);

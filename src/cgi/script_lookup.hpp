@@ -7,6 +7,11 @@
 // fastcgi_split_path_info behind CVE-2019-11043): a PATH_INFO can never choose another
 // script, and no segment can climb out of the directory ("..", "%2f" and symlinks that
 // leave it are refused).
+//
+// The walk starts from the directory's real path (real_directory.hpp) and looks at each name
+// with `lstat`: a path with no symlink below the directory is inside it by construction and
+// costs nothing more; only a path through a symlink is resolved (`realpath`) and compared
+// with the directory's real path.
 #pragma once
 
 #include <optional>
@@ -54,10 +59,12 @@ struct LookupRules {
     bool dotfiles = false;           // names starting with '.' may be run
 };
 
-// Looks `path` (already below `directory.prefix`) up in `directory`. `not_a_script` means
-// the path names no program but may name a static file (only where !every_file).
-Lookup find_script(const ScriptDirectory& directory, const http::TargetPath& path,
-                   const LookupRules& rules);
+// Looks `path` (already below `directory.prefix`) up in `directory`, whose real path is
+// `real_directory` (RealDirectory::now(): "" when the directory is missing). `not_a_script`
+// means the path names no program but may name a static file (only where !every_file).
+// SCRIPT_FILENAME is under `real_directory`.
+Lookup find_script(const ScriptDirectory& directory, const std::string& real_directory,
+                   const http::TargetPath& path, const LookupRules& rules);
 
 // The interpreter for `name`'s extension, or nullptr.
 const Interpreter* interpreter_for(const std::vector<Interpreter>& interpreters,

@@ -9,6 +9,14 @@
 // nothing else of the server's (os/spawn.hpp: its own session, fds 0-2 only, death with its
 // parent). Requests go over that one kept connection (FCGI_KEEP_CONN), one at a time.
 //
+// In hybrid mode the application listens at a path instead (`socket_path`, in a directory
+// only forkd's user may enter, made by the master), so that the io workers can connect to
+// it too and speak FastCGI to it themselves (front/io_worker_fastcgi.cpp): a connection per
+// request, without FCGI_KEEP_CONN, as nginx's to php-fpm. The listening socket belongs to
+// this process and outlives each application process: a connection made while one is
+// replaced waits in its backlog for the next. Only while a start-up failure's back-off
+// runs is there no listener (connections are refused: 502 at once).
+//
 // Its life:
 // - An exit with status 0 is a planned retirement (php-cgi quits after
 //   PHP_FCGI_MAX_REQUESTS, `quits_after`): one that has answered that many is waited for
@@ -49,7 +57,11 @@ struct SpawnSpec {
 
 class SpawnedApplication {
   public:
-    explicit SpawnedApplication(SpawnSpec spec);
+    // `socket_path` empty: the private socket and its one kept connection. Otherwise
+    // `requests_in_slot` (may be null) counts the requests of the serving process's slot,
+    // the io workers' included: what tells a crash from a start-up failure.
+    explicit SpawnedApplication(SpawnSpec spec, std::string socket_path = "",
+                                uint64_t (*requests_in_slot)() = nullptr);
     ~SpawnedApplication();  // stop()
     SpawnedApplication(const SpawnedApplication&) = delete;
     SpawnedApplication& operator=(const SpawnedApplication&) = delete;
@@ -71,6 +83,14 @@ class SpawnedApplication {
     // own exit.
     void stop();
 
+    // Listening at a path: an exit (`exit_fd` readable, -1 when none runs) is reaped and the
+    // application started again (after the back-off, once it has passed) right away, not
+    // at the next request: other processes send it requests.
+    int exit_fd() const { return program_.exited.get(); }
+    void tend();
+
+    // Whether requests go over one kept connection (FCGI_KEEP_CONN): in private mode.
+    bool keeps_connection() const { return !shared(); }
     pid_t pid() const { return program_.pid; }
     const std::string& program() const { return spec_.program; }
 
@@ -84,11 +104,20 @@ class SpawnedApplication {
     void drain_errors();
     void forget();
 
+    bool shared() const { return !socket_path_.empty(); }
+    Fd connect();
+    // Requests this process of the application answered, as far as this process knows.
+    uint64_t served() const;
+
     SpawnSpec spec_;
+    std::string socket_path_;
+    Fd listener_;  // at socket_path_, kept across application processes
     os::StartedProgram program_;
     Fd connection_;
     uint64_t served_ = 0;  // requests this process of the application answered
     int failures_ = 0;     // start-up failures in a row
+    uint64_t (*requests_in_slot_)() = nullptr;
+    uint64_t slot_requests_at_start_ = 0;
     std::chrono::steady_clock::time_point not_before_{};
 };
 
@@ -98,14 +127,26 @@ class SpawnedApplication {
 // the scoreboard.
 class SpawnedApplications {
   public:
-    SpawnedApplications(std::vector<SpawnSpec> specs, void (*observer)(pid_t) = nullptr);
+    // `socket_directory` non-empty (hybrid mode): each application listens at its
+    // application_socket(socket_directory, slot, its index).
+    SpawnedApplications(std::vector<SpawnSpec> specs, void (*observer)(pid_t) = nullptr,
+                        const std::string& socket_directory = "", std::size_t slot = 0,
+                        uint64_t (*requests_in_slot)() = nullptr);
     ~SpawnedApplications();
     SpawnedApplications(const SpawnedApplications&) = delete;
     SpawnedApplications& operator=(const SpawnedApplications&) = delete;
 
     // Starts every application (see SpawnedApplication::start).
     void start_all();
+    // The exit fds of the applications running (SpawnedApplication::exit_fd), and tend()
+    // for each.
+    std::vector<int> exit_fds() const;
+    void tend_all();
 };
+
+// Where the application `index` (its place among spawn_specs) of the serving process in
+// scoreboard slot `slot` listens, under hybrid mode's socket directory.
+std::string application_socket(const std::string& directory, std::size_t slot, std::size_t index);
 
 // The application of this process for `program`, or nullptr when this process has none
 // (no SpawnedApplications lives here).

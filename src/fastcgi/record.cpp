@@ -1,5 +1,6 @@
 #include "fastcgi/record.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace forkd::fastcgi {
@@ -129,7 +130,13 @@ void append_begin_request(std::string& out, std::uint16_t request_id, bool keep_
 }
 
 void append_params(std::string& out, std::uint16_t request_id, std::span<const NameValue> params) {
+    std::size_t total = 0;
+    for (const NameValue& pair : params)
+        total += encoded_size(pair);
+    // Room for the common case, every pair in one record (and the empty one), up front.
     std::string content;
+    content.reserve(std::min(total, kMaxStreamContent));
+    out.reserve(out.size() + total + 3 * kHeaderSize);
     for (const NameValue& pair : params) {
         if (!content.empty() && content.size() + encoded_size(pair) > kMaxStreamContent) {
             append_record(out, RecordType::params, request_id, content);

@@ -14,6 +14,7 @@
 #include "base/fd.hpp"
 #include "forkd/request.hpp"
 #include "forkd/response.hpp"
+#include "front/fastcgi_relay.hpp"
 #include "http/request_parser.hpp"
 #include "os/io.hpp"
 
@@ -23,6 +24,7 @@ enum class Phase {
     reading,     // waiting for (the rest of) a request
     queued,      // a blocking request waits for an idle app worker
     handed_off,  // an app worker owns the request and writes the response
+    relaying,    // this io worker relays a spawned FastCGI application's answer
     writing,     // an inline response (or an error) is being written
     lingering,   // answered and half-closed: draining what the client still sends
 };
@@ -82,6 +84,9 @@ struct Client {
     // A blocking request: queued, then handed to an app worker.
     os::Clock::time_point queued_at{};
     os::Clock::time_point handed_at{};
+    // A blocking request this io worker sends to a spawned FastCGI application itself.
+    std::unique_ptr<FastcgiRelay> relay;
+    int local_redirects = 0;  // of the current request
 };
 
 }  // namespace forkd::front

@@ -11,6 +11,7 @@
 
 #include "api/respond.hpp"
 #include "base/log.hpp"
+#include "cgi/cgi_handler.hpp"
 #include "http/proxy_protocol.hpp"
 #include "http/response_head.hpp"
 #include "ipc/hand_off.hpp"
@@ -51,7 +52,12 @@ IoWorker::IoWorker(const IoContext& context)
       links_(context.scoreboard.size()),
       marks_(ipc::StartedMarks::create(context.scoreboard.size())),
       self_(::getpid()),
-      counts_requests_(!context.config.metrics_path.empty()) {}
+      counts_requests_(!context.config.metrics_path.empty()) {
+    if (!context.application_sockets.empty()) {
+        for (const cgi::SpawnSpec& spec : cgi::spawn_specs(context.config))
+            programs_.push_back(spec.program);
+    }
+}
 
 int IoWorker::run() {
     context_.scoreboard.set_state(context_.slot, ipc::SlotState::reading);
@@ -182,11 +188,13 @@ void IoWorker::on_client_event(uint64_t id, uint32_t events) {
             if (events & (EPOLLERR | EPOLLHUP)) return close_client(*client);
             return flush(*client);
         case Phase::queued:
-            // Only hang-ups are watched while queued: a client that left is dropped unrun.
+            // A client that left is dropped unrun.
             if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) return close_client(*client);
-            return;
+            return read_ahead(*client, events);
         case Phase::handed_off:
             return read_ahead(*client, events);
+        case Phase::relaying:
+            return on_relaying_client_event(*client, events);
     }
 }
 
@@ -282,9 +290,16 @@ void IoWorker::handle_request(Client& client, Request request) {
     client.parser.reset();
     client.continue_sent = false;
     ++client.served;
-    bool keep_alive = http::wants_keep_alive(request) && !stopping_ &&
-                      client.served < options_.keepalive_requests;
     client.request = std::move(request);
+    client.local_redirects = 0;
+    route_current(client);
+}
+
+// Runs the client's current request (read, or made by a local redirect): inline here, or
+// queued for an app worker or for a spawned FastCGI application.
+void IoWorker::route_current(Client& client) {
+    bool keep_alive = http::wants_keep_alive(*client.request) && !stopping_ &&
+                      client.served < options_.keepalive_requests;
     Request& current = *client.request;
     RouteMatch route = api::route_request(context_.router, current);
     Handler* handler = route.handler;
@@ -292,6 +307,11 @@ void IoWorker::handle_request(Client& client, Request request) {
     client.kind = handler == nullptr ? api::RouteKind::none
                   : blocking         ? api::RouteKind::blocking
                                      : api::RouteKind::inline_;
+    if (blocking && relay_if_direct(client, handler)) {
+        if (client.out.empty()) return queue_blocking(client);
+        client.queue_after_flush = true;  // earlier pipelined responses go first
+        return start_writing(client);
+    }
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
     std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
@@ -313,6 +333,7 @@ void IoWorker::handle_request(Client& client, Request request) {
 // the client has pipelined more requests, holds it back so that several responses leave in
 // one write (as nginx does; a write per response costs a system call each).
 void IoWorker::answer(Client& client, Response response, bool keep_alive) {
+    if (client.relay) end_relay(client, false);  // an error before its exchange began (503)
     int version = client.request ? client.request->version : 11;
     bool head_only = client.request && client.request->is_head();
     http::Framing framing = http::framing_for(response, version);
@@ -397,6 +418,7 @@ void IoWorker::flush(Client& client) {
         }
         set_deadline(client, options_.send_timeout);
     }
+    if (client.relay) return relay_flushed(client);  // more of the answer is to come
     response_done(client);
 }
 
@@ -474,6 +496,7 @@ void IoWorker::close_client(Client& client) {
         std::erase(queue_, client.id);
         context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
     }
+    if (client.relay) end_relay(client, false);
     // A handed-off client's completion, when it comes, finds no client and is dropped.
     if (client.shared)
         loop_.remove(client.fd.get());
@@ -503,7 +526,9 @@ void IoWorker::expire(Clock::time_point now) {
             timers_.emplace(client->deadline, id);
             continue;
         }
-        if (client->phase == Phase::reading && !client->idle) {
+        if (client->phase == Phase::relaying && client->relay) {
+            relay_timed_out(*client);
+        } else if (client->phase == Phase::reading && !client->idle) {
             answer_error(*client, 408, "timed out reading the request");
         } else if (client->phase == Phase::reading || client->phase == Phase::writing ||
                    client->phase == Phase::lingering) {

@@ -57,6 +57,9 @@ struct IoContext {
     std::string role;          // "io 1": process title and logs
     const App* app = nullptr;  // its on_worker_start/exit hooks run here too:
                                //   inline handlers run in io workers
+    // Where the app workers' spawned FastCGI applications listen (cgi::application_socket),
+    // for requests this io worker sends them itself (front/fastcgi_relay.hpp); empty: none.
+    std::string application_sockets = {};
 };
 
 // Runs until a graceful stop has finished every request in flight; returns the exit code.
@@ -95,6 +98,7 @@ class IoWorker {
     void read_ahead(Client& client, uint32_t events);
     void process_input(Client& client);
     void handle_request(Client& client, Request request);
+    void route_current(Client& client);
     void answer(Client& client, Response response, bool keep_alive);
     void answer_error(Client& client, int status, std::string_view detail);
     void start_writing(Client& client);
@@ -125,6 +129,23 @@ class IoWorker {
     void finish_hand_off(Client& client, const ipc::Completion& done);
     void worker_died(Client& client, bool response_started);
     void expire_queue(Clock::time_point now);
+    // Requests to spawned FastCGI applications (io_worker_fastcgi.cpp).
+    bool relay_if_direct(Client& client, Handler* handler);
+    void start_relay(Client& client, std::size_t slot);
+    bool send_records(Client& client);
+    void hand_off_instead(Client& client, std::size_t slot, int error);
+    Clock::duration relay_wait(const FastcgiRelay& relay) const;
+    void on_relay_event(uint64_t id, uint32_t events);
+    void read_from_application(Client& client);
+    void pass_head(Client& client, bool finished);
+    void pass_output(Client& client, bool finished);
+    void relay_flushed(Client& client);
+    void on_relaying_client_event(Client& client, uint32_t events);
+    void relay_client_left(Client& client);
+    void relay_timed_out(Client& client);
+    void relay_failed(Client& client, int status, bool kill);
+    void end_relay(Client& client, bool kill);
+    void redirect_locally(Client& client, const std::string& target);
     // Stopping and reloads (io_worker_reload.cpp).
     void begin_stop();
     bool superseded() const;
@@ -153,6 +174,7 @@ class IoWorker {
     Clock::time_point resume_accepting_at_{};  // after running out of file descriptors
     bool stopping_ = false;
     std::deque<uint64_t> to_hand_over_;  // idle connections for the next generation
+    std::vector<std::string> programs_;  // the spawned FastCGI applications, in their order
     std::size_t handed_over_ = 0;
 };
 

@@ -42,10 +42,10 @@ void IoWorker::queue_blocking(Client& client) {
     ipc::ScoreboardHeader& header = context_.scoreboard.header();
     uint64_t queued = header.queued.fetch_add(1, std::memory_order_relaxed) + 1;
     if (queued > header.max_queued.load(std::memory_order_relaxed)) header.max_queued = queued;
+    // While it waits, the connection stays in the set as it was: a hang-up drops the
+    // request unrun, and what the client sends meanwhile is read ahead (on_client_event).
+    // Two epoll_ctl per queued request saved, which is most of them under load.
     dispatch_queue(os::Clock::now());
-    // Still waiting: only a hang-up is watched now (a client that left is dropped unrun).
-    // Not before the dispatch: a request an idle worker takes at once costs no epoll_ctl.
-    if (client.phase == Phase::queued) loop_.modify(client.fd.get(), EPOLLRDHUP);
 }
 
 // Oldest first: a request is handed only to an app worker known to be idle.
@@ -66,15 +66,19 @@ void IoWorker::dispatch_waiting(os::Clock::time_point now) {
             continue;
         }
         std::optional<std::size_t> slot = sender_.claim_idle_worker();
-        if (!slot) return;                      // every app worker is busy
-        if (!hand_off(*client, *slot)) return;  // tried again next turn of the loop
+        if (!slot) return;                                        // every app worker is busy
+        if (!client->relay && !hand_off(*client, *slot)) return;  // tried again next turn
         queue_.pop_front();
         ipc::ScoreboardHeader& header = context_.scoreboard.header();
         header.queued.fetch_sub(1, std::memory_order_relaxed);
         record_queue_wait(header, now - client->queued_at);
         client->queue_wait = now - client->queued_at;
-        client->phase = Phase::handed_off;
         client->handed_at = now;
+        if (client->relay) {
+            start_relay(*client, *slot);  // may answer (502) and even close the connection
+            continue;
+        }
+        client->phase = Phase::handed_off;
     }
 }
 
@@ -240,8 +244,7 @@ void IoWorker::expire_queue(os::Clock::time_point now) {
         context_.scoreboard.header().queued.fetch_sub(1, std::memory_order_relaxed);
         context_.scoreboard.header().queue_timeouts.fetch_add(1, std::memory_order_relaxed);
         client->queue_wait = now - client->queued_at;
-        client->phase = Phase::reading;
-        loop_.modify(client->fd.get(), EPOLLIN | EPOLLRDHUP);
+        watch_again(*client);  // read_ahead may have taken it out of the set
         Response busy = http::error_response(503, "Every worker stayed busy for queue_timeout.");
         busy.headers.set("Retry-After", "1");
         answer(*client, std::move(busy), false);

@@ -19,6 +19,7 @@ struct Scoreboard::Slot {
     std::atomic<uint64_t> pss_kb{0};      // written by the master, outside the seqlock
     std::atomic<int32_t> child_group{0};  // the owner's running program, outside the seqlock
     std::atomic<int32_t> application{0};  // the owner's spawned FastCGI application
+    std::atomic<uint64_t> quota{0};       // requests after which the owner retires (0: never)
     SlotRole role = SlotRole::none;
     pid_t pid = 0;
     uint32_t generation = 0;
@@ -174,6 +175,7 @@ void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotR
     s->pss_kb.store(0, std::memory_order_relaxed);
     s->child_group.store(0, std::memory_order_relaxed);
     s->application.store(0, std::memory_order_relaxed);
+    s->quota.store(0, std::memory_order_relaxed);
     s->method[0] = s->target[0] = s->route[0] = s->client[0] = '\0';
     s->state.store(static_cast<uint8_t>(SlotState::starting), std::memory_order_relaxed);
 }
@@ -206,7 +208,8 @@ void Scoreboard::begin_request(std::size_t index, std::string_view method, std::
     s->state.store(static_cast<uint8_t>(SlotState::busy), std::memory_order_relaxed);
 }
 
-void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_written) {
+void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_written,
+                             bool count_in_header) {
     Slot* s = slot(index);
     {
         WriteSection section(s->sequence);
@@ -214,9 +217,13 @@ void Scoreboard::end_request(std::size_t index, SlotState next, uint64_t bytes_w
         s->request_started_ms = 0;
         s->idle_since_ms = now_ms();
         s->bytes_written = bytes_written;
+        // Its quota spent, an app worker's slot is never idle again: no io worker claims it
+        // while its owner notices and retires.
+        uint64_t quota = s->quota.load(std::memory_order_relaxed);
+        if (next == SlotState::idle && quota > 0 && s->requests >= quota) next = SlotState::closing;
         s->state.store(static_cast<uint8_t>(next), std::memory_order_relaxed);
     }
-    header().requests.fetch_add(1, std::memory_order_relaxed);
+    if (count_in_header) header().requests.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Scoreboard::set_child_group(std::size_t index, pid_t group) {
@@ -225,6 +232,14 @@ void Scoreboard::set_child_group(std::size_t index, pid_t group) {
 
 pid_t Scoreboard::child_group(std::size_t index) const {
     return slot(index)->child_group.load(std::memory_order_relaxed);
+}
+
+void Scoreboard::set_quota(std::size_t index, uint64_t requests) {
+    slot(index)->quota.store(requests, std::memory_order_relaxed);
+}
+
+pid_t Scoreboard::application(std::size_t index) const {
+    return slot(index)->application.load(std::memory_order_relaxed);
 }
 
 void Scoreboard::set_application(std::size_t index, pid_t pid) {

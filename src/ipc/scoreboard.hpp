@@ -100,7 +100,10 @@ class Scoreboard {
     void set_state(std::size_t index, SlotState state);
     void begin_request(std::size_t index, std::string_view method, std::string_view target,
                        std::string_view client, std::string_view route = {});
-    void end_request(std::size_t index, SlotState next, uint64_t bytes_written);
+    // Counts the request in the slot and, with `count_in_header`, in the header's total (an
+    // io worker that relayed it counts it there itself, as every request it answers).
+    void end_request(std::size_t index, SlotState next, uint64_t bytes_written,
+                     bool count_in_header = true);
     // The master's measurement of a child's memory; an atomic outside the seqlock, so it is
     // the one field another process may write while the child lives.
     void set_pss(std::size_t index, uint64_t pss_kb);
@@ -111,6 +114,10 @@ class Scoreboard {
     // The FastCGI application the owner started (`fastcgi = [".php=spawn:..."]`; 0: none),
     // whose memory the master counts with the owner's. An atomic outside the seqlock.
     void set_application(std::size_t index, pid_t pid);
+    pid_t application(std::size_t index) const;
+    // The requests after which the slot's owner retires (max_requests and its jitter; 0:
+    // never): end_request leaves a slot that reached it `closing` instead of `idle`.
+    void set_quota(std::size_t index, uint64_t requests);
     // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
     bool try_claim(std::size_t index);
     // Undoes a claim whose hand-off never arrived: claimed -> idle.

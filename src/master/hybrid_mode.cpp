@@ -16,9 +16,11 @@
 #include <algorithm>
 
 #include "base/log.hpp"
+#include "cgi/cgi_handler.hpp"
 #include "front/io_worker.hpp"
 #include "ipc/hand_off.hpp"
 #include "master/worker_pool.hpp"
+#include "os/connect.hpp"
 #include "os/fd_passing.hpp"
 #include "os/process.hpp"
 #include "worker/serving_roles.hpp"
@@ -48,6 +50,7 @@ class HybridModel final : public ProcessModel {
             dispatch_.push_back(os::make_message_pair(true));
         }
         hand_over_ = os::make_message_pair(true);
+        make_application_sockets_directory(master);
         pool_.start(master);
         maintain(master, Clock::now());
     }
@@ -76,6 +79,7 @@ class HybridModel final : public ProcessModel {
     // New io workers start with the new configuration; the old ones stop accepting, finish
     // what they hold and leave.
     void reloaded(Master& master) override {
+        make_application_sockets_directory(master);
         retire_io_workers(master, "a new generation replaces it");
         pool_.reloaded(master);
     }
@@ -101,6 +105,20 @@ class HybridModel final : public ProcessModel {
     }
 
   private:
+    // Spawned FastCGI applications listen there, for the io workers to connect to
+    // (cgi/spawned_application.hpp); the master removes it when it exits.
+    static void make_application_sockets_directory(Master& master) {
+        Server& server = master.server();
+        if (!server.application_sockets.empty() || cgi::spawn_specs(server.config).empty()) return;
+        try {
+            uid_t uid = server.identity ? server.identity->uid : static_cast<uid_t>(-1);
+            gid_t gid = server.identity ? server.identity->gid : static_cast<gid_t>(-1);
+            server.application_sockets = os::make_private_directory(uid, gid);
+        } catch (const std::exception& e) {
+            log::warn("the io workers will hand PHP requests to the app workers: {}", e.what());
+        }
+    }
+
     void spawn_missing_io_workers(Master& master) {
         int wanted = io_worker_count(master.server().config);
         for (int number = 1; number <= wanted; ++number) {
@@ -161,7 +179,8 @@ class HybridModel final : public ProcessModel {
                                  hand_over_.first.get(),
                                  hand_over_.second.get(),
                                  label,
-                                 server.app};
+                                 server.app,
+                                 server.application_sockets};
         return front::run_io_worker(context);
     }
 

@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "handlers/status.hpp"
+#include "os/connect.hpp"
 #include "os/epoll.hpp"
 #include "os/process.hpp"
 #include "os/process_info.hpp"
@@ -70,6 +71,8 @@ int Master::run(ProcessModel& model) {
         }
     }
     end_orphans();
+    if (!server_.application_sockets.empty())
+        os::remove_private_directory(server_.application_sockets);
     remove_pid_file();
     if (!shares_listeners()) remove_socket_files(socket_files_);
     log::info("master exits");

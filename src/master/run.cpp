@@ -34,16 +34,32 @@ void add_builtin(Router& router, Builtin builtin, const config::Config& config,
     }
 }
 
+class KeptSpawnedApplications final : public worker::KeptApplications {
+  public:
+    KeptSpawnedApplications(std::vector<cgi::SpawnSpec> specs, void (*publish)(pid_t),
+                            uint64_t (*requests_in_slot)(), const std::string& socket_directory,
+                            std::size_t slot)
+        : applications_(std::move(specs), publish, socket_directory, slot, requests_in_slot) {
+        applications_.start_all();
+    }
+    std::vector<int> exit_fds() const override { return applications_.exit_fds(); }
+    void tend() override { applications_.tend_all(); }
+
+  private:
+    cgi::SpawnedApplications applications_;
+};
+
 }  // namespace
 
 worker::ServingContext Server::serving_context() {
     worker::ServingContext context{config, options, router, access_log, scoreboard.get(), app};
     std::vector<cgi::SpawnSpec> specs = cgi::spawn_specs(config);
     if (!specs.empty()) {
-        context.start_applications = [specs](void (*publish)(pid_t)) {
-            auto applications = std::make_shared<cgi::SpawnedApplications>(specs, publish);
-            applications->start_all();
-            return std::shared_ptr<void>(applications);
+        context.start_applications = [specs, directory = application_sockets](
+                                         void (*publish)(pid_t), uint64_t (*requests_in_slot)(),
+                                         std::size_t slot) {
+            return std::make_unique<KeptSpawnedApplications>(specs, publish, requests_in_slot,
+                                                             directory, slot);
         };
     }
     return context;

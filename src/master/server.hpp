@@ -31,6 +31,10 @@ struct Server {
     // (children_identity). Set at start and by every reload.
     std::optional<os::Identity> identity;
 
+    // Hybrid mode with spawned FastCGI applications: the directory where each app worker's
+    // applications listen (cgi::application_socket), made by the master; empty otherwise.
+    std::string application_sockets;
+
     // How this process was started: a reload parses the same arguments again, a binary
     // upgrade executes the same path with them.
     std::vector<std::string> arguments;

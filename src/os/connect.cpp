@@ -1,10 +1,12 @@
 #include "os/connect.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -139,6 +141,43 @@ PrivateListener private_listener(const std::string& directory) {
         fail("private FastCGI socket");
     }
     return made;
+}
+
+Fd listen_unix(const std::string& path) {
+    Address address;
+    if (!parse("unix:" + path, address))
+        throw std::system_error(ENAMETOOLONG, std::generic_category(), path);
+    Fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!listener) throw std::system_error(errno, std::generic_category(), "socket");
+    ::unlink(path.c_str());
+    auto* raw = reinterpret_cast<sockaddr*>(&address.storage);
+    if (::bind(listener.get(), raw, address.length) != 0 || ::listen(listener.get(), 128) != 0)
+        throw std::system_error(errno, std::generic_category(), "listen on " + path);
+    return listener;
+}
+
+std::string make_private_directory(uid_t uid, gid_t gid) {
+    std::string folder = temp_directory("") + "/forkd-fcgi-XXXXXX";
+    if (::mkdtemp(folder.data()) == nullptr)
+        throw std::system_error(errno, std::generic_category(), "mkdtemp " + folder);
+    if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) &&
+        ::chown(folder.c_str(), uid, gid) != 0) {
+        int error = errno;
+        ::rmdir(folder.c_str());
+        throw std::system_error(error, std::generic_category(), "chown " + folder);
+    }
+    return folder;
+}
+
+void remove_private_directory(const std::string& directory) {
+    if (DIR* listing = ::opendir(directory.c_str())) {
+        while (dirent* entry = ::readdir(listing)) {
+            std::string name = entry->d_name;
+            if (name != "." && name != "..") ::unlink((directory + "/" + name).c_str());
+        }
+        ::closedir(listing);
+    }
+    ::rmdir(directory.c_str());
 }
 
 }  // namespace forkd::os

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include <sys/types.h>
+
 #include "base/fd.hpp"
 
 namespace forkd::os {
@@ -27,5 +29,17 @@ struct PrivateListener {
     Fd connection;
 };
 PrivateListener private_listener(const std::string& directory = "");
+
+// A unix socket listening at `path` (a socket file a predecessor left there is replaced),
+// blocking and close-on-exec: a spawned FastCGI application's fd 0 when other processes
+// (hybrid's io workers) connect to it too. Throws std::system_error.
+Fd listen_unix(const std::string& path);
+
+// A new directory only its owner may enter (0700) in temp_directory(""), given to `uid`
+// and `gid` when they are not -1 (the children's user, when the master runs as root): where
+// the spawned applications' sockets are. Throws std::system_error.
+std::string make_private_directory(uid_t uid, gid_t gid);
+// Removes `directory` and the files in it (not recursive); errors are ignored.
+void remove_private_directory(const std::string& directory);
 
 }  // namespace forkd::os

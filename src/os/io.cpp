@@ -46,6 +46,21 @@ Wait wait_for(int fd, short events, Deadline deadline) {
     return errno == EINTR ? Wait::interrupted : Wait::ready;  // let the next call see the error
 }
 
+Wait wait_for_any_input(std::span<const int> fds, Deadline deadline, std::vector<bool>& ready) {
+    std::vector<pollfd> entries;
+    entries.reserve(fds.size());
+    for (int fd : fds)
+        entries.push_back({fd, POLLIN, 0});
+    timespec timeout = remaining(deadline);
+    int count = ::ppoll(entries.data(), entries.size(), &timeout, wait_mask());
+    ready.assign(fds.size(), false);
+    for (std::size_t i = 0; count > 0 && i < entries.size(); ++i)
+        ready[i] = entries[i].revents != 0;
+    if (count > 0) return Wait::ready;
+    if (count == 0) return Wait::timeout;
+    return errno == EINTR ? Wait::interrupted : Wait::ready;
+}
+
 Wait wait_for_input_or_hang_up(int fd, int client, Deadline deadline, bool& client_gone) {
     pollfd entries[2] = {{fd, POLLIN, 0}, {client, POLLRDHUP, 0}};
     timespec timeout = remaining(deadline);

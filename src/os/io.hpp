@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/fd.hpp"
 
@@ -27,6 +28,10 @@ using Deadline = Clock::time_point;
 enum class Wait { ready, timeout, interrupted };
 // Waits until `fd` has any of `events` (POLLIN, POLLOUT; errors and hang-ups count as ready).
 Wait wait_for(int fd, short events, Deadline deadline);
+
+// As wait_for(fd, POLLIN, deadline) for several fds at once; `ready` says which (as many
+// entries as `fds`).
+Wait wait_for_any_input(std::span<const int> fds, Deadline deadline, std::vector<bool>& ready);
 
 // As wait_for(fd, POLLIN, deadline), and also until `client` (-1: none) hangs up
 // (POLLRDHUP, POLLHUP or an error), which sets `client_gone` (a gateway's wait for its

@@ -57,6 +57,7 @@ struct ChildPlan {
     const ResourceLimit* limits;
     std::size_t limit_count;
     pid_t parent;
+    bool new_session;
 };
 
 // The child's steps between vfork and exec: system calls only, on memory it shares with the
@@ -76,7 +77,7 @@ struct ChildPlan {
         *error = errno;
         ::_exit(127);
     };
-    if (::setsid() < 0) give_up();
+    if ((plan.new_session ? ::setsid() : ::setpgid(0, 0)) < 0) give_up();
     // Published from here, before the exec, so that no moment exists when the group runs
     // and a dying worker's master could not know of it. (The variable it sets is the
     // parent's own: a vforked child shares its memory.)
@@ -124,7 +125,8 @@ StartedProgram start_program(const ProgramSpec& spec) {
                    errors.write_end.get(),
                    spec.limits.data(),
                    spec.limits.size(),
-                   ::getpid()};
+                   ::getpid(),
+                   spec.new_session};
 
     sigset_t all;
     sigset_t previous;

@@ -32,6 +32,11 @@ struct ProgramSpec {
     std::string directory;                 // the working directory ("" : unchanged)
     int stdin_fd = -1;                     // becomes fd 0 (read from its offset); -1: /dev/null
     bool discard_output = false;           // stdout to /dev/null (a FastCGI application's)
+    // setsid; false: only a process group of its own, in the server's session. A session
+    // is a scheduling autogroup where the kernel has them (sched_autogroup_enabled): a
+    // long-lived application in a session of its own would get a whole CPU share of its
+    // own, beside the whole server's one.
+    bool new_session = true;
     std::vector<ResourceLimit> limits;
 };
 

@@ -95,22 +95,40 @@ ipc::Completion run_hand_off(ipc::HandOff& hand_off, std::vector<Fd>& fds, IoLin
 // moment ago and be sending its hand-off: leaving now would turn that request into a 502.
 // So the worker claims its own slot (no io worker can claim it after that); when the claim
 // fails because an io worker holds it, the worker serves that hand-off first.
+// An io worker that relays a request to this worker's FastCGI application itself holds the
+// slot `busy` until the answer has ended: the application must outlive that too.
 bool may_leave(ipc::Scoreboard& scoreboard, std::size_t slot) {
-    return scoreboard.try_claim(slot) || scoreboard.state(slot) != ipc::SlotState::claimed;
+    if (scoreboard.try_claim(slot)) return true;
+    ipc::SlotState state = scoreboard.state(slot);
+    return state != ipc::SlotState::claimed && state != ipc::SlotState::busy;
 }
 
 }  // namespace
 
 void serve_hand_offs(int dispatch_socket, std::size_t max_message,
                      const session::Services& services, ipc::Scoreboard& scoreboard,
-                     std::size_t slot, StatusReporter& status) {
+                     std::size_t slot, StatusReporter& status, KeptApplications* applications) {
     pid_t self = ::getpid();
     std::vector<IoLink> links;
     status.idle();
     auto claimed_since = os::Clock::time_point::max();
+    std::vector<int> watched;
+    std::vector<bool> ready;
     while (!(os::stop_requested() && may_leave(scoreboard, slot))) {
-        os::Wait wait = os::wait_for(dispatch_socket, POLLIN, os::Clock::now() + kStaleClaim);
-        if (wait != os::Wait::ready) {
+        // The dispatch socket, and the exit of each application the io workers also send
+        // requests to: one that exits is started again at once.
+        watched.assign(1, dispatch_socket);
+        if (applications != nullptr) {
+            std::vector<int> exits = applications->exit_fds();
+            watched.insert(watched.end(), exits.begin(), exits.end());
+        }
+        os::Wait wait = os::wait_for_any_input(watched, os::Clock::now() + kStaleClaim, ready);
+        if (applications != nullptr) {
+            applications->tend();
+            // Requests the io workers sent the applications directly count too.
+            status.note_served_in_slot();
+        }
+        if (wait != os::Wait::ready || !ready[0]) {
             bool claimed = scoreboard.state(slot) == ipc::SlotState::claimed;
             if (!claimed)
                 claimed_since = os::Clock::time_point::max();

@@ -9,13 +9,16 @@
 
 #include "ipc/scoreboard.hpp"
 #include "session/connection.hpp"
+#include "worker/serving_process.hpp"
 #include "worker/status_reporter.hpp"
 
 namespace forkd::worker {
 
 // Serves hand-offs until a graceful stop. Precondition: os::enter_serving_signal_state().
+// `applications` (may be null): the FastCGI applications this worker keeps, which the io
+// workers may also send requests to directly (front/io_worker_fastcgi.cpp).
 void serve_hand_offs(int dispatch_socket, std::size_t max_message,
                      const session::Services& services, ipc::Scoreboard& scoreboard,
-                     std::size_t slot, StatusReporter& status);
+                     std::size_t slot, StatusReporter& status, KeptApplications* applications);
 
 }  // namespace forkd::worker

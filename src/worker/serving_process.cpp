@@ -23,6 +23,10 @@ void publish_application(pid_t pid) {
     if (g_scoreboard != nullptr) g_scoreboard->set_application(g_slot, pid);
 }
 
+uint64_t requests_in_slot() {
+    return g_scoreboard != nullptr ? g_scoreboard->read(g_slot).requests : 0;
+}
+
 }  // namespace
 
 ServingProcess::ServingProcess(const ServingContext& context, const ServingRole& role)
@@ -37,7 +41,8 @@ ServingProcess::ServingProcess(const ServingContext& context, const ServingRole&
     g_slot = role.slot;
     os::observe_child_group(publish_child_group);
     if (role.runs_applications && context.start_applications)
-        applications_ = context.start_applications(publish_application);
+        applications_ =
+            context.start_applications(publish_application, requests_in_slot, role.slot);
     if (app_ != nullptr) app_->run_worker_start_hooks();
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "forkd/app.hpp"
@@ -23,6 +24,16 @@
 
 namespace forkd::worker {
 
+// The FastCGI applications a serving process started and keeps (cgi/spawned_application.hpp):
+// stopped when released. An app worker whose applications the io workers also talk to
+// restarts one that exits as soon as it does (exit_fds readable, then tend).
+class KeptApplications {
+  public:
+    virtual ~KeptApplications() = default;
+    virtual std::vector<int> exit_fds() const = 0;
+    virtual void tend() = 0;
+};
+
 // The parts of the server a serving process uses; the master's Server lends them.
 struct ServingContext {
     const config::Config& config;
@@ -31,9 +42,11 @@ struct ServingContext {
     session::AccessLog& access_log;
     ipc::Scoreboard* scoreboard;  // the slot this process writes; null without one
     const App* app;               // whose hooks run; null for none
-    // Starts the FastCGI applications this process keeps (cgi/spawned_application.hpp) and
-    // returns what stops them when released; `publish` hears each one's pid. Empty: none.
-    std::function<std::shared_ptr<void>(void (*publish)(pid_t))> start_applications = {};
+    // Starts the FastCGI applications of the process in scoreboard slot `slot`; `publish`
+    // hears each one's pid, `requests_in_slot` counts the slot's requests. Empty: none.
+    std::function<std::unique_ptr<KeptApplications>(
+        void (*publish)(pid_t), uint64_t (*requests_in_slot)(), std::size_t slot)>
+        start_applications = {};
 };
 
 struct ServingRole {
@@ -55,13 +68,15 @@ class ServingProcess {
 
     const session::Services& services() const { return services_; }
     StatusReporter& status() { return status_; }
+    KeptApplications* applications() { return applications_.get(); }
 
   private:
     const App* app_;
     session::Options options_;
     StatusReporter status_;
     session::Services services_;
-    std::shared_ptr<void> applications_;  // released first: they stop before the exit hooks
+    std::unique_ptr<KeptApplications> applications_;  // released first: stopped before the exit
+                                                      // hooks
 };
 
 }  // namespace forkd::worker

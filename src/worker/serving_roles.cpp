@@ -29,8 +29,10 @@ int run_app_worker(const ServingContext& context, std::size_t slot, const std::s
     // No 504 from the signal handlers: the io worker answers for an app worker that dies.
     ServingProcess process(
         context, {.label = label, .slot = slot, .recycles = true, .runs_applications = true});
+    // The io workers count there the requests they relay to its FastCGI application.
+    context.scoreboard->set_quota(slot, process.status().quota());
     serve_hand_offs(dispatch_socket, max_message, process.services(), *context.scoreboard, slot,
-                    process.status());
+                    process.status(), process.applications());
     return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "worker/status_reporter.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -66,6 +68,15 @@ void StatusReporter::error_answered(int status, std::size_t body_bytes) {
     if (scoreboard_ == nullptr || !settings_.count_requests) return;
     ipc::record_response(scoreboard_->header().counters, api::RouteKind::none, status,
                          std::chrono::microseconds(0), body_bytes);
+}
+
+void StatusReporter::note_served_in_slot() {
+    if (scoreboard_ == nullptr) return;
+    served_ = std::max(served_, scoreboard_->read(slot_).requests);
+    if (settings_.max_requests == 0 || served_ < settings_.max_requests || os::stop_requested())
+        return;
+    log::info("{} served {} requests (max_requests): retiring", role_, served_);
+    os::request_stop();
 }
 
 void StatusReporter::retire_if_quota_reached() {

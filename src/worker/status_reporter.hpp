@@ -35,6 +35,11 @@ class StatusReporter final : public session::Observer {
     void request_finished(const Request& request, int status, std::size_t body_bytes,
                           api::RouteKind kind) override;
     void error_answered(int status, std::size_t body_bytes) override;
+    // Takes the slot's request count as what this process served (hybrid's io workers count
+    // there the requests they sent its FastCGI application themselves), and asks for a stop
+    // once it reaches max_requests. The slot's state is left alone: an io worker may hold it.
+    void note_served_in_slot();
+    uint64_t quota() const { return settings_.max_requests; }
 
   private:
     void retire_if_quota_reached();

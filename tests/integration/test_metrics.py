@@ -185,7 +185,9 @@ def test_static_files_and_cgi_programs_are_their_own_kinds(server, tmp_path):
     assert get(srv.address, "/cgi-bin/args.sh").status == 200
     assert get(srv.address, "/cgi-bin/no-such-program").status == 404
 
-    samples = settle(srv, lambda samples, _: requests_of(samples, "cgi", "2xx") == 1)
+    # Each is counted after its response is sent: wait for the last one too.
+    samples = settle(srv, lambda samples, _: requests_of(samples, "cgi", "2xx") == 1 and
+                     requests_of(samples, "cgi", "4xx") == 1)
     assert requests_of(samples, "static", "2xx") == 1
     assert requests_of(samples, "static", "4xx") == 1
     assert requests_of(samples, "cgi", "4xx") == 1

@@ -103,6 +103,24 @@ def test_a_whole_small_answer_has_a_length_and_a_flushed_one_streams(server, sit
     assert streamed.header("Transfer-Encoding") == "chunked", "PHP's flush() still streams"
 
 
+def test_hybrid_io_workers_speak_to_php_cgi_themselves_one_hop_as_nginx_to_php_fpm(
+        server, site):
+    """The app worker keeps php-cgi but is not on a PHP request's path: stopped (SIGSTOP),
+    PHP pages, streamed ones too, are still answered by its php-cgi."""
+    srv = php_server(server, site, workers=1)
+    php_cgi = int(get(srv.address, "/pid.php").body)
+    app_worker = next(pid for pid in child_pids(srv.pid) if php_cgi in child_pids(pid))
+    os.kill(app_worker, signal.SIGSTOP)
+    try:
+        assert get(srv.address, "/hello.php", timeout=10).body == b"this is server"
+        streamed = get(srv.address, "/stream.php", timeout=10)
+        assert streamed.body == b"first second"
+        assert streamed.header("Transfer-Encoding") == "chunked"
+        assert int(get(srv.address, "/pid.php", timeout=10).body) == php_cgi
+    finally:
+        os.kill(app_worker, signal.SIGCONT)
+
+
 @pytest.mark.parametrize("mode", ["prefork", "hybrid"])
 def test_clients_that_leave_without_reading_cost_no_php_cgi(server, site, mode):
     srv = php_server(server, site, mode, workers=1)
@@ -120,7 +138,7 @@ def test_a_php_cgi_that_quits_by_itself_is_replaced_without_a_failed_request(ser
     answers = [get(srv.address, "/pid.php") for _ in range(7)]
     assert [a.status for a in answers] == [200] * 7
     assert len({a.body for a in answers}) >= 3, "a new php-cgi every two requests"
-    assert "retired itself after 2 requests" in srv.log()
+    assert "retired itself after" in srv.log()
 
 
 def test_max_requests_recycles_the_worker_with_its_php_cgi(server, site):
@@ -133,6 +151,41 @@ def test_max_requests_recycles_the_worker_with_its_php_cgi(server, site):
     assert "retired itself" not in srv.log(), "forkd recycled before php-cgi had to"
 
 
+def switch_link(link, target):
+    """Points `link` at `target` at once, as a deploy does: a new link renamed over it."""
+    os.symlink(target, f"{link}.next")
+    os.replace(f"{link}.next", link)
+
+
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_a_release_switched_by_a_symlink_runs_at_once_and_links_out_stay_refused(
+        server, tmp_path, mode):
+    outside = tmp_path / "outside.php"
+    outside.write_text('<?php echo "OUTSIDE";')
+    for release in ("1", "2"):
+        www = tmp_path / "releases" / release
+        www.mkdir(parents=True)
+        (www / "hello.php").write_text(f'<?php echo "release {release} ", __FILE__;')
+        os.symlink(outside, www / "out.php")
+    (tmp_path / "releases" / "2" / "new.php").write_text('<?php echo "only in 2";')
+    os.symlink("releases/1", tmp_path / "current")
+    # one worker: the same php-cgi, with PHP's own cache of resolved paths, answers both
+    srv = server(mode=mode, root=str(tmp_path / "current"), fastcgi=[f".php=spawn:{PHP_CGI}"],
+                 **pool(mode, 1))
+    first = get(srv.address, "/hello.php")
+    assert first.body == f"release 1 {tmp_path}/releases/1/hello.php".encode()
+    assert get(srv.address, "/new.php").status == 404
+
+    switch_link(tmp_path / "current", "releases/2")
+    second = get(srv.address, "/hello.php")
+    assert second.body == f"release 2 {tmp_path}/releases/2/hello.php".encode(), \
+        "the request after the switch runs the new release"
+    assert get(srv.address, "/new.php").body == b"only in 2"
+    for _ in range(2):  # the remembered root, checked again
+        refused = get(srv.address, "/out.php")
+        assert refused.status == 403 and b"OUTSIDE" not in refused.body
+
+
 @pytest.mark.parametrize("mode", ["prefork", "hybrid"])
 def test_a_crash_is_502_and_the_next_request_gets_a_new_php_cgi(server, site, mode):
     srv = php_server(server, site, mode, workers=1)
@@ -142,6 +195,20 @@ def test_a_crash_is_502_and_the_next_request_gets_a_new_php_cgi(server, site, mo
     after = get(srv.address, "/pid.php")
     assert after.status == 200 and int(after.body) != before
     assert process_state(before) is None
+
+
+@pytest.mark.parametrize("mode", ["prefork", "hybrid"])
+def test_an_application_that_cannot_start_is_502_at_once_and_retried_after_a_back_off(
+        server, site, mode):
+    srv = server(mode=mode, root=str(site), fastcgi=[".php=spawn:/bin/false"],
+                 **pool(mode, 1))
+    started = time.monotonic()
+    for _ in range(3):
+        assert get(srv.address, "/hello.php", timeout=10).status == 502
+    assert time.monotonic() - started < 5, "502 at once, not after a queue or CGI timeout"
+    assert get(srv.address, "/page.html").body == b"<p>static</p>\n"
+    wait_until(lambda: "before answering a request; starting it again in" in srv.log(),
+               timeout=10, message="the start-up failure and its back-off logged")
 
 
 def test_sleeping_past_cgi_idle_timeout_is_504_and_that_php_cgi_ends(server, site):

@@ -7,11 +7,10 @@
 namespace forkd::cgi {
 namespace {
 
-std::optional<std::string> variable(const std::vector<std::string>& environment,
+std::optional<std::string> variable(const std::vector<Variable>& environment,
                                     std::string_view name) {
-    for (const std::string& entry : environment) {
-        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
-            return entry.substr(name.size() + 1);
+    for (const Variable& entry : environment) {
+        if (entry.name == name) return entry.value;
     }
     return std::nullopt;
 }
@@ -116,6 +115,20 @@ TEST(Environment, ConfiguredVariablesComeInButMetaVariablesWin) {
     EXPECT_EQ(variable(env, "GIT_PROJECT_ROOT"), "/srv/git");
     EXPECT_EQ(variable(env, "PATH"), "/opt/bin");
     EXPECT_EQ(variable(env, "SCRIPT_NAME"), "/cgi-bin/a.sh");
+    env = program_environment(request, kPaths, {{"A=1", "A=2"}, false, ""});
+    EXPECT_EQ(variable(env, "A"), "2");  // given twice: the later one, as env(1)
+}
+
+TEST(Environment, AHeaderNeverReplacesAConfiguredVariable) {
+    Request request = request_with({{"X-Tenant", "forged"}, {"Accept", "a"}});
+    auto env = program_environment(request, kPaths, {{"HTTP_X_TENANT=blue"}, false, ""});
+    EXPECT_EQ(variable(env, "HTTP_X_TENANT"), "blue");
+    EXPECT_EQ(variable(env, "HTTP_ACCEPT"), "a");
+}
+
+TEST(Environment, EntriesAreNameEqualsValueForExecve) {
+    EXPECT_EQ(environment_entries({{"A", "1"}, {"PATH", "/bin"}, {"E", ""}}),
+              (std::vector<std::string>{"A=1", "PATH=/bin", "E="}));
 }
 
 TEST(Environment, NothingOfTheServersOwnEnvironment) {
@@ -134,7 +147,7 @@ TEST(Environment, AGetWithoutBodyHasNoContentLengthAndEachNameOnce) {
     EXPECT_FALSE(variable(env, "PATH_INFO"));
     std::vector<std::string> names;
     for (const auto& entry : env)
-        names.push_back(entry.substr(0, entry.find('=')));
+        names.push_back(entry.name);
     std::ranges::sort(names);
     EXPECT_EQ(std::ranges::adjacent_find(names), names.end());
 }

@@ -1,5 +1,7 @@
 #include "cgi/script_lookup.hpp"
 
+#include "cgi/real_directory.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +32,11 @@ class ScriptLookup : public ::testing::Test {
         file(base_ / "root" / "style.css");
         file(base_ / "root" / "app" / "index.php");
         fs::create_symlink(base_ / "outside.sh", base_ / "bin" / "escape.sh");
+        file(base_ / "outside.php");
+        fs::create_symlink("a.php", base_ / "root" / "alias.php");
+        fs::create_symlink("app", base_ / "root" / "shortcut");
+        fs::create_symlink("../outside.php", base_ / "root" / "out.php");
+        fs::create_symlink(base_, base_ / "root" / "up");
     }
     void TearDown() override { fs::remove_all(base_); }
 
@@ -41,11 +48,13 @@ class ScriptLookup : public ::testing::Test {
 
     Lookup in_bin(std::string_view url) {
         ScriptDirectory directory{{"cgi-bin"}, (base_ / "bin").string(), true, {}};
-        return find_script(directory, *http::normalize_target_path(url), rules_);
+        return find_script(directory, RealDirectory(directory.path).now(),
+                           *http::normalize_target_path(url), rules_);
     }
     Lookup in_root(std::string_view url) {
         ScriptDirectory directory{{}, (base_ / "root").string(), false, {}};
-        return find_script(directory, *http::normalize_target_path(url), rules_);
+        return find_script(directory, RealDirectory(directory.path).now(),
+                           *http::normalize_target_path(url), rules_);
     }
 
     fs::path base_;
@@ -106,6 +115,62 @@ TEST_F(ScriptLookup, ADirectoryRunsItsInterpretedIndex) {
     ASSERT_EQ(lookup.result, Lookup::Result::found);
     EXPECT_EQ(lookup.script.paths.script_name, "/app/index.php");
     EXPECT_TRUE(lookup.script.paths.path_info.empty());
+}
+
+TEST_F(ScriptLookup, SymlinksThatStayInsideTheDirectoryAreFollowed) {
+    Lookup alias = in_root("/alias.php/x");
+    ASSERT_EQ(alias.result, Lookup::Result::found);
+    EXPECT_EQ(alias.script.paths.script_name, "/alias.php");
+    EXPECT_EQ(alias.script.paths.script_filename, (base_ / "root" / "alias.php").string());
+    Lookup index = in_root("/shortcut/");
+    ASSERT_EQ(index.result, Lookup::Result::found);
+    EXPECT_EQ(index.script.paths.script_name, "/shortcut/index.php");
+}
+
+TEST_F(ScriptLookup, SymlinksOutOfTheDirectoryAreRefused) {
+    EXPECT_EQ(in_root("/out.php").result, Lookup::Result::forbidden);
+    EXPECT_EQ(in_root("/up/outside.php").result, Lookup::Result::forbidden);
+    // Where the file really is decides, not the way there: out and back in is inside.
+    EXPECT_EQ(in_root("/up/root/a.php").result, Lookup::Result::found);
+    EXPECT_EQ(in_bin("/cgi-bin/escape.sh").result, Lookup::Result::forbidden);
+}
+
+TEST_F(ScriptLookup, AnIndexThatIsAPathIsCheckedLikeASymlink) {
+    rules_.index = {"../outside.php"};
+    EXPECT_EQ(in_root("/").result, Lookup::Result::forbidden);  // root/../outside.php
+    rules_.index = {"../a.php"};
+    EXPECT_EQ(in_root("/app/").result, Lookup::Result::found);  // root/app/../a.php: inside
+}
+
+TEST_F(ScriptLookup, AMissingDirectoryHasNoScripts) {
+    ScriptDirectory directory{{}, (base_ / "gone").string(), false, {}};
+    Lookup lookup = find_script(directory, RealDirectory(directory.path).now(),
+                                *http::normalize_target_path("/a.php"), rules_);
+    EXPECT_EQ(lookup.result, Lookup::Result::not_a_script);
+}
+
+TEST_F(ScriptLookup, ARootSwitchedByASymlinkRunsTheNewReleaseFromItsRealPath) {
+    fs::create_directories(base_ / "releases" / "1");
+    fs::create_directories(base_ / "releases" / "2");
+    file(base_ / "releases" / "1" / "a.php");
+    file(base_ / "releases" / "2" / "a.php");
+    fs::create_directory_symlink("releases/1", base_ / "current");
+    ScriptDirectory directory{{}, (base_ / "current").string(), false, {}};
+    RealDirectory real(directory.path);  // one per process, kept between requests
+    auto lookup = [&] {
+        return find_script(directory, real.now(), *http::normalize_target_path("/a.php"), rules_);
+    };
+    Lookup first = lookup();
+    ASSERT_EQ(first.result, Lookup::Result::found);
+    EXPECT_EQ(first.script.paths.script_filename, (base_ / "releases" / "1" / "a.php").string());
+    EXPECT_EQ(first.script.paths.document_root, (base_ / "releases" / "1").string());
+
+    fs::create_directory_symlink("releases/2", base_ / "next");
+    fs::rename(base_ / "next", base_ / "current");  // the atomic switch of a deploy
+    Lookup second = lookup();
+    ASSERT_EQ(second.result, Lookup::Result::found);
+    EXPECT_EQ(second.script.paths.script_filename, (base_ / "releases" / "2" / "a.php").string());
+    EXPECT_EQ(second.script.paths.document_root, (base_ / "releases" / "2").string());
 }
 
 TEST_F(ScriptLookup, CaseIsNeverFolded) {
