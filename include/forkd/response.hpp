@@ -67,6 +67,11 @@ struct Response {
     bool close = false;
     // Set by local_redirect(): the server answers with a GET of the Location header instead.
     bool redirect_internally = false;
+    // Header fields serialised ahead ("Name: value\r\n" each), written after `headers` as
+    // they are. The static-file handler keeps a file's fields so in its open-file cache, and a
+    // hot file's head then costs one copy. Nothing checks them here: leave it null unless they
+    // were checked where they were made, and never put a field in both places.
+    std::shared_ptr<const std::string> ready_fields;
 
     // Sets header `name` (replacing any of that name); returns *this for chaining. On a
     // temporary it returns the response itself, so a handler may

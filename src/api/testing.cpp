@@ -4,6 +4,29 @@
 #include "api/respond.hpp"
 
 namespace forkd::testing {
+namespace {
+
+// A test reads every field the handler set, also those it serialised ahead
+// (Response::ready_fields: "Name: value\r\n" each).
+void add_ready_fields(Headers& headers, const std::shared_ptr<const std::string>& ready) {
+    if (!ready) return;
+    std::string_view rest = *ready;
+    while (!rest.empty()) {
+        const std::size_t end = rest.find("\r\n");
+        const std::string_view line = rest.substr(0, end);
+        const std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos) {
+            std::string_view value = line.substr(colon + 1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            headers.add(std::string(line.substr(0, colon)), std::string(value));
+        }
+        if (end == std::string_view::npos) break;
+        rest.remove_prefix(end + 2);
+    }
+}
+
+}  // namespace
 
 Request make_request(std::string method, std::string target, std::string body, Headers headers) {
     Request request;
@@ -30,6 +53,7 @@ Result call(const App& app, Request request) {
     result.route = request.route;
     if (!request.is_head()) result.body = collect_body(response);
     result.headers = std::move(response.headers);
+    add_ready_fields(result.headers, response.ready_fields);
     return result;
 }
 

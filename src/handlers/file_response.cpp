@@ -34,6 +34,7 @@ std::string_view choose_variant(const Request& request, OpenFile& file,
         file.fd = std::move(opened.fd);
         file.status = opened.status;
         file.content = std::move(opened.content);
+        file.head = nullptr;  // the original's; the variant's entry has none (see head_of)
         return variant.coding;
     }
     return {};
@@ -111,26 +112,39 @@ Response from_memory(Response response, const std::shared_ptr<const std::string>
     return response;
 }
 
+// The file's head: its cache entry's while that still describes the file, else a new one,
+// kept in the entry for the next response. A precompressed variant's is made for this
+// response alone: the variant's own entry is also its path's, whose type would differ.
+std::shared_ptr<const FileHead> head_of(OpenFile& file, std::string_view coding,
+                                        const FileResponseOptions& options) {
+    if (file.head && file.head->describes(file.status)) return std::move(file.head);
+    auto head = make_file_head(
+        file.status, options.mime_types->content_type(file.relative, options.default_type));
+    if (coding.empty() && options.open_files != nullptr)
+        options.open_files->keep_head(file.directory, file.relative, head);
+    return head;
+}
+
+void add_coding(Headers& headers, std::string_view coding) {
+    if (coding.empty()) return;
+    headers.add("Content-Encoding", std::string(coding));
+    headers.add("Vary", "Accept-Encoding");
+}
+
 }  // namespace
 
 Response file_response(const Request& request, OpenFile file, const FileResponseOptions& options) {
-    const std::string content_type =
-        options.mime_types->content_type(file.relative, options.default_type);
     const std::string_view coding = choose_variant(request, file, options);
-    const http::Validators validators{
-        http::make_strong_etag(file.status.inode, file.status.size, file.status.mtime_ns),
-        file.status.mtime};
+    const std::shared_ptr<const FileHead> head = head_of(file, coding, options);
+    const http::Validators& validators = head->validators;
 
     Response response;
-    response.headers.set("Last-Modified", http::http_date(validators.last_modified));
-    response.headers.set("ETag", validators.etag);
-    if (!coding.empty()) {
-        response.headers.set("Content-Encoding", std::string(coding));
-        response.headers.set("Vary", "Accept-Encoding");
-    }
     switch (http::evaluate_preconditions(request, validators)) {
         case http::Precondition::not_modified:
             response.status = 304;
+            response.headers.add("Last-Modified", head->last_modified);
+            response.headers.add("ETag", validators.etag);
+            add_coding(response.headers, coding);
             response.body = std::string();
             return response;
         case http::Precondition::failed: {
@@ -141,16 +155,22 @@ Response file_response(const Request& request, OpenFile file, const FileResponse
         case http::Precondition::proceed:
             break;
     }
-    response.headers.set("Content-Type", content_type);
-    response.headers.set("Accept-Ranges", "bytes");
+    add_coding(response.headers, coding);
     const int fd = file.fd->get();
     response.body = FileBody(std::move(file.fd), fd, 0, static_cast<off_t>(file.status.size));
     // Range is defined for GET only (RFC 9110 §14.2): HEAD describes the whole file.
     const bool wants_range = request.method == "GET" && request.headers.contains("Range") &&
                              http::range_allowed(request, validators);
-    if (!wants_range) return from_memory(std::move(response), file.content);
-    return from_memory(apply_range(request, file.status.size, content_type, std::move(response)),
-                       file.content);
+    if (!wants_range) {
+        // The whole file, a hot file's case: its fields as the block its head keeps.
+        response.ready_fields = head->ready_fields;
+        return from_memory(std::move(response), file.content);
+    }
+    for (const auto& [name, value] : head->fields)
+        response.headers.add(name, value);
+    return from_memory(
+        apply_range(request, file.status.size, head->content_type, std::move(response)),
+        file.content);
 }
 
 }  // namespace forkd::handlers

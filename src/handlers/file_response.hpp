@@ -10,6 +10,7 @@
 #include "api/mime_types.hpp"
 #include "base/fd.hpp"
 #include "forkd/response.hpp"
+#include "handlers/file_head.hpp"
 #include "handlers/open_file_cache.hpp"
 #include "os/file_beneath.hpp"
 
@@ -27,6 +28,7 @@ struct OpenFile {
     std::shared_ptr<const Fd> fd;
     os::FileStatus status;
     std::shared_ptr<const std::string> content = nullptr;  // its bytes, when the cache has them
+    std::shared_ptr<const FileHead> head = nullptr;        // its cache entry's, if any
 };
 
 struct FileResponseOptions {
@@ -37,7 +39,9 @@ struct FileResponseOptions {
 };
 
 // 200 with the file, 206 with a range of it (or a multipart/byteranges body for several),
-// 304, 412 or 416, each with the headers RFC 9110 asks for. HEAD gets GET's head.
+// 304, 412 or 416, each with the headers RFC 9110 asks for. HEAD gets GET's head. The file's
+// fields come from `file.head` when it describes the file; otherwise they are made and kept in
+// the file's cache entry for the next response.
 Response file_response(const Request& request, OpenFile file, const FileResponseOptions& options);
 
 }  // namespace forkd::handlers

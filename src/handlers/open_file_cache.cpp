@@ -42,7 +42,7 @@ CachedOpen OpenFileCache::open(int directory, std::string_view relative, bool re
             const auto status = os::file_status(entry->fd->get());
             if (status && status->links > 0 && status->ctime_ns == entry->ctime_ns) {
                 entries_.splice(entries_.begin(), entries_, entry);
-                return CachedOpen{entry->fd, *status, 0, content_of(*entry, *status)};
+                return CachedOpen{entry->fd, *status, 0, content_of(*entry, *status), entry->head};
             }
         }
         forget(entry);  // stale, changed or gone: resolve the path again
@@ -75,8 +75,8 @@ CachedOpen OpenFileCache::resolve(int directory, std::string_view relative, bool
 void OpenFileCache::remember(int directory, std::string_view relative, std::shared_ptr<const Fd> fd,
                              std::int64_t ctime_ns, Clock::time_point now) {
     if (entries_.size() >= max_entries_) forget(std::prev(entries_.end()));
-    entries_.push_front(
-        Entry{directory, std::string(relative), std::move(fd), ctime_ns, now + valid_, nullptr});
+    entries_.push_front(Entry{directory, std::string(relative), std::move(fd), ctime_ns,
+                              now + valid_, nullptr, nullptr});
     const Entry& entry = entries_.front();
     index_.emplace(Key{entry.directory, entry.relative}, entries_.begin());
 }
@@ -95,6 +95,12 @@ std::shared_ptr<const std::string> OpenFileCache::content_of(Entry& entry,
     entry.content = std::make_shared<const std::string>(std::move(bytes));
     content_bytes_ += status.size;
     return entry.content;
+}
+
+void OpenFileCache::keep_head(int directory, std::string_view relative,
+                              std::shared_ptr<const FileHead> head) {
+    const auto found = index_.find(Key{directory, relative});
+    if (found != index_.end()) found->second->head = std::move(head);
 }
 
 void OpenFileCache::forget(Entries::iterator entry) {

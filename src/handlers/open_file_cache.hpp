@@ -28,6 +28,7 @@
 #include <unordered_map>
 
 #include "base/fd.hpp"
+#include "handlers/file_head.hpp"
 #include "os/file_beneath.hpp"
 
 namespace forkd::handlers {
@@ -41,6 +42,9 @@ struct CachedOpen {
     // The whole file, when it is small and its bytes are remembered (see below); null
     // otherwise: read it from `fd`.
     std::shared_ptr<const std::string> content = nullptr;
+    // The head a response made for this file (keep_head), or null; check it describes
+    // `status` before use.
+    std::shared_ptr<const FileHead> head = nullptr;
 };
 
 // A small file's bytes are remembered too (up to kContentUpTo each, kContentBudget in all),
@@ -68,6 +72,10 @@ class OpenFileCache {
     // precompressed sibling), which then holds for `valid`.
     CachedOpen open(int directory, std::string_view relative, bool remember_missing = false);
 
+    // Keeps `head` in the entry of (directory, relative), if there is one, for the next
+    // open() to return: the response of a file formats its fields once per state.
+    void keep_head(int directory, std::string_view relative, std::shared_ptr<const FileHead> head);
+
     std::size_t size() const { return entries_.size(); }
 
   private:
@@ -78,6 +86,7 @@ class OpenFileCache {
         std::int64_t ctime_ns = 0;     // at resolution: any change to the file moves it
         Clock::time_point expires;
         std::shared_ptr<const std::string> content = nullptr;  // the bytes, at ctime_ns
+        std::shared_ptr<const FileHead> head = nullptr;
     };
     using Entries = std::list<Entry>;  // most recently used first
     // Views into the entry's own strings: list nodes never move, so the key needs no copy.

@@ -159,8 +159,9 @@ Response StaticFilesHandler::serve_directory(const Request& request, const http:
 
 Response StaticFilesHandler::serve_regular_file(const Request& request, const Located& located,
                                                 std::string relative, CachedOpen file) {
-    OpenFile open_file{located.served->directory.get(), std::move(relative), std::move(file.fd),
-                       file.status, std::move(file.content)};
+    OpenFile open_file{
+        located.served->directory.get(), std::move(relative), std::move(file.fd), file.status,
+        std::move(file.content),         std::move(file.head)};
     const FileResponseOptions options{&mime_types_, default_type_, &open_files_, precompressed_};
     return file_response(request, std::move(open_file), options);
 }

@@ -36,6 +36,10 @@ std::size_t body_length(const Response& response);
 // "HTTP/1.1 200 OK\r\n...\r\n\r\n".
 std::string serialize_head(const Response& response, const HeadOptions& options);
 
+// "Name: value\r\n" for each of `fields` that serialize_head would write, and as it would
+// write them: what Response::ready_fields may hold.
+std::string serialize_fields(const Headers& fields);
+
 // IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::time_t when);
 

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "http/response_head.hpp"
 
 namespace forkd::handlers {
 namespace {
@@ -61,8 +64,24 @@ class StaticFiles : public testing::Test {
         return handler.handle(request);
     }
 
+    // A field the handler set, in `headers` or serialised ahead in `ready_fields`; "" if none.
     static std::string header(const Response& response, std::string_view name) {
-        return std::string(response.headers.get(name).value_or(""));
+        if (const auto value = response.headers.get(name)) return std::string(*value);
+        if (!response.ready_fields) return "";
+        const std::string& ready = *response.ready_fields;
+        for (std::size_t at = 0; at < ready.size();) {
+            const std::size_t end = ready.find("\r\n", at);
+            const std::string_view line = std::string_view(ready).substr(at, end - at);
+            if (line.size() > name.size() + 1 && line[name.size()] == ':' &&
+                iequals(line.substr(0, name.size()), name))
+                return std::string(line.substr(name.size() + 2));
+            at = end + 2;
+        }
+        return "";
+    }
+    // The head a client receives, at a fixed Date.
+    static std::string wire_head(const Response& response) {
+        return http::serialize_head(response, {11, true, true, 784111777});
     }
     static const FileBody& file_of(const Response& response) {
         return std::get<FileBody>(response.body);
@@ -252,6 +271,51 @@ TEST_F(StaticFiles, DropsADeletedPrecompressedVariantAtOnce) {
     const Response plain = serve(handler, "/style.css", {{"Accept-Encoding", "gzip"}});
     EXPECT_EQ(header(plain, "Content-Encoding"), "");
     EXPECT_EQ(content(plain), "body{}");
+}
+
+// A file's head (validators, type, a 200's fields) is made once per state of the file and kept
+// in its cache entry.
+
+TEST_F(StaticFiles, AnswersAHotFileWithTheHeadOfAColdOneByteForByte) {
+    StaticFilesHandler handler(config_);
+    const Response miss = serve(handler, "/hello.txt");
+    const Response hit = serve(handler, "/hello.txt");
+    ASSERT_NE(hit.ready_fields, nullptr);
+    EXPECT_EQ(hit.ready_fields, miss.ready_fields);  // the entry's, not made again
+    EXPECT_EQ(wire_head(hit), wire_head(miss));
+    EXPECT_EQ(wire_head(serve(handler, "/hello.txt", {}, "HEAD")), wire_head(miss));
+    config_.open_file_cache = 0;
+    StaticFilesHandler uncached(config_);
+    EXPECT_EQ(wire_head(serve(uncached, "/hello.txt")), wire_head(hit));
+    EXPECT_NE(wire_head(hit).find("Content-Type: text/plain; charset=utf-8\r\n"),
+              std::string::npos);
+}
+
+TEST_F(StaticFiles, GivesAChangedFileNewFieldsAtOnce) {
+    StaticFilesHandler handler(config_);
+    const Response before = serve(handler, "/hello.txt");
+    serve(handler, "/hello.txt");  // hot: its entry holds the head
+    write("root/hello.txt", "hello, edited world");
+    const fs::path path = base_ / "root/hello.txt";
+    fs::last_write_time(path, fs::last_write_time(path) - std::chrono::hours(24));
+    const Response after = serve(handler, "/hello.txt");
+    EXPECT_NE(header(after, "ETag"), header(before, "ETag"));
+    EXPECT_NE(header(after, "Last-Modified"), header(before, "Last-Modified"));
+    EXPECT_NE(wire_head(after).find("Content-Length: 19\r\n"), std::string::npos);
+    StaticFilesHandler fresh(config_);
+    EXPECT_EQ(wire_head(after), wire_head(serve(fresh, "/hello.txt")));
+    EXPECT_EQ(serve(handler, "/hello.txt", {{"If-None-Match", header(after, "ETag")}}).status, 304);
+}
+
+TEST_F(StaticFiles, KeepsThePathsTypeOutOfAPrecompressedVariantsEntry) {
+    StaticFilesHandler handler(config_);
+    serve(handler, "/style.css", {{"Accept-Encoding", "gzip"}});  // opens style.css.gz
+    const Response direct = serve(handler, "/style.css.gz");
+    EXPECT_NE(header(direct, "Content-Type"), "text/css; charset=utf-8");
+    EXPECT_EQ(header(direct, "Content-Encoding"), "");
+    const Response variant = serve(handler, "/style.css", {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(header(variant, "Content-Type"), "text/css; charset=utf-8");
+    EXPECT_EQ(header(variant, "Content-Encoding"), "gzip");
 }
 
 }  // namespace

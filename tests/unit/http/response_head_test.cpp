@@ -116,6 +116,37 @@ TEST(SerializeHead, GivesAFileBodyItsLength) {
               std::string::npos);
 }
 
+TEST(SerializeHead, WritesReadyFieldsAfterTheHandlersAndBeforeTheLength) {
+    Response response = Response::text(200, "hi", "text/plain");
+    response.headers.add("X-A", "1");
+    response.ready_fields = std::make_shared<const std::string>("ETag: \"1-2-3\"\r\n");
+    EXPECT_EQ(serialize_head(response, options()),
+              "HTTP/1.1 200 OK\r\n"
+              "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+              "Server: forkd/0.1.0\r\n"
+              "Content-Type: text/plain\r\n"
+              "X-A: 1\r\n"
+              "ETag: \"1-2-3\"\r\n"
+              "Content-Length: 2\r\n"
+              "\r\n");
+}
+
+TEST(SerializeFields, WritesWhatSerializeHeadWouldAndDropsTheSame) {
+    Headers fields;
+    fields.add("Content-Type", "text/plain");
+    fields.add("Content-Length", "99");         // the server's own
+    fields.add("X-Split", "a\r\nInjected: 1");  // would split the response
+    fields.add("Accept-Ranges", "bytes");
+    EXPECT_EQ(serialize_fields(fields), "Content-Type: text/plain\r\nAccept-Ranges: bytes\r\n");
+
+    Response as_headers = Response::text(200, "hi");
+    as_headers.headers = fields;
+    Response as_ready = Response::text(200, "hi");
+    as_ready.headers = Headers();
+    as_ready.ready_fields = std::make_shared<const std::string>(serialize_fields(fields));
+    EXPECT_EQ(serialize_head(as_ready, options()), serialize_head(as_headers, options()));
+}
+
 TEST(FileBody, ClosesItsFdOnceWhenDestroyed) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
