@@ -349,11 +349,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http_get_bytes(port, path="/", timeout=5.0):
+def http_get_bytes(port, path="/", timeout=5.0, on_sent=None):
     """One GET on a new connection, read to EOF or to the end of a Content-Length body (the
-    canned loop never closes); returns (status line, body bytes)."""
+    canned loop never closes); returns (status line, body bytes). `on_sent()` runs once the
+    request is in the server's socket."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        if on_sent is not None:
+            on_sent()
         data = b""
         while chunk := s.recv(1 << 20):
             data += chunk
@@ -384,9 +387,9 @@ def dechunk(data):
         at = end + 2 + size + 2
 
 
-def http_get(port, path="/", timeout=5.0):
+def http_get(port, path="/", timeout=5.0, on_sent=None):
     """One GET on a new connection, read to EOF; returns (status line, body) as text."""
-    status, body = http_get_bytes(port, path, timeout)
+    status, body = http_get_bytes(port, path, timeout, on_sent)
     return status, body.decode(errors="replace")
 
 

@@ -125,12 +125,17 @@ class Sleepers:
         self.done = self.errors = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(count)]
+        self._first_sent = set()  # the sleepers whose first request is in the server's socket
+        self._threads = [threading.Thread(target=self._loop, args=(i,), daemon=True)
+                         for i in range(count)]
 
-    def _loop(self):
+    def _loop(self, index):
+        def sent():
+            with self._lock:
+                self._first_sent.add(index)
         while not self._stop.is_set():
             try:
-                status, _ = http_get(self.port, self.path, timeout=30)
+                status, _ = http_get(self.port, self.path, timeout=30, on_sent=sent)
                 ok = " 200" in status
             except OSError:
                 ok = False
@@ -145,6 +150,18 @@ class Sleepers:
     def start(self):
         for t in self._threads:
             t.start()
+
+    def wait_until_sent(self, timeout=10.0):
+        """Until every sleeper's first request is in the server's socket (polled, with a
+        deadline): what is measured next runs beside them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if len(self._first_sent) == len(self._threads):
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the sleepers' requests were not all sent in {timeout} s")
+            time.sleep(0.01)
 
     def stop(self):
         self._stop.set()
@@ -617,7 +634,7 @@ def w10s(run, opts, in_flight):
     _check_hello(run)
     sleepers = Sleepers(run.port, in_flight, path=W10_SLEEP)
     sleepers.start()
-    time.sleep(1.0)  # let the sleepers reach the PHP processes before measuring
+    sleepers.wait_until_sent()
     records = []
     try:
         for what, path in (("PHP hello", W10_HELLO), ("static page", W10_STATIC)):
