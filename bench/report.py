@@ -14,7 +14,7 @@ PACKAGES = ("nginx", "h2o", "apache2", "libapache2-mod-php8.2", "php8.2-fpm", "p
             "gunicorn", "ucspi-tcp", "wrk", "apache2-utils", "slowhttptest", "strace", "gcc",
             "libc6-dev", "iproute2", "python3-matplotlib", "fcgiwrap", "php8.2-cgi")
 SYSCALLS = "4 KiB syscalls"  # W3's strace record: a table of its own
-VARIANT_ORDER = {"4 KiB": 0, "1 MiB": 1}
+VARIANT_ORDER = {"14 B": 0, "4 KiB": 1, "1 MiB": 2}
 
 
 # ---------------------------------------------------------------- environment
@@ -233,6 +233,7 @@ def summary(table, servers, options):
             ("W1 CPU µs/req", ("W1", "keep-alive"), "cpu_us", 1),
             ("W1 pipelined req/s", ("W1", "pipelined 16"), "rps", 0),
             ("W2 conn/s", ("W2", "new connection"), "rps", 0),
+            ("W3 14 B req/s", ("W3", "14 B"), "rps", 0),
             ("W3 4 KiB req/s", ("W3", "4 KiB"), "rps", 0),
             ("W3 1 MiB MB/s", ("W3", "1 MiB"), "mb_s", 0),
             ("W4 8 in flight p99 ms", ("W4", "8 in flight"), "p99", 1),
@@ -332,6 +333,19 @@ def targets(table, options):
             verdict = "met" if got >= goal else f"not met ({got / goal:.0%} of the target)"
             lines.append(f"- W7, forkd hybrid ÷ {anchor}, blocking requests per second: "
                          f"**{got:.2f}x** (target ≥{goal}x): {verdict}")
+    # W7: the hand-off's price, hybrid against prefork, beside the same ratio of the floors
+    # (bench/anchors/handoff_floor.c, prefork_floor.c): what the design itself allows.
+    hybrid = _median(table, "W7", "forkd-hybrid", "blocking hello", "rps")
+    prefork = _median(table, "W7", "forkd-prefork", "blocking hello", "rps")
+    handoff_floor = _median(table, "W7", "handoff-floor", "blocking hello", "rps")
+    prefork_floor = _median(table, "W7", "prefork-floor", "blocking hello", "rps")
+    if hybrid and prefork:
+        floors = (f"; the floors' ratio (handoff-floor ÷ prefork-floor, what the hand-off "
+                  f"itself allows): **{handoff_floor / prefork_floor:.2f}x**"
+                  if handoff_floor and prefork_floor else "")
+        verdict = "met" if hybrid / prefork >= 0.8 else "not met"
+        lines.append(f"- W7, forkd hybrid ÷ forkd prefork, blocking requests per second: "
+                     f"**{hybrid / prefork:.2f}x** (target ≥0.8x): {verdict}{floors}")
     return lines
 
 
@@ -782,8 +796,8 @@ def markdown(meta, records, specs, unavailable, reading, plot_path):
            "user+system CPU of all server processes (their cgroup) ÷ requests",
            f"- W2: `ab -c{o['connections']} -t{o['ab_seconds']} -n{o['ab_requests']}` without `-k` "
            f"(the tutorial server: `-n{o['bounded_requests']}`, since each connection leaves a process)",
-           f"- W3: `wrk -t1 -c{o['connections']} -d{o['seconds']}s` on `/static-4k.bin` (4,096 B) "
-           "and `/static-1m.bin` (1,048,576 B), keep-alive: the same pseudo-random bytes for "
+           f"- W3: `wrk -t1 -c{o['connections']} -d{o['seconds']}s` on `/static-14.bin` (14 B), "
+           "`/static-4k.bin` (4,096 B) and `/static-1m.bin` (1,048,576 B), keep-alive: the same pseudo-random bytes for "
            "every server, written into the run's dir and checked (SHA-256) before each run. "
            "forkd with `root` (an inline route: hybrid's io worker answers it, with sendfile); "
            "nginx-1w from `nginx-static.conf.tmpl` (sendfile, open_file_cache); h2o `file.dir`; "

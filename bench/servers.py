@@ -26,7 +26,9 @@ APP_WORKERS = 8        # "8 application workers everywhere" (the issue's W4)
 NGINX_MANY = 8         # nginx's "N workers": as many processes as the pools have
 TUTORIAL_PIDS_MAX = 2048  # the tutorial server's process cap (pids cgroup)
 # W3's files: written into every run's www/ with the same bytes for every server.
-STATIC_FILES = {"4 KiB": ("static-4k.bin", 4096), "1 MiB": ("static-1m.bin", 1 << 20)}
+# 14 B: a file the size of "this is server", where the head is nearly all of the response.
+STATIC_FILES = {"14 B": ("static-14.bin", 14), "4 KiB": ("static-4k.bin", 4096),
+                "1 MiB": ("static-1m.bin", 1 << 20)}
 BUSY_BODY = "繁忙等待"  # every demo's `/?sleep=N` answer (W7 asks `/?sleep=0`)
 W8 = Path(__file__).resolve().parent / "w8"
 W8_WORKLOADS = frozenset({"W8a", "W8b", "W8c"})
@@ -169,6 +171,15 @@ def canned_loop_commands(run):
     return [[str(out), str(run.port)]]
 
 
+def w7_floor_commands(source):
+    # W7's floors: a minimal C server of each design (hand-off and prefork), same response.
+    def commands(run):
+        out = run.dir / source.removesuffix(".c")
+        subprocess.run(["gcc", "-O2", "-o", str(out), str(ANCHORS / source)], check=True)
+        return [[str(out), str(run.port), str(APP_WORKERS)]]
+    return commands
+
+
 def apache_cgid_commands(run):
     conf = render("apache-cgid.conf.tmpl", run, workers=APP_WORKERS)
     return [["apache2", "-f", str(conf), "-DFOREGROUND"]]
@@ -295,6 +306,18 @@ SPECS = [
          "bench/anchors/canned_loop.c (gcc -O2): one epoll thread, counts request heads and "
          "writes a fixed response per head, parses nothing, never closes: the ceiling of W1",
          ["gcc"], canned_loop_commands, sleep_route=False, solely=frozenset({"W1"})),
+    # W7's floors: what the hand-off itself costs, against what a blocking worker costs.
+    Spec("handoff-floor", "handoff-floor",
+         f"bench/anchors/handoff_floor.c (gcc -O2): an epoll front hands each request's "
+         f"connection to one of {APP_WORKERS} idle worker processes (SCM_RIGHTS), which answer "
+         f"and report done; parses nothing: the floor of hybrid's W7",
+         ["gcc"], w7_floor_commands("handoff_floor.c"), solely=frozenset({"W7"}),
+         extra=frozenset({"W7"}), sleep_route=False, ready=("/", BUSY_BODY)),
+    Spec("prefork-floor", "prefork-floor",
+         f"bench/anchors/prefork_floor.c (gcc -O2): {APP_WORKERS} processes accept and answer "
+         f"with blocking calls; parses nothing: the floor of prefork's W7",
+         ["gcc"], w7_floor_commands("prefork_floor.c"), solely=frozenset({"W7"}),
+         extra=frozenset({"W7"}), sleep_route=False, ready=("/", BUSY_BODY)),
     # W8: the same four routes (bench/w8/) in forkd's library and two C++ libraries with a
     # pool of 8 threads. They take part in W8 only.
     Spec("forkd-w8", "forkd",

@@ -240,7 +240,7 @@ def _cpu_per_request(run, before, result):
 
 
 def w3(run, opts, syscalls=False):
-    """Static files, keep-alive: wrk on a 4 KiB and a 1 MiB file (the same bytes for every
+    """Static files, keep-alive: wrk on a 14 B, a 4 KiB and a 1 MiB file (the same bytes for every
     server, checked first); with `syscalls`, also an strace -c -f of one connection's loop on
     the 4 KiB file (system calls per request; slow, so once per run)."""
     expected = static_sha256()
