@@ -310,12 +310,26 @@ std::string RequestParser::take_held_body() {
     return state_->request.body.take_bytes();
 }
 
+// In place: a keep-alive connection reads many requests, and a new State per request was an
+// allocation and a deallocation of a few hundred bytes each time.
 void RequestParser::reset() {
-    state_ = std::make_unique<State>(state_->limits);
+    State& state = *state_;
+    state.scanner = HeadScanner(state.limits);
+    state.request = Request{};
+    state.beast.emplace(state.limits, state.request);
+    state.phase = Phase::head;
+    state.failure = ParseStep{};
+    state.expects_continue = false;
 }
 
 namespace {
 
+bool is_ows(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// Whether a Connection field lists `token` (RFC 9110 §7.6.1), its elements trimmed by hand:
+// every keep-alive request asks this once.
 bool connection_has(const Request& request, std::string_view token) {
     for (const auto& [name, value] : request.headers) {
         if (!iequals(name, "Connection")) continue;
@@ -323,11 +337,9 @@ bool connection_has(const Request& request, std::string_view token) {
         while (!rest.empty()) {
             const auto comma = rest.find(',');
             std::string_view element = rest.substr(0, comma);
-            const auto first = element.find_first_not_of(" \t");
-            if (first != std::string_view::npos) {
-                element = element.substr(first, element.find_last_not_of(" \t") - first + 1);
-                if (iequals(element, token)) return true;
-            }
+            while (!element.empty() && is_ows(element.front())) element.remove_prefix(1);
+            while (!element.empty() && is_ows(element.back())) element.remove_suffix(1);
+            if (iequals(element, token)) return true;
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
         }
