@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "http/bodiless_head.hpp"
 #include "http/framing_rules.hpp"
 #include "http/head_scanner.hpp"
 
@@ -168,9 +169,12 @@ ParseStep step_of(Progress progress, std::size_t consumed) {
 }  // namespace
 
 struct RequestParser::State {
-    explicit State(const Limits& l) : limits(l), scanner(l) { beast.emplace(limits, request); }
+    State(const Limits& l, HeadReading r) : limits(l), reading(r), scanner(l) {
+        beast.emplace(limits, request);
+    }
 
     Limits limits;
+    HeadReading reading;
     HeadScanner scanner;
     Request request;
     std::optional<BeastRequestParser> beast;
@@ -181,6 +185,7 @@ struct RequestParser::State {
     ParseStep fail(const ParseError& error, std::size_t consumed);
     ParseStep fail_from_beast(const error_code& ec, std::size_t consumed);
     ParseStep feed_head(std::string_view bytes);
+    ParseStep finish_bodiless_head(std::size_t consumed);
     ParseStep feed_body(std::string_view bytes, std::size_t consumed);
 };
 
@@ -215,9 +220,11 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
         case HeadScanner::Result::done:
             break;
     }
+    std::string_view head = bytes.substr(0, scanner.head_size());
+    if (reading == HeadReading::bodiless_without_beast && read_bodiless_head(head, request))
+        return finish_bodiless_head(consumed + head.size());
     // Beast stops after the header when not eager, so the body is read by feed_body below.
     error_code ec;
-    std::string_view head = bytes.substr(0, scanner.head_size());
     // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as 1.1. Beast 1.74 refuses
     // versions above 1.1, so it reads a copy that says 1.1 (the scanner let only
     // "HTTP/1.<digit>\r\n" end the request line).
@@ -242,6 +249,19 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
     // Announce the end of the head once, unless the body was already complete or wrong.
     if (step.progress == Progress::need_more) step.progress = Progress::headers_done;
     return step;
+}
+
+// The checks Beast's path makes once the fields are in (BeastRequestParser::on_header_impl),
+// for a head read without Beast: it announced no body, so the framing must say none.
+ParseStep RequestParser::State::finish_bodiless_head(std::size_t consumed) {
+    BodyFraming framing;
+    std::optional<ParseError> rejection = check_fields(request, limits, framing);
+    if (!rejection) rejection = split_target(request);
+    if (!rejection && framing.kind != BodyFraming::Kind::none)
+        rejection = ParseError{400, "ambiguous message framing"};
+    if (rejection) return fail(*rejection, consumed - scanner.head_size());
+    phase = Phase::complete;
+    return step_of(Progress::complete, consumed);
 }
 
 // Offers Beast the body in windows of at most max_header_size bytes. Chunk data is always
@@ -272,7 +292,8 @@ ParseStep RequestParser::State::feed_body(std::string_view bytes, std::size_t co
     return step_of(Progress::need_more, consumed);
 }
 
-RequestParser::RequestParser(const Limits& limits) : state_(std::make_unique<State>(limits)) {}
+RequestParser::RequestParser(const Limits& limits, HeadReading reading)
+    : state_(std::make_unique<State>(limits, reading)) {}
 
 RequestParser::~RequestParser() = default;
 

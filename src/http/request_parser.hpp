@@ -37,9 +37,14 @@ struct ParseStep {
     std::string error_reason;  // for the error page and the debug log, e.g. "obs-fold"
 };
 
+// How a head is read: a head without a body by http/bodiless_head.hpp, the others by Beast
+// (the default); or every head by Beast (for the fuzz target that compares the two).
+enum class HeadReading { bodiless_without_beast, beast_only };
+
 class RequestParser {
   public:
-    explicit RequestParser(const Limits& limits);
+    explicit RequestParser(const Limits& limits,
+                           HeadReading reading = HeadReading::bodiless_without_beast);
     ~RequestParser();
     RequestParser(const RequestParser&) = delete;
     RequestParser& operator=(const RequestParser&) = delete;
