@@ -28,6 +28,8 @@ class Headers {
     std::optional<std::string_view> get(std::string_view name) const;
     bool contains(std::string_view name) const { return get(name).has_value(); }
     std::size_t count(std::string_view name) const;
+    // Room for `fields` fields, for a parser that knows how many will come.
+    void reserve(std::size_t fields) { fields_.reserve(fields); }
 
     auto begin() const { return fields_.begin(); }
     auto end() const { return fields_.end(); }
@@ -38,7 +40,19 @@ class Headers {
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 
-bool iequals(std::string_view a, std::string_view b);
+// Case-insensitive ASCII comparison (field names are tokens; std::tolower would consult the
+// locale). Inline: every lookup of a field runs it once per field.
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == b[i]) continue;
+        // Different bytes match only as the two cases of one letter (they differ in 0x20).
+        const auto lower = static_cast<unsigned char>(a[i] | 0x20);
+        if (lower < 'a' || lower > 'z' || lower != static_cast<unsigned char>(b[i] | 0x20))
+            return false;
+    }
+    return true;
+}
 
 // The request body (chunked coding already removed), kept in memory or, when it was larger
 // than body_buffer_size, in an unlinked temporary file. One reader API for both: text() for

@@ -5,21 +5,6 @@
 
 namespace forkd {
 
-namespace {
-
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-}  // namespace
-
-// ASCII only on purpose: field names are tokens, and std::tolower would consult the locale.
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return ascii_lower(x) == ascii_lower(y);
-           });
-}
-
 void Headers::add(std::string name, std::string value) {
     fields_.emplace_back(std::move(name), std::move(value));
 }

@@ -12,8 +12,10 @@ bool is_ows(char c) {
 }
 
 std::string_view trim_ows(std::string_view text) {
-    while (!text.empty() && is_ows(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_ows(text.back())) text.remove_suffix(1);
+    while (!text.empty() && is_ows(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && is_ows(text.back()))
+        text.remove_suffix(1);
     return text;
 }
 
@@ -34,10 +36,27 @@ bool is_plain_token_list(std::string_view value) {
 // The fields Beast itself interprets: the framing ones mean a body (Beast reads those
 // heads), the connection ones must be lists it accepts.
 bool leaves_to_beast(std::string_view name, std::string_view value) {
-    if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding")) return true;
-    if (iequals(name, "Connection") || iequals(name, "Proxy-Connection"))
-        return !is_plain_token_list(value);
-    return false;
+    switch (name.size()) {  // most names have none of these lengths: no comparison at all
+        case 14:
+            return iequals(name, "Content-Length");
+        case 17:
+            return iequals(name, "Transfer-Encoding");
+        case 10:
+            return iequals(name, "Connection") && !is_plain_token_list(value);
+        case 16:
+            return iequals(name, "Proxy-Connection") && !is_plain_token_list(value);
+        default:
+            return false;
+    }
+}
+
+// The field lines of a head: its line ends, less the request line's and the empty line's.
+std::size_t count_fields(std::string_view head) {
+    std::size_t lines = 0;
+    for (std::size_t at = head.find('\n'); at != std::string_view::npos;
+         at = head.find('\n', at + 1))
+        ++lines;
+    return lines - 2;
 }
 
 }  // namespace
@@ -51,6 +70,7 @@ bool read_bodiless_head(std::string_view head, Request& request) {
     const std::size_t sp1 = line.find(' ');
     const std::size_t sp2 = line.find(' ', sp1 + 1);
     std::string_view rest = head.substr(line_end + 2);
+    request.headers.reserve(count_fields(head));
     while (rest.size() > 2) {
         line_end = rest.find("\r\n");
         const std::string_view field = rest.substr(0, line_end);

@@ -26,9 +26,9 @@ constexpr std::array<unsigned char, 256> kByteClasses = [] {
                            (c >= '0' && c <= '9') ||
                            std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
                                std::string_view::npos;
-        classes[c] = static_cast<unsigned char>((tchar ? kTchar : 0) |
-                                                (c == '\t' || (c >= 0x20 && c != 0x7f) ? kFieldValue : 0) |
-                                                (c > 0x20 && c < 0x7f ? kTarget : 0));
+        classes[c] = static_cast<unsigned char>(
+            (tchar ? kTchar : 0) | (c == '\t' || (c >= 0x20 && c != 0x7f) ? kFieldValue : 0) |
+            (c > 0x20 && c < 0x7f ? kTarget : 0));
     }
     return classes;
 }();
@@ -67,7 +67,8 @@ const char* field_line_problem(std::string_view text) {
 // line that fails it is diagnosed (field_line_problem) for the reason to report.
 bool is_well_formed_field_line(std::string_view text) {
     std::size_t i = 0;
-    while (i < text.size() && in_class(text[i], kTchar)) ++i;
+    while (i < text.size() && in_class(text[i], kTchar))
+        ++i;
     if (i == 0 || i == text.size() || text[i] != ':') return false;
     for (++i; i < text.size(); ++i)
         if (!in_class(text[i], kFieldValue)) return false;

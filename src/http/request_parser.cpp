@@ -358,8 +358,10 @@ bool connection_has(const Request& request, std::string_view token) {
         while (!rest.empty()) {
             const auto comma = rest.find(',');
             std::string_view element = rest.substr(0, comma);
-            while (!element.empty() && is_ows(element.front())) element.remove_prefix(1);
-            while (!element.empty() && is_ows(element.back())) element.remove_suffix(1);
+            while (!element.empty() && is_ows(element.front()))
+                element.remove_prefix(1);
+            while (!element.empty() && is_ows(element.back()))
+                element.remove_suffix(1);
             if (iequals(element, token)) return true;
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
