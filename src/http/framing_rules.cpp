@@ -94,10 +94,19 @@ bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// RFC 3986 §2.3 unreserved and §2.2 sub-delims.
+// RFC 3986 §2.3 unreserved and §2.2 sub-delims, as a table: every Host value is checked.
+constexpr std::array<bool, 256> kUnreservedOrSubDelim = [] {
+    std::array<bool, 256> table{};
+    for (int c = 0; c < 256; ++c) {
+        table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   std::string_view("-._~!$&'()*+,;=").find(static_cast<char>(c)) !=
+                       std::string_view::npos;
+    }
+    return table;
+}();
+
 bool is_unreserved_or_sub_delim(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
-    return std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
+    return kUnreservedOrSubDelim[static_cast<unsigned char>(c)];
 }
 
 // RFC 3986 §3.2.2 reg-name: *( unreserved / pct-encoded / sub-delims ).

@@ -12,8 +12,9 @@ namespace {
 // not start an escape (each escape decoded shortens the text by two), or a NUL, '/' or '\\'
 // in the name.
 std::optional<std::string> decode_segment(std::string_view raw) {
-    std::string out = percent_decode(raw);
     std::size_t escapes = static_cast<std::size_t>(std::ranges::count(raw, '%'));
+    // Most segments have no escape: copied whole, not decoded byte by byte.
+    std::string out = escapes == 0 ? std::string(raw) : percent_decode(raw);
     if (raw.size() - out.size() != 2 * escapes) return std::nullopt;
     // (A loop, not find_first_of: that calls memchr once per character; this runs per request.)
     if (std::ranges::any_of(out, [](char c) { return c == '\0' || c == '/' || c == '\\'; }))
