@@ -50,30 +50,18 @@ bool leaves_to_beast(std::string_view name, std::string_view value) {
     }
 }
 
-// The field lines of a head: its line ends, less the request line's and the empty line's.
-std::size_t count_fields(std::string_view head) {
-    std::size_t lines = 0;
-    for (std::size_t at = head.find('\n'); at != std::string_view::npos;
-         at = head.find('\n', at + 1))
-        ++lines;
-    return lines - 2;
-}
-
 }  // namespace
 
 bool read_bodiless_head(std::string_view head, Request& request) {
     // The scanner let through only "method SP target SP HTTP/1.d CRLF", then field lines
     // "name:value CRLF" (tchar name, no whitespace before the colon, no CR in the value),
-    // then CRLF.
-    std::size_t line_end = head.find("\r\n");
-    const std::string_view line = head.substr(0, line_end);
+    // then CRLF: every LF ends a line, right after its CR.
+    std::size_t lf = head.find('\n');
+    const std::string_view line = head.substr(0, lf - 1);
     const std::size_t sp1 = line.find(' ');
     const std::size_t sp2 = line.find(' ', sp1 + 1);
-    std::string_view rest = head.substr(line_end + 2);
-    request.headers.reserve(count_fields(head));
-    while (rest.size() > 2) {
-        line_end = rest.find("\r\n");
-        const std::string_view field = rest.substr(0, line_end);
+    for (std::size_t start = lf + 1; (lf = head.find('\n', start)) != start + 1; start = lf + 1) {
+        const std::string_view field = head.substr(start, lf - 1 - start);
         const std::size_t colon = field.find(':');
         const std::string_view name = field.substr(0, colon);
         const std::string_view value = trim_ows(field.substr(colon + 1));
@@ -82,7 +70,6 @@ bool read_bodiless_head(std::string_view head, Request& request) {
             return false;
         }
         request.headers.add(std::string(name), std::string(value));
-        rest.remove_prefix(line_end + 2);
     }
     request.method = line.substr(0, sp1);
     request.target = line.substr(sp1 + 1, sp2 - sp1 - 1);

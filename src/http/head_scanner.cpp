@@ -192,6 +192,7 @@ HeadScanner::Result HeadScanner::finish_field_line(std::string_view line, std::s
         head_size_ = line_end;
         return Result::done;
     }
+    ++field_lines_;
     if (is_well_formed_field_line(text)) return Result::need_more;
     const char* problem = field_line_problem(text);
     return fail(400, problem != nullptr ? problem : "malformed field line");

@@ -36,6 +36,8 @@ class HeadScanner {
     Result scan(std::string_view head);
     // The size of the head, blank line included; valid once scan() returned done.
     std::size_t head_size() const { return head_size_; }
+    // How many field lines the head has; valid once scan() returned done.
+    std::size_t field_lines() const { return field_lines_; }
 
     const std::optional<ParseError>& error() const { return error_; }
 
@@ -52,6 +54,7 @@ class HeadScanner {
     std::size_t search_from_ = 0;   // where to look for its LF (bytes before hold none)
     std::size_t fields_start_ = 0;  // 0 until the request line has ended
     std::size_t head_size_ = 0;
+    std::size_t field_lines_ = 0;
     std::optional<ParseError> error_;
 };
 

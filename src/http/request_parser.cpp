@@ -221,8 +221,10 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
             break;
     }
     std::string_view head = bytes.substr(0, scanner.head_size());
-    if (reading == HeadReading::bodiless_without_beast && read_bodiless_head(head, request))
-        return finish_bodiless_head(consumed + head.size());
+    if (reading == HeadReading::bodiless_without_beast) {
+        request.headers.reserve(scanner.field_lines());
+        if (read_bodiless_head(head, request)) return finish_bodiless_head(consumed + head.size());
+    }
     // Beast stops after the header when not eager, so the body is read by feed_body below.
     error_code ec;
     // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as 1.1. Beast 1.74 refuses
