@@ -165,13 +165,37 @@ std::optional<std::string_view> authority_host(std::string_view authority) {
     return host;
 }
 
-std::optional<ParseError> check_host(const Request& request) {
-    const std::size_t hosts = request.headers.count("Host");
-    if (hosts > 1) return ParseError{400, "more than one Host field"};
-    if (hosts == 0 && request.version == 11) return ParseError{400, "missing Host field"};
+// What check_fields needs to know of the fields, from one walk over them (every request
+// goes through it): which of the framing fields are there, the Host fields, an Expect.
+struct FieldsSeen {
+    bool transfer_encoding = false;
+    bool content_length = false;
+    bool expect = false;
+    std::size_t hosts = 0;
+    std::string_view host;  // the first Host value
+};
+
+FieldsSeen look_at_fields(const Headers& headers) {
+    FieldsSeen seen;
+    for (const auto& [name, value] : headers) {
+        if (iequals(name, "Host")) {
+            if (seen.hosts++ == 0) seen.host = value;
+        } else if (iequals(name, "Transfer-Encoding")) {
+            seen.transfer_encoding = true;
+        } else if (iequals(name, "Content-Length")) {
+            seen.content_length = true;
+        } else if (iequals(name, "Expect")) {
+            seen.expect = true;
+        }
+    }
+    return seen;
+}
+
+std::optional<ParseError> check_host(const Request& request, const FieldsSeen& seen) {
+    if (seen.hosts > 1) return ParseError{400, "more than one Host field"};
+    if (seen.hosts == 0 && request.version == 11) return ParseError{400, "missing Host field"};
     // An empty value is allowed (RFC 9112 §3.2: the target has no authority).
-    if (hosts == 1 && !authority_host(*request.headers.get("Host")))
-        return ParseError{400, "invalid Host field"};
+    if (seen.hosts == 1 && !authority_host(seen.host)) return ParseError{400, "invalid Host field"};
     return std::nullopt;
 }
 
@@ -194,15 +218,16 @@ void split_path_query(std::string_view path_and_query, Request& request) {
 std::optional<ParseError> check_fields(const Request& request, const Limits& limits,
                                        BodyFraming& framing) {
     framing = BodyFraming{};
-    if (request.headers.contains("Transfer-Encoding")) {
+    const FieldsSeen seen = look_at_fields(request.headers);
+    if (seen.transfer_encoding) {
         if (auto error = check_transfer_encoding(request)) return error;
         framing.kind = Kind::chunked;
-    } else if (request.headers.contains("Content-Length")) {
+    } else if (seen.content_length) {
         if (auto error = check_content_length(request, limits, framing.length)) return error;
         framing.kind = Kind::length;
     }
-    if (auto error = check_host(request)) return error;
-    return check_expect(request);
+    if (auto error = check_host(request, seen)) return error;
+    return seen.expect ? check_expect(request) : std::nullopt;
 }
 
 std::optional<ParseError> split_target(Request& request) {

@@ -169,15 +169,13 @@ ParseStep step_of(Progress progress, std::size_t consumed) {
 }  // namespace
 
 struct RequestParser::State {
-    State(const Limits& l, HeadReading r) : limits(l), reading(r), scanner(l) {
-        beast.emplace(limits, request);
-    }
+    State(const Limits& l, HeadReading r) : limits(l), reading(r), scanner(l) {}
 
     Limits limits;
     HeadReading reading;
     HeadScanner scanner;
     Request request;
-    std::optional<BeastRequestParser> beast;
+    std::optional<BeastRequestParser> beast;  // made for a head Beast reads, not before
     Phase phase = Phase::head;
     ParseStep failure;
     bool expects_continue = false;
@@ -236,6 +234,7 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
         as_http11[minor] = '1';
         head = as_http11;
     }
+    beast.emplace(limits, request);
     const std::size_t n = beast->put(boost::asio::buffer(head.data(), head.size()), ec);
     if (ec) return fail_from_beast(ec, consumed);
     if (n != head.size()) return fail(ParseError{400, "malformed header section"}, consumed);
@@ -339,7 +338,7 @@ void RequestParser::reset() {
     State& state = *state_;
     state.scanner = HeadScanner(state.limits);
     state.request = Request{};
-    state.beast.emplace(state.limits, state.request);
+    state.beast.reset();
     state.phase = Phase::head;
     state.failure = ParseStep{};
     state.expects_continue = false;
