@@ -94,6 +94,7 @@ void Master::prepare() {
     signal_fd_ = os::open_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2,
                                     SIGTTIN, SIGTTOU, SIGWINCH, SIGPIPE});
     tick_fd_ = os::periodic_timer(kTick);
+    os::note_master_signal_state();  // after the preload hooks: what each child must undo
     loop_.add(signal_fd_.get(), EPOLLIN, [this](uint32_t) { on_signal_readable(); });
     loop_.add(tick_fd_.get(), EPOLLIN, [this](uint32_t) { os::drain_timer(tick_fd_.get()); });
     write_pid_file();
