@@ -1,6 +1,5 @@
 #include "http/response_head.hpp"
 
-
 #include <charconv>
 #include <cstdint>
 #include <iterator>
