@@ -82,7 +82,7 @@ void reset_signal_state() {
 // in between delivered it to SIG_DFL, which killed the child and reset its connection.
 void enter_serving_signal_state() {
     // A child of the master resets only what the master had changed: one system call per
-    // signal was 62 of a fork-mode connection's 80.
+    // signal was 60 of the 100 a fork-mode connection cost (master and child).
     reset_dispositions(g_master_noted ? &g_master_changed : nullptr);
     g_master_noted = false;
     set_action(SIGPIPE, SIG_IGN);
