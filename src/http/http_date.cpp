@@ -1,7 +1,9 @@
 #include "http/http_date.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 
 namespace forkd::http {
 namespace {
@@ -131,6 +133,50 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
     if (!fields) fields = read_asctime_date(text);
     if (!fields) return std::nullopt;
     return to_time(*fields);
+}
+
+}  // namespace forkd::http
+
+namespace forkd::http {
+namespace {
+
+void put_two_digits(char* at, unsigned value) {
+    at[0] = static_cast<char>('0' + value / 10);
+    at[1] = static_cast<char>('0' + value % 10);
+}
+
+}  // namespace
+
+void format_http_date(std::time_t when, char (&out)[kHttpDateLength]) {
+    using namespace std::chrono;
+    // 0000-01-01 00:00:00 and 9999-12-31 23:59:59 UTC, the four-digit years.
+    constexpr std::time_t kFirst = -62167219200;
+    constexpr std::time_t kLast = 253402300799;
+    const sys_seconds time{seconds{std::clamp(when, kFirst, kLast)}};
+    const sys_days day = floor<days>(time);
+    const year_month_day date{day};
+    const hh_mm_ss clock{time - day};
+    static constexpr char kDays[] = "SunMonTueWedThuFriSat";
+    static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const unsigned weekday_index = weekday{day}.c_encoding();  // 0: Sunday
+    const unsigned month_index = static_cast<unsigned>(date.month()) - 1;
+    const auto year = static_cast<unsigned>(static_cast<int>(date.year()));
+    char* at = out;
+    std::memcpy(at, kDays + 3 * weekday_index, 3);
+    std::memcpy(at + 3, ", ", 2);
+    put_two_digits(at + 5, static_cast<unsigned>(date.day()));
+    at[7] = ' ';
+    std::memcpy(at + 8, kMonths + 3 * month_index, 3);
+    at[11] = ' ';
+    put_two_digits(at + 12, year / 100);
+    put_two_digits(at + 14, year % 100);
+    at[16] = ' ';
+    put_two_digits(at + 17, static_cast<unsigned>(clock.hours().count()));
+    at[19] = ':';
+    put_two_digits(at + 20, static_cast<unsigned>(clock.minutes().count()));
+    at[22] = ':';
+    put_two_digits(at + 23, static_cast<unsigned>(clock.seconds().count()));
+    std::memcpy(at + 25, " GMT", 4);
 }
 
 }  // namespace forkd::http

@@ -1,8 +1,5 @@
 #include "http/response_head.hpp"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <charconv>
 #include <cstdint>
 #include <iterator>
@@ -10,6 +7,7 @@
 #include <variant>
 
 #include "forkd/version.hpp"
+#include "http/http_date.hpp"
 
 namespace forkd::http {
 
@@ -49,21 +47,24 @@ void append_number(std::string& out, std::uint64_t number) {
 }
 
 // The last two dates formatted, as the Date of the current second and a file's
-// Last-Modified are asked for again and again.
-const std::string& recent_http_date(std::time_t when) {
+// Last-Modified are asked for again and again. Trivially destructible on purpose: a
+// thread_local with a destructor is registered with the C library at its first use in each
+// process, and in fork mode each connection is a new process (the registration binds two of
+// libc's symbols lazily, a symbol lookup each, and allocates).
+std::string_view recent_http_date(std::time_t when) {
     struct Formatted {
         std::time_t when = -1;
-        std::string text;
+        char text[kHttpDateLength];
     };
     thread_local Formatted recent[2];
     thread_local std::size_t older = 0;
     for (const Formatted& date : recent)
-        if (date.when == when) return date.text;
+        if (date.when == when) return {date.text, kHttpDateLength};
     Formatted& slot = recent[older];
     older = 1 - older;
     slot.when = when;
-    slot.text = fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fmt::gmtime(when));
-    return slot.text;
+    format_http_date(when, slot.text);
+    return {slot.text, kHttpDateLength};
 }
 
 }  // namespace
@@ -131,7 +132,7 @@ std::string serialize_fields(const Headers& fields) {
 }
 
 std::string http_date(std::time_t when) {
-    return recent_http_date(when);
+    return std::string(recent_http_date(when));
 }
 
 }  // namespace forkd::http

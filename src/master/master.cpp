@@ -31,11 +31,14 @@ constexpr std::chrono::seconds kTimeoutGrace{2};
 
 // The status page's max_active_processes: the most processes busy at once. Sampled every
 // turn of the loop (at least every tick), so that a burst between two status requests is
-// remembered; counted as the status page counts its active processes.
+// remembered; counted as the status page counts its active processes. Only each slot's
+// state (one atomic): a whole slot's read copies its texts and waits out a write in
+// progress, and this runs for every slot (max_children + 1 in fork mode) twice or more per
+// connection in fork mode.
 void note_peak_activity(ipc::Scoreboard& scoreboard) {
     uint64_t active = 0;
     for (std::size_t i = 0; i < scoreboard.size(); ++i) {
-        if (handlers::counts_as_active(scoreboard.read(i).state)) ++active;
+        if (handlers::counts_as_active(scoreboard.state(i))) ++active;
     }
     std::atomic<uint64_t>& peak = scoreboard.header().max_active;
     if (active > peak.load(std::memory_order_relaxed)) peak.store(active);
@@ -91,6 +94,7 @@ void Master::prepare() {
     signal_fd_ = os::open_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2,
                                     SIGTTIN, SIGTTOU, SIGWINCH, SIGPIPE});
     tick_fd_ = os::periodic_timer(kTick);
+    os::note_master_signal_state();  // after the preload hooks: what each child must undo
     loop_.add(signal_fd_.get(), EPOLLIN, [this](uint32_t) { on_signal_readable(); });
     loop_.add(tick_fd_.get(), EPOLLIN, [this](uint32_t) { os::drain_timer(tick_fd_.get()); });
     write_pid_file();

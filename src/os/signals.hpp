@@ -33,6 +33,12 @@ bool take_reopen_request();
 // arrives while the listeners open must wait for the loop, not kill the process.
 void block_master_signals();
 
+// The master notes once, before its first fork, which signals do not have their default
+// disposition (one ignored since before the exec, a handler a preload hook installed): a
+// child forked from it then resets only those in enter_serving_signal_state(). The master
+// installs no handler itself (it reads its signals from a signalfd).
+void note_master_signal_state();
+
 // Default dispositions and an empty mask: what a child undoes first after fork().
 void reset_signal_state();
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+
 #include "http/response_head.hpp"
 
 namespace forkd::http {
@@ -34,6 +37,27 @@ TEST(HttpDate, WritesEachTimeRightWhateverItWasAskedBefore) {
         EXPECT_EQ(http_date(k1994 + 1), "Sun, 06 Nov 1994 08:49:38 GMT");
         EXPECT_EQ(http_date(k1994 + 1), "Sun, 06 Nov 1994 08:49:38 GMT");
     }
+}
+
+std::string formatted(std::time_t when) {
+    char text[kHttpDateLength];
+    format_http_date(when, text);
+    return std::string(text, kHttpDateLength);
+}
+
+TEST(HttpDate, WritesTheImfFixdateOfAnyDay) {
+    EXPECT_EQ(formatted(k1994), "Sun, 06 Nov 1994 08:49:37 GMT");
+    EXPECT_EQ(formatted(951782400), "Tue, 29 Feb 2000 00:00:00 GMT");  // a leap day
+    EXPECT_EQ(formatted(4133980799), "Fri, 31 Dec 2100 23:59:59 GMT");
+    EXPECT_EQ(formatted(-1), "Wed, 31 Dec 1969 23:59:59 GMT");  // before the epoch
+    // Every day of a leap and a common year reads back as itself.
+    for (std::time_t when = 946684800 + 12345; when < 946684800 + 2 * 366 * 86400; when += 86400)
+        EXPECT_EQ(parse_http_date(formatted(when)), when) << when;
+}
+
+TEST(HttpDate, HoldsYearsToTheFourDigitsOfTheForm) {
+    EXPECT_EQ(formatted(std::numeric_limits<std::time_t>::max()), "Fri, 31 Dec 9999 23:59:59 GMT");
+    EXPECT_EQ(formatted(std::numeric_limits<std::time_t>::min()), "Sat, 01 Jan 0000 00:00:00 GMT");
 }
 
 TEST(HttpDate, RefusesAnythingElse) {

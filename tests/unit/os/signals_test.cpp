@@ -46,5 +46,32 @@ TEST(ServingSignals, APendingReopenAndStopAreSeenWithoutEverWaiting) {
                             "3: one reopen seen twice, 4: the stop never seen";
 }
 
+bool has_default_action(int signal) {
+    struct sigaction current {};
+    ::sigaction(signal, nullptr, &current);
+    return current.sa_handler == SIG_DFL;
+}
+
+void record_nothing(int) {}
+
+// A master that was started with a signal ignored (nohup's SIGHUP) or got a handler from
+// a preload hook notes it; its children, forked later, reset exactly those.
+TEST(ServingSignals, AChildUndoesWhatItsMasterHadChangedAndOnlyThat) {
+    int result = run_in_child([] {
+        ::signal(SIGURG, SIG_IGN);            // as inherited across an exec
+        ::signal(SIGVTALRM, record_nothing);  // as installed by a preload hook
+        note_master_signal_state();
+        return run_in_child([] {
+            enter_serving_signal_state();
+            if (!has_default_action(SIGURG)) return 1;
+            if (!has_default_action(SIGVTALRM)) return 2;
+            if (has_default_action(SIGPIPE) || has_default_action(SIGTERM)) return 3;
+            return 0;
+        });
+    });
+    EXPECT_EQ(result, 0) << "1: an inherited SIG_IGN kept, 2: a preload hook's handler kept, "
+                            "3: the serving state not set";
+}
+
 }  // namespace
 }  // namespace forkd::os
