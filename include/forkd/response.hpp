@@ -29,6 +29,9 @@ struct FileBody {
     off_t offset = 0;
     off_t length = 0;
     std::shared_ptr<const void> owner;
+    // The whole file in memory, when the handler holds it (a cache of small files): the
+    // server sends [offset, offset + length) of it and reads nothing from `fd`. Null: read `fd`.
+    std::shared_ptr<const std::string> content;
 
     FileBody() = default;
     FileBody(int fd_, off_t offset_, off_t length_) : fd(fd_), offset(offset_), length(length_) {}

@@ -28,7 +28,8 @@ FileBody::FileBody(FileBody&& other) noexcept
     : fd(std::exchange(other.fd, -1)),
       offset(other.offset),
       length(other.length),
-      owner(std::move(other.owner)) {}
+      owner(std::move(other.owner)),
+      content(std::move(other.content)) {}
 
 FileBody& FileBody::operator=(FileBody&& other) noexcept {
     if (this != &other) {
@@ -38,6 +39,7 @@ FileBody& FileBody::operator=(FileBody&& other) noexcept {
         offset = other.offset;
         length = other.length;
         owner = std::move(other.owner);
+        content = std::move(other.content);
     }
     return *this;
 }
@@ -133,6 +135,9 @@ std::string collect_body(Response& response) {
         return std::move(collector.data);
     }
     auto& file = std::get<FileBody>(response.body);
+    if (file.content != nullptr)
+        return file.content->substr(static_cast<std::size_t>(file.offset),
+                                    static_cast<std::size_t>(file.length));
     std::string data;
     if (!os::append_file_range(file.fd, file.offset, static_cast<std::size_t>(file.length), data)) {
         throw std::system_error(EIO, std::generic_category(), "file body is short or unreadable");

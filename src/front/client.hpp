@@ -80,6 +80,9 @@ struct Client {
     // A blocking request that came after such responses waits until they are written: the
     // app worker writes to the socket itself, so they must be out before it gets the fd.
     bool queue_after_flush = false;
+    // In the io worker's ready list: a write to start, or input to parse once a response
+    // is done, after the loop's turn (IoWorker::go_on).
+    bool ready = false;
 
     // A blocking request: queued, then handed to an app worker.
     os::Clock::time_point queued_at{};

@@ -51,7 +51,7 @@ struct FastcgiRelay {
     std::string output;    // STDOUT not yet passed on (the header block, until it is whole)
     bool head_sent = false;
     bool chunked = false;      // the answer goes out chunked (HTTP/1.1, its end not known)
-    bool head_only = false;    // a HEAD request: the body is read and dropped
+    bool head_only = false;    // a HEAD request, or a 204/304: the body is read and dropped
     bool paused = false;       // not reading from the application until the client catches up
     bool client_gone = false;  // the client left: what remains of the answer is dropped
     std::chrono::steady_clock::time_point started{};

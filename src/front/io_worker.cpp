@@ -1,5 +1,5 @@
-// The io worker's loop and one connection's life in it: accept, read and parse, answer
-// inline routes, write, keep alive, linger, time out. Blocking requests go on in
+// The io worker's loop and one connection's life in it: accept, read and parse, route,
+// time out. Responses are written in io_worker_response.cpp, blocking requests go on in
 // io_worker_blocking.cpp, stopping and reloads in io_worker_reload.cpp.
 #include "front/io_worker.hpp"
 
@@ -14,12 +14,12 @@
 #include "cgi/cgi_handler.hpp"
 #include "http/proxy_protocol.hpp"
 #include "http/response_head.hpp"
+#include "http/response_plan.hpp"
 #include "ipc/hand_off.hpp"
 #include "os/process_title.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
 #include "session/request_id.hpp"
-#include "session/response_sender.hpp"
 
 namespace forkd::front {
 namespace {
@@ -33,8 +33,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // Read from one connection in one turn of the loop, at most: a fast uploader cannot hold
 // the loop, and the epoll set (level-triggered) brings the connection back next turn.
 constexpr std::size_t kReadPerTurn = 16 * kReadChunk;
-// Responses to pipelined requests are held back and written together up to this much.
-constexpr std::size_t kPipelineBatch = 64 * 1024;
 // Where every read lands before it joins a connection's input. Not zero-filled: recv()
 // writes what it returns, and clearing 16k per event costs more than parsing a small
 // request. One buffer serves every connection (one thread).
@@ -71,15 +69,16 @@ int IoWorker::run() {
     while (!(stopping_ && clients_.empty())) {
         Clock::time_point now = Clock::now();
         loop_.run_once(wait_time(now), os::wait_mask());
+        now = Clock::now();
+        go_on(now);
         if (os::stop_requested() && !stopping_) begin_stop();
         if (os::take_reopen_request()) {
             log::reopen();
             context_.access_log.reopen();
         }
-        now = Clock::now();
-        dispatch_queue(now);
         expire_queue(now);
         expire(now);
+        go_on(now);  // the answers expiring gave
         if (!stopping_ && !listening_ && accepting_allowed() && now >= resume_accepting_at_) {
             watch_listeners(true);
         }
@@ -90,7 +89,44 @@ int IoWorker::run() {
     return 0;
 }
 
+// What the turn's events left for the loop: writes to start, input to parse once a response
+// is done, requests to hand to app workers. Each step runs here, from the top, instead of
+// from inside the step before it, so none finds its connection closed or changed under it
+// (docs/architecture.md, "One response path").
+void IoWorker::go_on(Clock::time_point now) {
+    do {
+        serve_ready();
+        dispatch_queue(now);  // a completion or a relay's end may have freed an app worker
+    } while (!ready_.empty());
+}
+
+void IoWorker::mark_ready(Client& client) {
+    if (client.ready) return;
+    client.ready = true;
+    ready_.push_back(client.id);
+}
+
+// Writes what waits to be written, parses what waits to be parsed; answers may mark
+// more connections (or the same one again), served in the same call.
+void IoWorker::serve_ready() {
+    while (!ready_.empty()) {
+        serving_.swap(ready_);
+        for (uint64_t id : serving_) {
+            Client* client = find(id);
+            if (client == nullptr) continue;  // closed since
+            client->ready = false;
+            if (client->phase == Phase::writing) {
+                flush(*client);
+            } else if (client->phase == Phase::reading) {
+                process_input(*client);
+            }
+        }
+        serving_.clear();
+    }
+}
+
 std::chrono::milliseconds IoWorker::wait_time(Clock::time_point now) const {
+    if (!ready_.empty()) return std::chrono::milliseconds(0);
     if (!queue_.empty()) return kQueuePoll;
     // Not listening (worker_connections or no fds left): look again soon.
     auto longest = listening_ || stopping_ ? std::chrono::milliseconds(1000) : kAcceptPause;
@@ -218,7 +254,6 @@ void IoWorker::read_ahead(Client& client, uint32_t events) {
 
 void IoWorker::read_from(Client& client) {
     std::array<char, kReadChunk>& chunk = g_read_buffer;
-    uint64_t id = client.id;
     for (std::size_t taken = 0; taken < kReadPerTurn; taken += kReadChunk) {
         os::AttemptResult got = os::try_read(client.fd.get(), chunk);
         if (got.result == os::Attempt::closed) return close_client(client);
@@ -231,9 +266,7 @@ void IoWorker::read_from(Client& client) {
             client.idle = false;
             set_deadline(client, options_.client_header_timeout);
             process_input(client);
-            Client* still = find(id);
-            if (still == nullptr || still->phase != Phase::reading) return;
-            if (got.bytes < chunk.size()) return;
+            if (client.phase != Phase::reading || got.bytes < chunk.size()) return;
             continue;
         }
         if (client.idle) {
@@ -244,16 +277,15 @@ void IoWorker::read_from(Client& client) {
         }
         client.in.append(chunk.data(), got.bytes);
         // Parsed chunk by chunk, so that a body flows on to its file instead of piling up
-        // in `in`. Answering may close the connection, or start a response.
+        // in `in`. Reading stops once a request is being answered.
         process_input(client);
-        Client* still = find(id);
-        if (still == nullptr || still->phase != Phase::reading) return;
-        if (got.bytes < chunk.size()) return;
+        if (client.phase != Phase::reading || got.bytes < chunk.size()) return;
     }
 }
 
+// Parses what `in` holds and routes each request read whole. Never closes the connection:
+// answers are written after the turn's events (start_writing).
 void IoWorker::process_input(Client& client) {
-    uint64_t id = client.id;
     while (client.phase == Phase::reading && !client.in.empty()) {
         http::ParseStep step = client.parser.feed(client.in);
         client.in.erase(0, step.consumed);
@@ -264,10 +296,9 @@ void IoWorker::process_input(Client& client) {
             return answer_error(client, 500, "The request body could not be stored.");
         }
         if (step.progress == http::Progress::complete) {
-            // The answer may close the connection, or be held back for the next pipelined
+            // The answer is written after the turn, or held back for the next pipelined
             // request (then the connection is reading again and the loop goes on).
             handle_request(client, client.parser.take_request());
-            if (find(id) == nullptr) return;
             continue;
         }
         if (client.parser.expects_continue() && !client.continue_sent) {
@@ -298,8 +329,8 @@ void IoWorker::handle_request(Client& client, Request request) {
 // Runs the client's current request (read, or made by a local redirect): inline here, or
 // queued for an app worker or for a spawned FastCGI application.
 void IoWorker::route_current(Client& client) {
-    bool keep_alive = http::wants_keep_alive(*client.request) && !stopping_ &&
-                      client.served < options_.keepalive_requests;
+    bool keep_alive = http::may_keep_alive(*client.request, client.served,
+                                           options_.keepalive_requests, stopping_);
     Request& current = *client.request;
     RouteMatch route = api::route_request(context_.router, current);
     Handler* handler = route.handler;
@@ -329,168 +360,6 @@ void IoWorker::route_current(Client& client) {
     answer(client, api::respond(context_.router, route, current), keep_alive);
 }
 
-// Serialises an inline response into the client's output and starts writing it, or, when
-// the client has pipelined more requests, holds it back so that several responses leave in
-// one write (as nginx does; a write per response costs a system call each).
-void IoWorker::answer(Client& client, Response response, bool keep_alive) {
-    if (client.relay) end_relay(client, false);  // an error before its exchange began (503)
-    int version = client.request ? client.request->version : 11;
-    bool head_only = client.request && client.request->is_head();
-    http::Framing framing = http::framing_for(response, version);
-    if (framing == http::Framing::close_delimited || response.close) keep_alive = false;
-    client.out += http::serialize_head(
-        response, {version, keep_alive, options_.server_tokens, std::time(nullptr)});
-    client.body_bytes = 0;
-    client.file.reset();
-    client.body_file.reset();  // the request's body is no longer needed
-    client.status = response.status;
-    client.close_after = !keep_alive;
-    if (!head_only && framing != http::Framing::none) {
-        session::read_small_file_body(response);
-        if (auto* bytes = std::get_if<std::string>(&response.body)) {
-            client.out += *bytes;
-            client.body_bytes = bytes->size();
-        } else if (auto* file = std::get_if<FileBody>(&response.body)) {
-            client.file_offset = file->offset;
-            client.file_end = file->offset + file->length;
-            client.body_bytes = static_cast<std::size_t>(file->length);
-            client.file = std::move(*file);
-        } else {
-            // Inline handlers must not block, so a stream is collected whole.
-            std::string data = collect_body(response);
-            client.body_bytes = data.size();
-            if (framing == http::Framing::chunked) {
-                client.out += fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", data.size(), data);
-            } else {
-                client.out += data;
-            }
-        }
-    }
-    client.recorded = false;
-    bool hold_back = keep_alive && !client.file && !stopping_ && !client.in.empty() &&
-                     client.out.size() - client.out_sent < kPipelineBatch;
-    if (!hold_back) return start_writing(client);
-    record_response(client);
-    client.recorded = true;
-    client.request.reset();
-    client.phase = Phase::reading;
-    client.idle = false;
-    set_deadline(client, options_.client_header_timeout);
-}
-
-void IoWorker::start_writing(Client& client) {
-    client.phase = Phase::writing;
-    set_deadline(client, options_.send_timeout);
-    flush(client);
-}
-
-void IoWorker::answer_error(Client& client, int status, std::string_view detail) {
-    client.request.reset();
-    client.started_at = Clock::now();
-    client.kind = api::RouteKind::none;
-    client.handler_pid = 0;
-    client.queue_wait = {};
-    client.cut_short = true;  // the rest of the request may still be on its way
-    answer(client, http::error_response(status, detail), false);
-}
-
-void IoWorker::flush(Client& client) {
-    while (client.out_sent < client.out.size()) {
-        std::string_view rest = std::string_view(client.out).substr(client.out_sent);
-        os::AttemptResult sent =
-            os::try_write(client.fd.get(), std::span<const std::string_view>(&rest, 1));
-        if (sent.result == os::Attempt::closed) return close_client(client);
-        if (sent.result == os::Attempt::would_block) {
-            loop_.modify(client.fd.get(), EPOLLOUT | EPOLLRDHUP);
-            return;
-        }
-        client.out_sent += sent.bytes;
-        set_deadline(client, options_.send_timeout);
-    }
-    while (client.file && client.file_offset < client.file_end) {
-        auto count = static_cast<std::size_t>(client.file_end - client.file_offset);
-        os::AttemptResult sent =
-            os::try_send_file(client.fd.get(), client.file->fd, client.file_offset, count);
-        if (sent.result == os::Attempt::closed) return close_client(client);
-        if (sent.result == os::Attempt::would_block) {
-            loop_.modify(client.fd.get(), EPOLLOUT | EPOLLRDHUP);
-            return;
-        }
-        set_deadline(client, options_.send_timeout);
-    }
-    if (client.relay) return relay_flushed(client);  // more of the answer is to come
-    response_done(client);
-}
-
-void IoWorker::log_access(const Client& client, int status, std::size_t body_bytes) {
-    if (!context_.access_log.enabled()) return;
-    using std::chrono::duration_cast;
-    using std::chrono::microseconds;
-    context_.access_log.write(
-        {.peer = client.request ? client.request->remote_addr : client.peer,
-         .request = client.request ? &*client.request : nullptr,
-         .status = status,
-         .body_bytes = body_bytes,
-         .duration = duration_cast<microseconds>(Clock::now() - client.started_at),
-         .queue_wait = duration_cast<microseconds>(client.queue_wait),
-         .worker_pid = client.handler_pid != 0 ? client.handler_pid : self_,
-         .route_kind = api::to_string(client.kind)});
-}
-
-void IoWorker::record_response(Client& client) {
-    ipc::ScoreboardHeader& header = context_.scoreboard.header();
-    header.requests.fetch_add(1, std::memory_order_relaxed);
-    // What an inline handler noted while it ran here (static files): taken here, not after
-    // respond(), so that the response goes straight into answer() without a move.
-    client.kind = api::take_route_kind(client.kind);
-    log_access(client, client.status, client.body_bytes);
-    if (!counts_requests_) return;
-    auto took =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - client.started_at);
-    ipc::record_response(header.counters, client.kind, client.status, took, client.body_bytes);
-}
-
-void IoWorker::response_done(Client& client) {
-    if (!client.recorded) record_response(client);
-    client.recorded = true;
-    client.out.clear();
-    client.out_sent = 0;
-    client.file.reset();
-    if (client.close_after) return linger(client);
-    if (client.queue_after_flush) {
-        client.queue_after_flush = false;
-        return queue_blocking(client);
-    }
-    if (stopping_) return keep_alive_while_stopping(client);
-    resume_reading(client);
-}
-
-// A lingering close: the client reads our answer instead of a reset caused by unread data.
-// Only when the client may have sent more, as nginx's `lingering_close on` decides: bytes
-// buffered, bytes waiting in the socket, or a request answered before it was read whole.
-// Otherwise the connection closes at once: a connection per request (ab, HTTP/1.0) then
-// costs no shutdown, no wait for the client's FIN and no last read.
-void IoWorker::linger(Client& client) {
-    // A client that asked for the close promised to send nothing more: no need to look.
-    bool client_closes = client.request && !http::wants_keep_alive(*client.request);
-    if (!client.cut_short && client.in.empty() &&
-        (client_closes || os::pending_input(client.fd.get()) == 0))
-        return close_client(client);
-    os::shutdown_write(client.fd.get());
-    client.phase = Phase::lingering;
-    loop_.modify(client.fd.get(), EPOLLIN | EPOLLRDHUP);
-    set_deadline(client, options_.lingering_timeout);
-}
-
-void IoWorker::resume_reading(Client& client) {
-    client.phase = Phase::reading;
-    client.request.reset();
-    client.idle = client.in.empty();
-    loop_.modify(client.fd.get(), EPOLLIN | EPOLLRDHUP);
-    set_deadline(client, client.idle ? options_.keepalive_timeout : options_.client_header_timeout);
-    process_input(client);
-}
-
 void IoWorker::close_client(Client& client) {
     if (client.phase == Phase::queued) {
         std::erase(queue_, client.id);
@@ -503,38 +372,6 @@ void IoWorker::close_client(Client& client) {
     else
         loop_.forget(client.fd.get());  // the close below takes it out of the set
     clients_.erase(client.id);          // closes the fds
-}
-
-// One timer per connection in the heap (Client::timer_at): a deadline that moves later
-// leaves the armed timer alone, and expire() re-arms it when it fires early.
-void IoWorker::set_deadline(Client& client, Clock::duration after) {
-    client.deadline = Clock::now() + after;
-    if (client.timer_at <= client.deadline) return;
-    client.timer_at = client.deadline;
-    timers_.emplace(client.deadline, client.id);
-}
-
-void IoWorker::expire(Clock::time_point now) {
-    while (!timers_.empty() && timers_.top().first <= now) {
-        auto [when, id] = timers_.top();
-        timers_.pop();
-        Client* client = find(id);
-        if (client == nullptr || client->timer_at != when) continue;  // an earlier one replaced it
-        client->timer_at = Clock::time_point::max();
-        if (client->deadline > now) {  // moved later since: wait for it
-            client->timer_at = client->deadline;
-            timers_.emplace(client->deadline, id);
-            continue;
-        }
-        if (client->phase == Phase::relaying && client->relay) {
-            relay_timed_out(*client);
-        } else if (client->phase == Phase::reading && !client->idle) {
-            answer_error(*client, 408, "timed out reading the request");
-        } else if (client->phase == Phase::reading || client->phase == Phase::writing ||
-                   client->phase == Phase::lingering) {
-            close_client(*client);  // idle keep-alive, a reader too slow, or done lingering
-        }
-    }
 }
 
 int run_io_worker(const IoContext& context) {

@@ -13,9 +13,17 @@
 // to the new one (SCM_RIGHTS again, on the hand-over socket every io worker shares) instead
 // of closing them.
 //
-// The IoWorker class is implemented in three files: io_worker.cpp (the loop and one
-// connection's life), io_worker_blocking.cpp (the queue and the hand-off to app workers),
-// io_worker_reload.cpp (stopping, and idle connections passed between generations).
+// The IoWorker class is implemented in six files: io_worker.cpp (the loop, accepting,
+// reading and routing), io_worker_response.cpp (writing responses, then keep-alive, linger
+// or close), io_worker_timers.cpp (each connection's deadline), io_worker_blocking.cpp (the
+// queue and the hand-off to app workers), io_worker_fastcgi.cpp (requests relayed to spawned
+// FastCGI applications), io_worker_reload.cpp (stopping, and idle connections passed between
+// generations).
+//
+// A request path runs forward: a step that would lead back to an earlier one (a response
+// written, and the next request already buffered) marks the connection ready, and the loop
+// takes it from there after the turn's events (go_on). So no step finds its connection
+// closed under it.
 #pragma once
 
 #include <cstdint>
@@ -89,7 +97,10 @@ class IoWorker {
         std::vector<PendingHandOff> pending;
     };
 
-    // Connections (io_worker.cpp).
+    // The loop and connections (io_worker.cpp).
+    void go_on(Clock::time_point now);
+    void mark_ready(Client& client);
+    void serve_ready();
     void accept_from(const session::ListeningSocket& listener);
     Client& add_client(Fd fd, std::string peer);
     bool take_proxy_header(Client& client);
@@ -99,6 +110,12 @@ class IoWorker {
     void process_input(Client& client);
     void handle_request(Client& client, Request request);
     void route_current(Client& client);
+    void close_client(Client& client);
+    bool accepting_allowed() const;
+    void watch_listeners(bool on);
+    std::chrono::milliseconds wait_time(Clock::time_point now) const;
+    Client* find(uint64_t id);
+    // Responses (io_worker_response.cpp).
     void answer(Client& client, Response response, bool keep_alive);
     void answer_error(Client& client, int status, std::string_view detail);
     void start_writing(Client& client);
@@ -108,17 +125,12 @@ class IoWorker {
     void response_done(Client& client);
     void resume_reading(Client& client);
     void linger(Client& client);
-    void close_client(Client& client);
+    // Timers (io_worker_timers.cpp).
     void set_deadline(Client& client, Clock::duration after);
     void expire(Clock::time_point now);
-    bool accepting_allowed() const;
-    void watch_listeners(bool on);
-    std::chrono::milliseconds wait_time(Clock::time_point now) const;
-    Client* find(uint64_t id);
     // Blocking requests (io_worker_blocking.cpp).
     void queue_blocking(Client& client);
     void dispatch_queue(Clock::time_point now);
-    void dispatch_waiting(Clock::time_point now);
     bool hand_off(Client& client, std::size_t slot);
     bool link_to(std::size_t slot, pid_t pid, Fd& their_end);
     void on_link_event(std::size_t slot);
@@ -159,11 +171,14 @@ class IoWorker {
     session::BodySpool spool_;
     event::Loop loop_;
     std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
+    // Connections the loop goes on with after the turn's events (Client::ready), and those
+    // being served (two vectors swapped: no allocation per turn).
+    std::vector<uint64_t> ready_;
+    std::vector<uint64_t> serving_;
     std::deque<uint64_t> queue_;  // blocking requests waiting for an app worker, oldest first
     std::vector<WorkerLink> links_;
     ipc::StartedMarks marks_;
     uint64_t next_sequence_ = 1;
-    bool dispatching_ = false;
     pid_t self_;
     // metrics_path is set: each response is counted for the metrics (ipc/server_counters.hpp).
     bool counts_requests_;

@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "front/io_worker.hpp"
 #include "http/response_head.hpp"
+#include "http/response_plan.hpp"
 #include "ipc/hand_off.hpp"
 #include "os/fd_passing.hpp"
 
@@ -44,21 +45,14 @@ void IoWorker::queue_blocking(Client& client) {
     if (queued > header.max_queued.load(std::memory_order_relaxed)) header.max_queued = queued;
     // While it waits, the connection stays in the set as it was: a hang-up drops the
     // request unrun, and what the client sends meanwhile is read ahead (on_client_event).
-    // Two epoll_ctl per queued request saved, which is most of them under load.
-    dispatch_queue(os::Clock::now());
+    // Two epoll_ctl per queued request saved, which is most of them under load. The loop
+    // hands it to an app worker once the turn's events are handled (go_on).
 }
 
-// Oldest first: a request is handed only to an app worker known to be idle.
+// Oldest first: a request is handed only to an app worker known to be idle. Called by the
+// loop alone: what it finishes on the way (a dead worker's link settled, a 502) goes back
+// to the loop as ready connections, never into the queue while this runs.
 void IoWorker::dispatch_queue(os::Clock::time_point now) {
-    // Settling a dead worker's link on the way may finish a hand-off and queue that
-    // connection's next request: the loop running already takes it, in order.
-    if (dispatching_) return;
-    dispatching_ = true;
-    dispatch_waiting(now);
-    dispatching_ = false;
-}
-
-void IoWorker::dispatch_waiting(os::Clock::time_point now) {
     while (!queue_.empty()) {
         Client* client = find(queue_.front());
         if (client == nullptr) {
@@ -97,8 +91,8 @@ bool IoWorker::hand_off(Client& client, std::size_t slot) {
     hand_off.io_pid = self_;
     hand_off.sequence = next_sequence_++;
     hand_off.connection = client.id;
-    hand_off.keep_alive_allowed = http::wants_keep_alive(*client.request) && !stopping_ &&
-                                  client.served < options_.keepalive_requests;
+    hand_off.keep_alive_allowed = http::may_keep_alive(*client.request, client.served,
+                                                       options_.keepalive_requests, stopping_);
     hand_off.link_attached = their_end.valid();
     hand_off.body_in_file = client.body_file.valid();
     hand_off.request = *client.request;

@@ -1,6 +1,5 @@
 // The io worker's requests to spawned FastCGI applications (front/fastcgi_relay.hpp): the
 // claim of an idle one, the exchange in the loop, and the answer relayed to the client.
-#include <fmt/format.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include "cgi/spawned_application.hpp"
 #include "front/io_worker.hpp"
 #include "http/response_head.hpp"
+#include "http/response_plan.hpp"
 #include "ipc/hand_off.hpp"
 #include "os/connect.hpp"
 #include "os/process.hpp"
@@ -62,8 +62,8 @@ void IoWorker::start_relay(Client& client, std::size_t slot) {
     relay.owner = context_.scoreboard.pid(slot);
     relay.claimed = true;
     relay.started = relay.last_output = Clock::now();
-    relay.keep_alive = http::wants_keep_alive(request) && !stopping_ &&
-                       client.served < options_.keepalive_requests;
+    relay.keep_alive =
+        http::may_keep_alive(request, client.served, options_.keepalive_requests, stopping_);
     context_.scoreboard.begin_request(slot, request.method, request.target, request.remote_addr,
                                       relay.label);
     client.handler_pid = context_.scoreboard.application(slot);
@@ -220,18 +220,16 @@ void IoWorker::pass_head(Client& client, bool finished) {
         return answer(client, std::move(response), keep_alive);
     }
     relay.output.erase(0, head_end);
-    int version = client.request->version;
     response.body = StreamBody{};  // its length is not known yet
-    http::Framing framing = http::framing_for(response, version);
-    bool keep_alive = relay.keep_alive && framing == http::Framing::chunked;
-    client.out += http::serialize_head(
-        response, {version, keep_alive, options_.server_tokens, std::time(nullptr)});
+    http::ResponsePlan plan = http::plan_response(response, client.request->version,
+                                                  client.request->is_head(), relay.keep_alive);
+    http::append_head(client.out, response, plan, options_.server_tokens, std::time(nullptr));
     client.status = response.status;
-    client.close_after = !keep_alive;
+    client.close_after = !plan.keep_alive;
     client.body_bytes = 0;
     client.recorded = false;
-    relay.chunked = framing == http::Framing::chunked;
-    relay.head_only = client.request->is_head();
+    relay.chunked = plan.framing == http::Framing::chunked;
+    relay.head_only = plan.source == http::BodySource::none;
     relay.head_sent = true;
     pass_output(client, false);
 }
@@ -241,16 +239,14 @@ void IoWorker::pass_output(Client& client, bool finished) {
     if (!relay.output.empty() && !relay.head_only) {
         client.body_bytes += relay.output.size();
         if (relay.chunked) {
-            client.out += fmt::format("{:x}\r\n", relay.output.size());
-            client.out += relay.output;
-            client.out += "\r\n";
+            http::append_chunk(client.out, relay.output);
         } else {
             client.out += relay.output;
         }
     }
     relay.output.clear();
     if (finished) {
-        if (relay.chunked && !relay.head_only) client.out += "0\r\n\r\n";
+        if (relay.chunked && !relay.head_only) client.out += http::kLastChunk;
         end_relay(client, false);
         watch_again(client);
         return start_writing(client);
@@ -341,9 +337,8 @@ void IoWorker::end_relay(Client& client, bool kill) {
     if (context_.scoreboard.pid(relay->slot) != relay->owner) return;
     if (kill) os::signal_process_group(context_.scoreboard.application(relay->slot), SIGKILL);
     context_.scoreboard.end_request(relay->slot, ipc::SlotState::idle, client.body_bytes, false);
-    // The application is free: the next request waiting for one goes to it now, not after
-    // the loop's next wait.
-    if (!queue_.empty()) dispatch_queue(Clock::now());
+    // The application is free: the loop hands it the next request waiting for one before
+    // its next wait (go_on).
 }
 
 void IoWorker::redirect_locally(Client& client, const std::string& target) {

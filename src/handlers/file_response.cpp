@@ -103,12 +103,12 @@ Response apply_range(const Request& request, std::uint64_t size, const std::stri
     return parts;
 }
 
-// A file body the open-file cache holds the bytes of becomes those bytes: no read.
-Response from_memory(Response response, const std::shared_ptr<const std::string>& content) {
+// A file body the open-file cache holds the bytes of is sent from them: no read, and no
+// copy until the writer puts them behind the head (http/response_plan.hpp).
+Response from_memory(Response response, std::shared_ptr<const std::string> content) {
     auto* file = std::get_if<FileBody>(&response.body);
     if (content == nullptr || file == nullptr) return response;
-    response.body = content->substr(static_cast<std::size_t>(file->offset),
-                                    static_cast<std::size_t>(file->length));
+    file->content = std::move(content);
     return response;
 }
 
@@ -164,13 +164,13 @@ Response file_response(const Request& request, OpenFile file, const FileResponse
     if (!wants_range) {
         // The whole file, a hot file's case: its fields as the block its head keeps.
         response.ready_fields = head->ready_fields;
-        return from_memory(std::move(response), file.content);
+        return from_memory(std::move(response), std::move(file.content));
     }
     for (const auto& [name, value] : head->fields)
         response.headers.add(name, value);
     return from_memory(
         apply_range(request, file.status.size, head->content_type, std::move(response)),
-        file.content);
+        std::move(file.content));
 }
 
 }  // namespace forkd::handlers

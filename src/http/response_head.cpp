@@ -86,10 +86,15 @@ std::size_t body_length(const Response& response) {
 }
 
 std::string serialize_head(const Response& response, const HeadOptions& options) {
-    const int version = options.version >= 11 ? 11 : 10;
-    const Framing framing = framing_for(response, version);
     std::string out;
     out.reserve(256);
+    append_head(out, response, options, framing_for(response, options.version));
+    return out;
+}
+
+void append_head(std::string& out, const Response& response, const HeadOptions& options,
+                 Framing framing) {
+    const int version = options.version >= 11 ? 11 : 10;
     out.append(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
     append_number(out, static_cast<std::uint64_t>(response.status));
     out.append(" ").append(reason_phrase(response.status)).append("\r\n");
@@ -121,7 +126,6 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
     else if (version == 10)
         append_field(out, "Connection", "keep-alive");
     out += "\r\n";
-    return out;
 }
 
 std::string serialize_fields(const Headers& fields) {

@@ -36,6 +36,11 @@ std::size_t body_length(const Response& response);
 // "HTTP/1.1 200 OK\r\n...\r\n\r\n".
 std::string serialize_head(const Response& response, const HeadOptions& options);
 
+// The same head appended to `out`, with the framing already decided (http/response_plan.hpp):
+// a writer that batches responses puts it straight into its output.
+void append_head(std::string& out, const Response& response, const HeadOptions& options,
+                 Framing framing);
+
 // "Name: value\r\n" for each of `fields` that serialize_head would write, and as it would
 // write them: what Response::ready_fields may hold.
 std::string serialize_fields(const Headers& fields);

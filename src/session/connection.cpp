@@ -11,6 +11,7 @@
 #include "base/log.hpp"
 #include "http/proxy_protocol.hpp"
 #include "http/response_head.hpp"
+#include "http/response_plan.hpp"
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
@@ -96,8 +97,8 @@ void Connection::serve(bool proxy_header) {
         Response response = api::respond(services_.router, route, *request);
         api::RouteKind kind = api::take_route_kind(route.handler, *request);
         ++served_;
-        bool keep_alive = http::wants_keep_alive(*request) && !response.close &&
-                          served_ < options_.keepalive_requests && !os::stop_requested();
+        bool keep_alive = http::may_keep_alive(*request, served_, options_.keepalive_requests,
+                                               os::stop_requested());
         SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
         os::end_guarded_request();
         if (services_.access_log.enabled())

@@ -1,11 +1,9 @@
 #include "session/response_sender.hpp"
 
-#include <fmt/format.h>
-
 #include <ctime>
 #include <string_view>
 
-#include "http/response_head.hpp"
+#include "http/response_plan.hpp"
 #include "os/io.hpp"
 #include "os/request_guard.hpp"
 #include "session/connection.hpp"
@@ -25,8 +23,8 @@ class SocketBodyWriter final : public BodyWriter {
         os::Deadline deadline = os::Clock::now() + send_timeout_;
         os::WriteResult result;
         if (chunked_) {
-            std::string size_line = fmt::format("{:x}\r\n", piece.size());
-            std::string_view pieces[] = {size_line, piece, "\r\n"};
+            http::ChunkSizeLine size_line(piece.size());
+            std::string_view pieces[] = {size_line.text(), piece, http::kChunkEnd};
             result = os::write_all(fd_, pieces, deadline);
         } else {
             result = os::write_all(fd_, piece, deadline);
@@ -40,7 +38,7 @@ class SocketBodyWriter final : public BodyWriter {
 
     bool finish() {
         if (failed_ || !chunked_) return !failed_;
-        return os::write_all(fd_, "0\r\n\r\n", os::Clock::now() + send_timeout_) ==
+        return os::write_all(fd_, http::kLastChunk, os::Clock::now() + send_timeout_) ==
                os::WriteResult::done;
     }
 
@@ -56,49 +54,55 @@ class SocketBodyWriter final : public BodyWriter {
 
 }  // namespace
 
-void read_small_file_body(Response& response) {
-    auto* file = std::get_if<FileBody>(&response.body);
-    if (file == nullptr || file->length > kFileReadUpTo) return;
-    std::string bytes;
-    if (!os::append_file_range(file->fd, file->offset, static_cast<std::size_t>(file->length),
-                               bytes)) {
-        return;
-    }
-    response.body = std::move(bytes);
+bool append_small_file(const FileBody& file, std::string& out) {
+    if (file.length > kFileReadUpTo) return false;
+    return os::append_file_range(file.fd, file.offset, static_cast<std::size_t>(file.length), out);
 }
 
 SendResult send_response(int fd, const Request& request, Response& response, bool keep_alive,
                          const Options& options) {
-    http::Framing framing = http::framing_for(response, request.version);
-    if (framing == http::Framing::close_delimited) keep_alive = false;
-    http::HeadOptions head_options{request.version, keep_alive, options.server_tokens,
-                                   std::time(nullptr)};
-    std::string head = http::serialize_head(response, head_options);
+    http::ResponsePlan plan =
+        http::plan_response(response, request.version, request.is_head(), keep_alive);
+    std::string head;
+    head.reserve(256);
+    http::append_head(head, response, plan, options.server_tokens, std::time(nullptr));
     auto deadline = [&] { return os::Clock::now() + options.send_timeout; };
+    auto sent = [](os::WriteResult result) { return result == os::WriteResult::done; };
 
-    SendResult result{false, keep_alive, 0};
+    SendResult result{false, plan.keep_alive, 0};
     os::note_response_started();  // from here on, a 504 or 502 could only corrupt the reply
-    bool head_only = request.is_head() || framing == http::Framing::none;
-    if (head_only) {
-        result.complete = os::write_all(fd, head, deadline()) == os::WriteResult::done;
-        return result;
-    }
-    read_small_file_body(response);
-    if (auto* bytes = std::get_if<std::string>(&response.body)) {
-        std::string_view pieces[] = {head, *bytes};
-        result.complete = os::write_all(fd, pieces, deadline()) == os::WriteResult::done;
-        if (result.complete) result.body_bytes = bytes->size();
-    } else if (auto* file = std::get_if<FileBody>(&response.body)) {
-        result.complete = os::write_all(fd, head, deadline()) == os::WriteResult::done &&
-                          os::send_file(fd, file->fd, file->offset, file->length, deadline()) ==
-                              os::WriteResult::done;
-        if (result.complete) result.body_bytes = static_cast<std::size_t>(file->length);
-    } else if (auto* stream = std::get_if<StreamBody>(&response.body)) {
-        if (os::write_all(fd, head, deadline()) != os::WriteResult::done) return result;
-        SocketBodyWriter writer(fd, framing == http::Framing::chunked, options.send_timeout);
-        if (stream->produce) stream->produce(writer);
-        result.complete = writer.finish();
-        result.body_bytes = writer.bytes();
+    switch (plan.source) {
+        case http::BodySource::none:
+            result.complete = sent(os::write_all(fd, head, deadline()));
+            break;
+        case http::BodySource::bytes: {
+            std::string_view pieces[] = {head, plan.bytes};
+            result.complete = sent(os::write_all(fd, pieces, deadline()));
+            if (result.complete) result.body_bytes = plan.bytes.size();
+            break;
+        }
+        case http::BodySource::file: {
+            const FileBody& file = *plan.file;
+            if (append_small_file(file, head)) {
+                result.complete = sent(os::write_all(fd, head, deadline()));
+            } else {
+                result.complete = sent(os::write_all(fd, head, deadline())) &&
+                                  sent(os::send_file(fd, file.fd, file.offset, file.length,
+                                                     deadline()));
+            }
+            if (result.complete) result.body_bytes = static_cast<std::size_t>(file.length);
+            break;
+        }
+        case http::BodySource::stream: {
+            if (!sent(os::write_all(fd, head, deadline()))) break;
+            SocketBodyWriter writer(fd, plan.framing == http::Framing::chunked,
+                                    options.send_timeout);
+            auto& stream = std::get<StreamBody>(response.body);
+            if (stream.produce) stream.produce(writer);
+            result.complete = writer.finish();
+            result.body_bytes = writer.bytes();
+            break;
+        }
     }
     return result;
 }

@@ -1,11 +1,13 @@
-// Writes a response to a blocking-style client socket: the head and an in-memory body in one
-// sendmsg, a file body with sendfile, a stream body in chunks (HTTP/1.1) or until the close
-// (HTTP/1.0). HEAD requests and 1xx/204/304 get the head only.
+// Writes a response to a blocking-style client socket, as its plan says
+// (http/response_plan.hpp): the head and an in-memory body in one sendmsg, a file body with
+// sendfile (a small one read and sent with the head), a stream body in chunks (HTTP/1.1) or
+// until the close (HTTP/1.0). HEAD requests and 1xx/204/304 get the head only.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
+#include <string>
 
 #include "forkd/request.hpp"
 #include "forkd/response.hpp"
@@ -25,12 +27,14 @@ struct SendResult {
 // for small files (docs/benchmarks.md, W3: why h2o beats nginx on 4 KiB files).
 inline constexpr off_t kFileReadUpTo = 32 * 1024;
 
-// Turns a small file body into bytes (see kFileReadUpTo). A file that cannot be read whole
-// stays a file body, and sendfile reports the problem as it would have.
-void read_small_file_body(Response& response);
+// Appends a small file body's bytes to `out` (see kFileReadUpTo), behind the head already
+// there. False, `out` as it was, for a larger file or one that cannot be read whole: it is
+// then sent with sendfile, which reports the problem as it would have.
+bool append_small_file(const FileBody& file, std::string& out);
 
-// `keep_alive` is what the request and the server allow; a close-delimited stream turns it
-// off. Each write may wait up to send_timeout for the client to take bytes.
+// `keep_alive` is what the request and the server allow (http::may_keep_alive); the
+// response may still close the connection (http::plan_response). Each write may wait up to
+// send_timeout for the client to take bytes.
 SendResult send_response(int fd, const Request& request, Response& response, bool keep_alive,
                          const Options& options);
 

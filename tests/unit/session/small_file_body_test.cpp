@@ -1,5 +1,5 @@
 // Small file bodies travel with the head in one write (session/response_sender.hpp): the
-// bytes read are exactly the file's range, and what cannot be read stays a file body.
+// bytes read are exactly the file's range, and what cannot be read is left to sendfile.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,27 +19,26 @@ int file_with(const std::string& bytes) {
     return fd;
 }
 
-TEST(SmallFileBody, ReadsTheRangeOfASmallFile) {
-    Response response;
-    response.body = FileBody(file_with("0123456789"), 2, 5);
-    read_small_file_body(response);
-    ASSERT_TRUE(std::holds_alternative<std::string>(response.body));
-    EXPECT_EQ(std::get<std::string>(response.body), "23456");
+TEST(SmallFileBody, AppendsTheRangeOfASmallFileBehindTheHead) {
+    FileBody file(file_with("0123456789"), 2, 5);
+    std::string out = "head:";
+    EXPECT_TRUE(append_small_file(file, out));
+    EXPECT_EQ(out, "head:23456");
 }
 
 TEST(SmallFileBody, LeavesALargeFileToSendfile) {
-    Response response;
     std::string big(static_cast<std::size_t>(kFileReadUpTo) + 1, 'x');
-    response.body = FileBody(file_with(big), 0, static_cast<off_t>(big.size()));
-    read_small_file_body(response);
-    EXPECT_TRUE(std::holds_alternative<FileBody>(response.body));
+    FileBody file(file_with(big), 0, static_cast<off_t>(big.size()));
+    std::string out = "head:";
+    EXPECT_FALSE(append_small_file(file, out));
+    EXPECT_EQ(out, "head:");
 }
 
-TEST(SmallFileBody, LeavesAFileThatShrankAsAFileBody) {
-    Response response;
-    response.body = FileBody(file_with("short"), 0, 100);  // stat said 100, the file has 5
-    read_small_file_body(response);
-    EXPECT_TRUE(std::holds_alternative<FileBody>(response.body));
+TEST(SmallFileBody, LeavesAFileThatShrankToSendfile) {
+    FileBody file(file_with("short"), 0, 100);  // stat said 100, the file has 5
+    std::string out = "head:";
+    EXPECT_FALSE(append_small_file(file, out));
+    EXPECT_EQ(out, "head:");
 }
 
 TEST(AppendFileRange, AppendsExactlyTheRangeAndNothingOnFailure) {
