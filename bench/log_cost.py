@@ -31,8 +31,9 @@ def children(pid):
     return found
 
 
-def io_worker_instructions(forkd, access_log_format, requests, workdir, target):
-    """Ir of the io worker that served `requests` keep-alive requests."""
+def io_worker_instructions(forkd, access_log_format, requests, workdir, target, more_settings=()):
+    """Ir of the io worker that served `requests` keep-alive requests; `more_settings`: more
+    lines of its configuration."""
     run = Path(tempfile.mkdtemp(dir=workdir))
     config = run / "forkd.toml"
     settings = ['mode = "hybrid"', "io_workers = 1", "workers = 1", 'listen = ["127.0.0.1:0"]',
@@ -40,6 +41,7 @@ def io_worker_instructions(forkd, access_log_format, requests, workdir, target):
     if access_log_format:
         settings += [f'access_log = "{run}/access.log"',
                      f'access_log_format = "{access_log_format}"']
+    settings += list(more_settings)
     config.write_text("\n".join(settings) + "\n")
     server = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={run}/callgrind.out.%p",

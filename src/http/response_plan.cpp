@@ -43,7 +43,8 @@ void append_head(std::string& out, const Response& response, const ResponsePlan&
 }
 
 ChunkSizeLine::ChunkSizeLine(std::size_t size) {
-    auto [end, error] = std::to_chars(digits_.data(), digits_.data() + digits_.size() - 2, size, 16);
+    auto [end, error] =
+        std::to_chars(digits_.data(), digits_.data() + digits_.size() - 2, size, 16);
     *end++ = '\r';
     *end++ = '\n';
     length_ = static_cast<std::size_t>(end - digits_.data());

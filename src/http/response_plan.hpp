@@ -61,7 +61,7 @@ class ChunkSizeLine {
     std::array<char, 2 * sizeof(std::size_t) + 2> digits_;
     std::size_t length_ = 0;
 };
-inline constexpr std::string_view kChunkEnd = "\r\n";         // after a chunk's bytes
+inline constexpr std::string_view kChunkEnd = "\r\n";        // after a chunk's bytes
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";  // ends the body
 
 // Appends `piece` as one chunk; an empty piece appends nothing (it would end the body).

@@ -86,9 +86,9 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
             if (append_small_file(file, head)) {
                 result.complete = sent(os::write_all(fd, head, deadline()));
             } else {
-                result.complete = sent(os::write_all(fd, head, deadline())) &&
-                                  sent(os::send_file(fd, file.fd, file.offset, file.length,
-                                                     deadline()));
+                result.complete =
+                    sent(os::write_all(fd, head, deadline())) &&
+                    sent(os::send_file(fd, file.fd, file.offset, file.length, deadline()));
             }
             if (result.complete) result.body_bytes = static_cast<std::size_t>(file.length);
             break;

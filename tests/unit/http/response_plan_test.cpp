@@ -94,8 +94,8 @@ TEST(ResponsePlan, WritesTheSameHeadAsSerializeHead) {
             ResponsePlan plan = plan_response(response, version, false, keep_alive);
             std::string head = "earlier bytes";
             append_head(head, response, plan, true, kSunday);
-            EXPECT_EQ(head, "earlier bytes" + serialize_head(response, {version, keep_alive,
-                                                                        true, kSunday}));
+            EXPECT_EQ(head, "earlier bytes" +
+                                serialize_head(response, {version, keep_alive, true, kSunday}));
         }
     }
 }
