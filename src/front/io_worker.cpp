@@ -69,16 +69,16 @@ int IoWorker::run() {
     while (!(stopping_ && clients_.empty())) {
         Clock::time_point now = Clock::now();
         loop_.run_once(wait_time(now), os::wait_mask());
-        now = Clock::now();
-        go_on(now);
+        go_on();
         if (os::stop_requested() && !stopping_) begin_stop();
         if (os::take_reopen_request()) {
             log::reopen();
             context_.access_log.reopen();
         }
+        now = Clock::now();
         expire_queue(now);
         expire(now);
-        go_on(now);  // the answers expiring gave
+        go_on();  // the answers expiring gave
         if (!stopping_ && !listening_ && accepting_allowed() && now >= resume_accepting_at_) {
             watch_listeners(true);
         }
@@ -93,10 +93,12 @@ int IoWorker::run() {
 // is done, requests to hand to app workers. Each step runs here, from the top, instead of
 // from inside the step before it, so none finds its connection closed or changed under it
 // (docs/architecture.md, "One response path").
-void IoWorker::go_on(Clock::time_point now) {
+void IoWorker::go_on() {
     do {
         serve_ready();
-        dispatch_queue(now);  // a completion or a relay's end may have freed an app worker
+        // A completion or a relay's end may have freed an app worker. The time is taken
+        // now: a request queued a moment ago must not seem to have waited less than nothing.
+        if (!queue_.empty()) dispatch_queue(Clock::now());
     } while (!ready_.empty());
 }
 

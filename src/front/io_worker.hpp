@@ -98,7 +98,7 @@ class IoWorker {
     };
 
     // The loop and connections (io_worker.cpp).
-    void go_on(Clock::time_point now);
+    void go_on();
     void mark_ready(Client& client);
     void serve_ready();
     void accept_from(const session::ListeningSocket& listener);
