@@ -13,6 +13,11 @@ namespace {
 
 char* g_area = nullptr;
 std::size_t g_area_size = 0;
+// How much of the area may hold bytes that are not NUL: all of it until the first title
+// (the original argv and environment are there), then the last title's length. A worker
+// sets its title a few times per request; clearing only what the last title used keeps
+// that a copy of a few dozen bytes.
+std::size_t g_area_used = 0;
 // The environment and argv strings, moved out of the area: one block, kept for the
 // process's life, so that a string unsetenv() takes out of environ is not a leak
 // (LeakSanitizer said it was, when each string had its own strdup).
@@ -62,6 +67,7 @@ void init_process_title(int argc, char** argv) {
 
     g_area = start;
     g_area_size = static_cast<std::size_t>(end - start);
+    g_area_used = g_area_size;
     ::prctl(PR_SET_NAME, "forkd");
 }
 
@@ -69,7 +75,8 @@ void set_process_title(std::string_view title) {
     if (g_area == nullptr || g_area_size < 2) return;
     std::size_t length = std::min(title.size(), g_area_size - 1);
     std::memcpy(g_area, title.data(), length);
-    std::memset(g_area + length, 0, g_area_size - length);
+    if (g_area_used > length) std::memset(g_area + length, 0, g_area_used - length);
+    g_area_used = length;
 }
 
 }  // namespace forkd::os

@@ -45,6 +45,11 @@ class StatusReporter final : public session::Observer {
     void retire_if_quota_reached();
 
     std::string role_;
+    // The process titles: the constant two made once, the busy one in a reused buffer (a
+    // worker sets its title three times per request).
+    std::string idle_title_;
+    std::string keepalive_title_;
+    std::string busy_title_;
     ipc::Scoreboard* scoreboard_;
     std::size_t slot_;
     ReporterSettings settings_;
