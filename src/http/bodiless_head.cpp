@@ -2,22 +2,11 @@
 
 #include <string>
 
+#include "http/field_text.hpp"
 #include "http/head_scanner.hpp"
 
 namespace forkd::http {
 namespace {
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view text) {
-    while (!text.empty() && is_ows(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_ows(text.back()))
-        text.remove_suffix(1);
-    return text;
-}
 
 // A list Beast's Connection rule (an optional token list) surely accepts: every element,
 // trimmed, a non-empty token.

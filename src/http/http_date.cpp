@@ -125,6 +125,11 @@ std::optional<std::time_t> to_time(const Fields& f) {
     return static_cast<std::time_t>(days) * 86400 + f.hour * 3600 + f.minute * 60 + f.second;
 }
 
+void put_two_digits(char* at, unsigned value) {
+    at[0] = static_cast<char>('0' + value / 10);
+    at[1] = static_cast<char>('0' + value % 10);
+}
+
 }  // namespace
 
 std::optional<std::time_t> parse_http_date(std::string_view text) {
@@ -134,18 +139,6 @@ std::optional<std::time_t> parse_http_date(std::string_view text) {
     if (!fields) return std::nullopt;
     return to_time(*fields);
 }
-
-}  // namespace forkd::http
-
-namespace forkd::http {
-namespace {
-
-void put_two_digits(char* at, unsigned value) {
-    at[0] = static_cast<char>('0' + value / 10);
-    at[1] = static_cast<char>('0' + value % 10);
-}
-
-}  // namespace
 
 void format_http_date(std::time_t when, char (&out)[kHttpDateLength]) {
     using namespace std::chrono;

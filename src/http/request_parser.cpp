@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "http/bodiless_head.hpp"
+#include "http/field_text.hpp"
 #include "http/framing_rules.hpp"
 #include "http/head_scanner.hpp"
 
@@ -346,24 +347,15 @@ void RequestParser::reset() {
 
 namespace {
 
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-// Whether a Connection field lists `token` (RFC 9110 §7.6.1), its elements trimmed by hand:
-// every keep-alive request asks this once.
+// Whether a Connection field lists `token` (RFC 9110 §7.6.1): every keep-alive request asks
+// this once.
 bool connection_has(const Request& request, std::string_view token) {
     for (const auto& [name, value] : request.headers) {
         if (!iequals(name, "Connection")) continue;
         std::string_view rest = value;
         while (!rest.empty()) {
             const auto comma = rest.find(',');
-            std::string_view element = rest.substr(0, comma);
-            while (!element.empty() && is_ows(element.front()))
-                element.remove_prefix(1);
-            while (!element.empty() && is_ows(element.back()))
-                element.remove_suffix(1);
-            if (iequals(element, token)) return true;
+            if (iequals(trim_ows(rest.substr(0, comma)), token)) return true;
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
         }
