@@ -44,6 +44,7 @@
 #include "ipc/hand_off.hpp"
 #include "ipc/scoreboard.hpp"
 #include "ipc/started_marks.hpp"
+#include "os/fd_passing.hpp"
 #include "session/access_log.hpp"
 #include "session/body_spool.hpp"
 #include "session/connection.hpp"
@@ -179,6 +180,9 @@ class IoWorker {
     std::vector<WorkerLink> links_;
     ipc::StartedMarks marks_;
     uint64_t next_sequence_ = 1;
+    // Kept from message to message, so that neither is allocated again each time.
+    std::string hand_off_message_;
+    os::ReceivedMessage link_message_;
     pid_t self_;
     // metrics_path is set: each response is counted for the metrics (ipc/server_counters.hpp).
     bool counts_requests_;

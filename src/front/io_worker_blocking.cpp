@@ -1,6 +1,7 @@
 // The io worker's blocking requests: its own bounded queue (queue_size, queue_timeout),
 // the hand-off to an idle app worker, and the completion that gives the connection back.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <exception>
 #include <utility>
@@ -86,7 +87,7 @@ bool IoWorker::hand_off(Client& client, std::size_t slot) {
         sender_.unclaim(slot);
         return false;
     }
-    ipc::HandOff hand_off;
+    ipc::HandOffFields hand_off;
     hand_off.worker_pid = pid;
     hand_off.io_pid = self_;
     hand_off.sequence = next_sequence_++;
@@ -95,11 +96,15 @@ bool IoWorker::hand_off(Client& client, std::size_t slot) {
                                                        options_.keepalive_requests, stopping_);
     hand_off.link_attached = their_end.valid();
     hand_off.body_in_file = client.body_file.valid();
-    hand_off.request = *client.request;
-    std::vector<int> fds = {client.fd.get()};
-    if (their_end) fds.insert(fds.end(), {their_end.get(), marks_.fd()});
-    if (client.body_file) fds.push_back(client.body_file.get());
-    if (!sender_.send(slot, ipc::encode(hand_off), fds)) {
+    std::array<int, 4> fds{client.fd.get()};
+    std::size_t fd_count = 1;
+    if (their_end) {
+        fds[fd_count++] = their_end.get();
+        fds[fd_count++] = marks_.fd();
+    }
+    if (client.body_file) fds[fd_count++] = client.body_file.get();
+    ipc::encode(hand_off, *client.request, hand_off_message_);
+    if (!sender_.send(slot, hand_off_message_, std::span(fds.data(), fd_count))) {
         if (their_end) drop_link(slot);  // never reached the app worker
         return false;
     }
@@ -151,10 +156,10 @@ void IoWorker::drop_link(std::size_t slot) {
 // completion costs one recvmsg.
 void IoWorker::on_link_event(std::size_t slot) {
     WorkerLink& link = links_[slot];
-    std::optional<os::ReceivedMessage> message = os::receive_message(link.socket.get(), 64);
-    if (!message) return;  // nothing yet
-    if (message->closed) return settle_link(slot);
-    std::optional<ipc::Completion> done = ipc::decode_completion(message->bytes);
+    os::ReceivedMessage& message = link_message_;
+    if (!os::receive_message(link.socket.get(), 64, message)) return;  // nothing yet
+    if (message.closed) return settle_link(slot);
+    std::optional<ipc::Completion> done = ipc::decode_completion(message.bytes);
     if (!done) {
         log::error("a malformed completion from the app worker {}; dropping its link", link.pid);
         return settle_link(slot);

@@ -345,29 +345,23 @@ void RequestParser::reset() {
     state.expects_continue = false;
 }
 
-namespace {
-
-// Whether a Connection field lists `token` (RFC 9110 §7.6.1): every keep-alive request asks
-// this once.
-bool connection_has(const Request& request, std::string_view token) {
+// RFC 9112 §9.3: 1.1 stays open unless a Connection field lists "close"; 1.0 closes unless
+// one lists "keep-alive" (and none "close"). One walk over the fields answers both.
+bool wants_keep_alive(const Request& request) {
+    bool keep_alive = request.version >= 11;
     for (const auto& [name, value] : request.headers) {
         if (!iequals(name, "Connection")) continue;
         std::string_view rest = value;
         while (!rest.empty()) {
             const auto comma = rest.find(',');
-            if (iequals(trim_ows(rest.substr(0, comma)), token)) return true;
+            const std::string_view token = trim_ows(rest.substr(0, comma));
+            if (iequals(token, "close")) return false;
+            if (iequals(token, "keep-alive")) keep_alive = true;
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
         }
     }
-    return false;
-}
-
-}  // namespace
-
-bool wants_keep_alive(const Request& request) {
-    if (connection_has(request, "close")) return false;
-    return request.version >= 11 || connection_has(request, "keep-alive");
+    return keep_alive;
 }
 
 }  // namespace forkd::http

@@ -6,22 +6,48 @@
 namespace forkd::ipc {
 namespace {
 
-// Fields are written as they are in memory, strings with a 32-bit length before them.
-class Writer {
+// Counts the bytes a message takes, so that its buffer is sized once before it is written.
+class Sizer {
   public:
     template <class T>
+    void number(T) {
+        size += sizeof(T);
+    }
+    void text(std::string_view value) { size += sizeof(uint32_t) + value.size(); }
+    std::size_t size = 0;
+};
+
+// Writes fields as they are in memory, strings with a 32-bit length before them, into a
+// buffer a Sizer measured.
+class Writer {
+  public:
+    explicit Writer(char* at) : at_(at) {}
+    template <class T>
     void number(T value) {
-        out_.append(reinterpret_cast<const char*>(&value), sizeof value);
+        std::memcpy(at_, &value, sizeof value);
+        at_ += sizeof value;
     }
     void text(std::string_view value) {
         number(static_cast<uint32_t>(value.size()));
-        out_.append(value);
+        if (value.empty()) return;  // an empty view's data() may be null
+        std::memcpy(at_, value.data(), value.size());
+        at_ += value.size();
     }
-    std::string take() { return std::move(out_); }
 
   private:
-    std::string out_;
+    char* at_;
 };
+
+// `write_fields(out)` names a message's fields in order to `out`, a Sizer or a Writer: once
+// to size `message`, once to fill it.
+template <class WriteFields>
+void write_message(std::string& message, const WriteFields& write_fields) {
+    Sizer sizer;
+    write_fields(sizer);
+    message.resize(sizer.size);
+    Writer writer(message.data());
+    write_fields(writer);
+}
 
 class Reader {
   public:
@@ -34,9 +60,15 @@ class Reader {
         return true;
     }
     bool text(std::string& value) {
+        std::string_view view;
+        if (!text(view)) return false;
+        value.assign(view);
+        return true;
+    }
+    bool text(std::string_view& value) {
         uint32_t size = 0;
         if (!number(size) || in_.size() < size) return false;
-        value.assign(in_.data(), size);
+        value = in_.substr(0, size);
         in_.remove_prefix(size);
         return true;
     }
@@ -48,32 +80,37 @@ class Reader {
 
 }  // namespace
 
+void encode(const HandOffFields& fields, const Request& request, std::string& message) {
+    write_message(message, [&](auto& out) {
+        out.number(fields.worker_pid);
+        out.number(fields.io_pid);
+        out.number(fields.sequence);
+        out.number(fields.connection);
+        out.number(static_cast<uint8_t>(fields.keep_alive_allowed));
+        out.number(static_cast<uint8_t>(fields.link_attached));
+        out.number(static_cast<uint8_t>(fields.body_in_file));
+        out.number(static_cast<int32_t>(request.version));
+        out.text(request.method);
+        out.text(request.target);
+        out.text(request.path);
+        out.text(request.query);
+        out.text(request.remote_addr);
+        out.text(request.request_id);
+        out.text(request.peer_addr);
+        out.text(request.scheme);
+        out.number(static_cast<uint32_t>(request.headers.size()));
+        for (const auto& [name, value] : request.headers) {
+            out.text(name);
+            out.text(value);
+        }
+        out.text(fields.body_in_file ? std::string_view() : request.body.in_memory());
+    });
+}
+
 std::string encode(const HandOff& hand_off) {
-    Writer out;
-    const Request& request = hand_off.request;
-    out.number(hand_off.worker_pid);
-    out.number(hand_off.io_pid);
-    out.number(hand_off.sequence);
-    out.number(hand_off.connection);
-    out.number(static_cast<uint8_t>(hand_off.keep_alive_allowed));
-    out.number(static_cast<uint8_t>(hand_off.link_attached));
-    out.number(static_cast<uint8_t>(hand_off.body_in_file));
-    out.number(static_cast<int32_t>(request.version));
-    out.text(request.method);
-    out.text(request.target);
-    out.text(request.path);
-    out.text(request.query);
-    out.text(request.remote_addr);
-    out.text(request.request_id);
-    out.text(request.peer_addr);
-    out.text(request.scheme);
-    out.number(static_cast<uint32_t>(request.headers.size()));
-    for (const auto& [name, value] : request.headers) {
-        out.text(name);
-        out.text(value);
-    }
-    out.text(hand_off.body_in_file ? std::string_view() : request.body.in_memory());
-    return out.take();
+    std::string message;
+    encode(hand_off, hand_off.request, message);
+    return message;
 }
 
 std::optional<HandOff> decode_hand_off(std::string_view bytes) {
@@ -92,16 +129,20 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
               in.text(request.path) && in.text(request.query) && in.text(request.remote_addr) &&
               in.text(request.request_id) && in.text(request.peer_addr) &&
               in.text(request.scheme) && in.number(header_count);
+    // Each field takes at least its two lengths: a count no message could hold is refused
+    // before anything is reserved for it.
+    ok = ok && header_count <= bytes.size() / (2 * sizeof(uint32_t));
+    if (ok) request.headers.reserve(header_count);
     for (uint32_t i = 0; ok && i < header_count; ++i) {
-        std::string name;
-        std::string value;
+        std::string_view name;
+        std::string_view value;
         ok = in.text(name) && in.text(value);
-        if (ok) request.headers.add(std::move(name), std::move(value));
+        if (ok) request.headers.add(std::string(name), std::string(value));
     }
-    std::string body;
+    std::string_view body;
     ok = ok && in.text(body) && in.done();
     if (!ok) return std::nullopt;
-    request.body = std::move(body);
+    if (!body.empty()) request.body = std::string(body);
     hand_off.keep_alive_allowed = keep_alive != 0;
     hand_off.link_attached = link != 0;
     hand_off.body_in_file = in_file != 0;
@@ -109,14 +150,20 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
     return hand_off;
 }
 
+void encode(const Completion& completion, std::string& message) {
+    write_message(message, [&](auto& out) {
+        out.number(completion.sequence);
+        out.number(static_cast<int32_t>(completion.status));
+        out.number(completion.body_bytes);
+        out.number(static_cast<uint8_t>(completion.complete));
+        out.number(static_cast<uint8_t>(completion.keep_alive));
+    });
+}
+
 std::string encode(const Completion& completion) {
-    Writer out;
-    out.number(completion.sequence);
-    out.number(static_cast<int32_t>(completion.status));
-    out.number(completion.body_bytes);
-    out.number(static_cast<uint8_t>(completion.complete));
-    out.number(static_cast<uint8_t>(completion.keep_alive));
-    return out.take();
+    std::string message;
+    encode(completion, message);
+    return message;
 }
 
 std::optional<Completion> decode_completion(std::string_view bytes) {
@@ -136,10 +183,12 @@ std::optional<Completion> decode_completion(std::string_view bytes) {
 }
 
 std::string encode(const IdleConnection& idle) {
-    Writer out;
-    out.number(idle.served);
-    out.text(idle.peer.substr(0, kMaxIdleConnectionMessage - 64));
-    return out.take();
+    std::string message;
+    write_message(message, [&](auto& out) {
+        out.number(idle.served);
+        out.text(std::string_view(idle.peer).substr(0, kMaxIdleConnectionMessage - 64));
+    });
+    return message;
 }
 
 std::optional<IdleConnection> decode_idle_connection(std::string_view bytes) {

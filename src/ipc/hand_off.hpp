@@ -32,7 +32,8 @@
 
 namespace forkd::ipc {
 
-struct HandOff {
+// What travels beside the request.
+struct HandOffFields {
     pid_t worker_pid = 0;     // the app worker it was claimed for (stale messages are dropped)
     pid_t io_pid = 0;         // the io worker: which link the Completion goes back on
     uint64_t sequence = 0;    // the io worker's number for this hand-off, echoed back
@@ -40,9 +41,15 @@ struct HandOff {
     bool keep_alive_allowed = true;
     bool link_attached = false;  // fds 2 and 3 are a new link and the io worker's marks
     bool body_in_file = false;   // the body is the last fd, not in the message
+};
+
+struct HandOff : HandOffFields {
     Request request;
 };
 
+// Writes the message into `out` (replacing what it held; a buffer kept from one hand-off to
+// the next is not allocated again). The request is read where it is, not copied first.
+void encode(const HandOffFields& fields, const Request& request, std::string& out);
 std::string encode(const HandOff& hand_off);
 // nullopt for a malformed message (never expected: both ends are forkd).
 std::optional<HandOff> decode_hand_off(std::string_view bytes);
@@ -65,6 +72,8 @@ struct Completion {
     bool keep_alive = false;  // the connection may serve another request
 };
 
+// Into `out`, as the HandOff's encode; or into a new string.
+void encode(const Completion& completion, std::string& out);
 std::string encode(const Completion& completion);
 std::optional<Completion> decode_completion(std::string_view bytes);
 

@@ -163,6 +163,12 @@ pid_t Scoreboard::pid(std::size_t index) const {
 
 void Scoreboard::assign(std::size_t index, pid_t pid, uint32_t generation, SlotRole role) {
     Slot* s = slot(index);
+    // Raised before the slot can turn idle, so that no search misses it.
+    auto& used = header().slots_used;
+    auto end = static_cast<uint32_t>(index + 1);
+    for (uint32_t seen = used.load(std::memory_order_relaxed); seen < end;) {
+        if (used.compare_exchange_weak(seen, end, std::memory_order_release)) break;
+    }
     WriteSection section(s->sequence);
     s->pid = pid;
     s->generation = generation;
@@ -253,8 +259,15 @@ void Scoreboard::set_pss(std::size_t index, uint64_t pss_kb) {
 bool Scoreboard::try_claim(std::size_t index) {
     Slot* s = slot(index);
     auto expected = static_cast<uint8_t>(SlotState::idle);
+    // A plain load first: a compare-and-swap takes the cache line for writing even when it
+    // fails, and most slots a search passes are not idle.
+    if (s->state.load(std::memory_order_relaxed) != expected) return false;
     return s->state.compare_exchange_strong(expected, static_cast<uint8_t>(SlotState::claimed),
                                             std::memory_order_acq_rel);
+}
+
+std::size_t Scoreboard::slots_used() const {
+    return std::min<std::size_t>(header().slots_used.load(std::memory_order_acquire), slots_);
 }
 
 bool Scoreboard::try_unclaim(std::size_t index) {

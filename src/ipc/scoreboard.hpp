@@ -73,6 +73,9 @@ struct ScoreboardHeader {
     std::atomic<uint32_t> generation{0};
     std::atomic<uint32_t> degraded{0};  // crash-loop back-off in force
     std::atomic<uint32_t> draining{0};  // a graceful stop has begun: health checks say 503
+    // One past the highest slot any process has held: searches for an idle app worker
+    // stop there instead of walking every slot max_workers allows.
+    std::atomic<uint32_t> slots_used{0};
     // What the metrics page counts (ipc/server_counters.hpp).
     ServerCounters counters;
 };
@@ -120,6 +123,8 @@ class Scoreboard {
     void set_quota(std::size_t index, uint64_t requests);
     // Hybrid hand-off: idle -> claimed, atomically; false when the slot was not idle.
     bool try_claim(std::size_t index);
+    // One past the highest slot assigned so far (header().slots_used).
+    std::size_t slots_used() const;
     // Undoes a claim whose hand-off never arrived: claimed -> idle.
     bool try_unclaim(std::size_t index);
     // The slot's state alone, without the seqlock (it is its own atomic).

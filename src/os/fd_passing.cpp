@@ -44,12 +44,12 @@ Sent try_send_message(int socket, std::string_view bytes, std::span<const int> f
     }
 }
 
-std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes) {
+bool receive_message(int socket, std::size_t max_bytes, ReceivedMessage& into) {
     // One scratch buffer per thread, sized once: zero-filling a fresh max_bytes buffer (a
     // hand-off's can be 100 KiB) for every message cost more than the message itself.
     thread_local std::vector<char> scratch;
     if (scratch.size() < max_bytes) scratch.resize(max_bytes);
-    ReceivedMessage received;
+    into.fds.clear();
     iovec vector{scratch.data(), max_bytes};
     msghdr message{};
     message.msg_iov = &vector;
@@ -58,7 +58,7 @@ std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes
     message.msg_control = control;
     message.msg_controllen = sizeof control;
     ssize_t got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-    if (got < 0) return std::nullopt;
+    if (got < 0) return false;
     for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
          header = CMSG_NXTHDR(&message, header)) {
         if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
@@ -66,11 +66,17 @@ std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes
         for (std::size_t i = 0; i < count; ++i) {
             int fd;
             std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof fd);
-            received.fds.emplace_back(fd);
+            into.fds.emplace_back(fd);
         }
     }
-    received.bytes.assign(scratch.data(), static_cast<std::size_t>(got));
-    received.closed = got == 0 && received.fds.empty();
+    into.bytes.assign(scratch.data(), static_cast<std::size_t>(got));
+    into.closed = got == 0 && into.fds.empty();
+    return true;
+}
+
+std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes) {
+    ReceivedMessage received;
+    if (!receive_message(socket, max_bytes, received)) return std::nullopt;
     return received;
 }
 

@@ -36,5 +36,8 @@ struct ReceivedMessage {
 // Receives one message of at most `max_bytes`; nullopt when none is waiting (EAGAIN) or
 // the wait was interrupted (EINTR).
 std::optional<ReceivedMessage> receive_message(int socket, std::size_t max_bytes);
+// The same into `into`, whose buffers are reused (a caller that receives message after
+// message allocates nothing once they are large enough); false where the other is nullopt.
+bool receive_message(int socket, std::size_t max_bytes, ReceivedMessage& into);
 
 }  // namespace forkd::os

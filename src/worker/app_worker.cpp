@@ -114,6 +114,9 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
     auto claimed_since = os::Clock::time_point::max();
     std::vector<int> watched;
     std::vector<bool> ready;
+    // Kept from one hand-off to the next, so that their buffers are not allocated again.
+    os::ReceivedMessage message;
+    std::string completion_message;
     while (!(os::stop_requested() && may_leave(scoreboard, slot))) {
         // The dispatch socket, and the exit of each application the io workers also send
         // requests to: one that exits is started again at once.
@@ -138,16 +141,14 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
                 scoreboard.try_unclaim(slot);
             continue;
         }
-        std::optional<os::ReceivedMessage> message =
-            os::receive_message(dispatch_socket, max_message);
-        if (!message || message->closed) continue;
-        std::optional<ipc::HandOff> hand_off = ipc::decode_hand_off(message->bytes);
+        if (!os::receive_message(dispatch_socket, max_message, message) || message.closed) continue;
+        std::optional<ipc::HandOff> hand_off = ipc::decode_hand_off(message.bytes);
         // A message meant for a predecessor in this slot is dropped; closing its fds tells
         // the io worker (the link it brought closes with no mark made: 502).
         std::size_t fds_needed = 1 + (hand_off && hand_off->link_attached ? 2 : 0) +
                                  (hand_off && hand_off->body_in_file ? 1 : 0);
-        if (!hand_off || hand_off->worker_pid != self || message->fds.size() < fds_needed) continue;
-        IoLink* link = link_for(*hand_off, message->fds, links, scoreboard.size());
+        if (!hand_off || hand_off->worker_pid != self || message.fds.size() < fds_needed) continue;
+        IoLink* link = link_for(*hand_off, message.fds, links, scoreboard.size());
         if (link == nullptr) {
             // The io worker waits for this hand-off on a link this worker does not have:
             // only this process ending closes every link and tells it (502).
@@ -155,15 +156,16 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
                        hand_off->io_pid);
             return;
         }
-        ipc::Completion done = run_hand_off(*hand_off, message->fds, *link, slot, services, status);
+        ipc::Completion done = run_hand_off(*hand_off, message.fds, *link, slot, services, status);
         claimed_since = os::Clock::time_point::max();
         // This process's copies of the connection and the body close first: the io worker
         // that resumes the connection is then its only holder (a close it decides is a FIN).
-        message->fds.clear();
+        message.fds.clear();
         // Idle before the completion goes: the io worker that reads it looks for an idle app
         // worker for its next queued request at once, and this one should be among them.
         if (!os::stop_requested()) status.idle();
-        os::send_message(link->socket.get(), ipc::encode(done));
+        ipc::encode(done, completion_message);
+        os::send_message(link->socket.get(), completion_message);
     }
 }
 

@@ -60,6 +60,19 @@ TEST(Scoreboard, OnlyAnIdleSlotCanBeClaimedAndOnlyOnce) {
     EXPECT_FALSE(scoreboard.try_unclaim(0)) << "only a claimed slot can be released";
 }
 
+TEST(Scoreboard, SearchesStopPastTheHighestSlotEverAssigned) {
+    Scoreboard scoreboard(8);
+    EXPECT_EQ(scoreboard.slots_used(), 0U);
+    scoreboard.assign(2, 1, 0, SlotRole::worker);
+    EXPECT_EQ(scoreboard.slots_used(), 3U);
+    scoreboard.assign(0, 2, 0, SlotRole::io);
+    EXPECT_EQ(scoreboard.slots_used(), 3U) << "a lower slot does not lower the bound";
+    scoreboard.clear(2);
+    EXPECT_EQ(scoreboard.slots_used(), 3U) << "a slot freed may be taken again at once";
+    scoreboard.assign(7, 3, 0, SlotRole::worker);
+    EXPECT_EQ(scoreboard.slots_used(), 8U);
+}
+
 TEST(Scoreboard, IsSharedWithAForkedChild) {
     Scoreboard scoreboard(1);
     pid_t child = ::fork();
