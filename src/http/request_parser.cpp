@@ -5,6 +5,7 @@
 #include <boost/beast/http/error.hpp>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -338,8 +339,10 @@ std::string RequestParser::take_held_body() {
 void RequestParser::reset() {
     State& state = *state_;
     state.scanner = HeadScanner(state.limits);
-    state.request = Request{};
-    state.beast.reset();
+    state.beast.reset();  // it refers to the request
+    // Made again in place: assigning a fresh Request moved each of its members twice.
+    std::destroy_at(&state.request);
+    std::construct_at(&state.request);
     state.phase = Phase::head;
     state.failure = ParseStep{};
     state.expects_continue = false;

@@ -67,6 +67,48 @@ std::string_view recent_http_date(std::time_t when) {
     return {slot.text, kHttpDateLength};
 }
 
+void append_status_line(std::string& out, int version, int status) {
+    out.append(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
+    append_number(out, static_cast<std::uint64_t>(status));
+    out.append(" ").append(reason_phrase(status)).append("\r\n");
+}
+
+std::string_view server_field_value(bool server_tokens) {
+    return server_tokens ? "forkd/" FORKD_VERSION_STRING : "forkd";
+}
+
+// The status line, Date and Server of the last head written without a Date or Server of the
+// handler's, kept as one piece: the responses of one second mostly share all three, and
+// writing them field by field was most of a small response's head. Trivially destructible,
+// as recent_http_date's cache.
+void append_status_line_date_and_server(std::string& out, int version, int status, std::time_t now,
+                                        bool server_tokens) {
+    struct Kept {
+        std::time_t now = -1;
+        int version = 0;
+        int status = 0;
+        bool server_tokens = false;
+        std::size_t size = 0;
+        char text[256];
+    };
+    thread_local Kept kept;
+    if (kept.now != now || kept.version != version || kept.status != status ||
+        kept.server_tokens != server_tokens) {
+        std::string fresh;
+        append_status_line(fresh, version, status);
+        append_field(fresh, "Date", recent_http_date(now));
+        append_field(fresh, "Server", server_field_value(server_tokens));
+        if (fresh.size() > sizeof kept.text) {  // a reason phrase no status of ours has
+            kept.now = -1;
+            out.append(fresh);
+            return;
+        }
+        kept = Kept{now, version, status, server_tokens, fresh.size(), {}};
+        fresh.copy(kept.text, fresh.size());
+    }
+    out.append(kept.text, kept.size);
+}
+
 }  // namespace
 
 Framing framing_for(const Response& response, int version) {
@@ -95,14 +137,16 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
 void append_head(std::string& out, const Response& response, const HeadOptions& options,
                  Framing framing) {
     const int version = options.version >= 11 ? 11 : 10;
-    out.append(version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ");
-    append_number(out, static_cast<std::uint64_t>(response.status));
-    out.append(" ").append(reason_phrase(response.status)).append("\r\n");
-    if (!response.headers.contains("Date"))
-        append_field(out, "Date", recent_http_date(options.now));
-    if (!response.headers.contains("Server"))
-        append_field(out, "Server",
-                     options.server_tokens ? "forkd/" FORKD_VERSION_STRING : "forkd");
+    const bool own_date = response.headers.contains("Date");
+    const bool own_server = response.headers.contains("Server");
+    if (!own_date && !own_server) {
+        append_status_line_date_and_server(out, version, response.status, options.now,
+                                           options.server_tokens);
+    } else {
+        append_status_line(out, version, response.status);
+        if (!own_date) append_field(out, "Date", recent_http_date(options.now));
+        if (!own_server) append_field(out, "Server", server_field_value(options.server_tokens));
+    }
     for (const auto& [name, value] : response.headers)
         if (!is_server_owned(name) && is_writable(name, value)) append_field(out, name, value);
     if (response.ready_fields) out.append(*response.ready_fields);

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "os/signals.hpp"
 
 namespace forkd::os {
@@ -47,8 +49,9 @@ Wait wait_for(int fd, short events, Deadline deadline) {
 }
 
 Wait wait_for_any_input(std::span<const int> fds, Deadline deadline, std::vector<bool>& ready) {
-    std::vector<pollfd> entries;
-    entries.reserve(fds.size());
+    // On the stack for the usual few (an app worker waits on its dispatch socket and an
+    // application's exit): no allocation per request.
+    boost::container::small_vector<pollfd, 8> entries;
     for (int fd : fds)
         entries.push_back({fd, POLLIN, 0});
     timespec timeout = remaining(deadline);
@@ -90,8 +93,7 @@ ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline) {
 }
 
 WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline) {
-    std::vector<iovec> vectors;
-    vectors.reserve(pieces.size());
+    boost::container::small_vector<iovec, 8> vectors;  // a head and a body, usually
     for (std::string_view piece : pieces) {
         if (!piece.empty()) {
             vectors.push_back({const_cast<char*>(piece.data()), piece.size()});

@@ -63,8 +63,9 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
                          const Options& options) {
     http::ResponsePlan plan =
         http::plan_response(response, request.version, request.is_head(), keep_alive);
-    std::string head;
-    head.reserve(256);
+    // Kept per thread (a process answers one request at a time): no allocation per response.
+    thread_local std::string head;
+    head.clear();
     http::append_head(head, response, plan, options.server_tokens, std::time(nullptr));
     auto deadline = [&] { return os::Clock::now() + options.send_timeout; };
     auto sent = [](os::WriteResult result) { return result == os::WriteResult::done; };

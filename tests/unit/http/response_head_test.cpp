@@ -40,6 +40,25 @@ TEST(SerializeHead, WritesTheServerFieldsAndTheHandlersInOrder) {
               "\r\n");
 }
 
+// The status line, Date and Server are kept from one head to the next: a head must still
+// show its own status, version, second and server_tokens whatever the one before had.
+TEST(SerializeHead, EachHeadHasItsOwnStatusDateAndServerWhateverCameBefore) {
+    auto head_of = [](int status, HeadOptions o) {
+        return serialize_head(Response::text(status, ""), o);
+    };
+    EXPECT_TRUE(head_of(200, options()).starts_with("HTTP/1.1 200 OK\r\n"));
+    EXPECT_TRUE(head_of(404, options()).starts_with("HTTP/1.1 404 Not Found\r\n"));
+    HeadOptions later = options();
+    later.now = kSunday + 1;
+    EXPECT_NE(head_of(404, later).find("Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n"),
+              std::string::npos);
+    HeadOptions quiet = later;
+    quiet.server_tokens = false;
+    EXPECT_NE(head_of(404, quiet).find("Server: forkd\r\n"), std::string::npos);
+    EXPECT_TRUE(head_of(404, options(10)).starts_with("HTTP/1.0 404 Not Found\r\n"));
+    EXPECT_NE(head_of(404, options()).find("Server: forkd/"), std::string::npos);
+}
+
 TEST(SerializeHead, AnswersAnHttp10ClientInHttp10) {
     const std::string head = serialize_head(Response::text(404, "no"), options(10, true));
     EXPECT_TRUE(head.starts_with("HTTP/1.0 404 Not Found\r\n")) << head;
