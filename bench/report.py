@@ -753,6 +753,13 @@ def merge(old, new, only):
     ran = {re.match(r"W\d+", w).group() for w in only}  # W8a: W8, W10: W10 (not W1)
     old_head, old_parts = sections(old)
     _, new_parts = sections(new)
+    # A merged section says which run it comes from: the page's Set-up and Summary stay the
+    # whole run's. (W8 to W10 write their own run line.)
+    runs = [line for p in new_parts if key(p) == "Set-up"
+            for line in p if line.startswith("- run:")]
+    for part in new_parts:
+        if key(part) in ran and runs and not any(line.startswith("- run:") for line in part):
+            part[1:1] = ["", runs[0] + " (this section; Set-up and Summary are the full run's)"]
     fresh = {key(p): p for p in new_parts if key(p) in ran or key(p) == "Reading"}
     parts = [fresh.pop(key(p), p) if key(p) in ran or key(p) == "Reading" else p
              for p in old_parts]
