@@ -118,6 +118,9 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
     os::ReceivedMessage message;
     std::string completion_message;
     while (!(os::stop_requested() && may_leave(scoreboard, slot))) {
+        // Nothing a message brought is held while waiting: a dropped hand-off's fds close
+        // here, at once, and that close is what tells its io worker (502).
+        message.fds.clear();
         // The dispatch socket, and the exit of each application the io workers also send
         // requests to: one that exits is started again at once.
         watched.assign(1, dispatch_socket);
@@ -147,10 +150,7 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
         // the io worker (the link it brought closes with no mark made: 502).
         std::size_t fds_needed = 1 + (hand_off && hand_off->link_attached ? 2 : 0) +
                                  (hand_off && hand_off->body_in_file ? 1 : 0);
-        if (!hand_off || hand_off->worker_pid != self || message.fds.size() < fds_needed) {
-            message.fds.clear();  // now, not at the next message (the buffer is kept)
-            continue;
-        }
+        if (!hand_off || hand_off->worker_pid != self || message.fds.size() < fds_needed) continue;
         IoLink* link = link_for(*hand_off, message.fds, links, scoreboard.size());
         if (link == nullptr) {
             // The io worker waits for this hand-off on a link this worker does not have:
