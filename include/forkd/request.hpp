@@ -30,6 +30,8 @@ class Headers {
     std::size_t count(std::string_view name) const;
     // Room for `fields` fields, for a parser that knows how many will come.
     void reserve(std::size_t fields) { fields_.reserve(fields); }
+    // Removes every field; the room stays, for a parser that reuses it for the next request.
+    void clear() { fields_.clear(); }
 
     auto begin() const { return fields_.begin(); }
     auto end() const { return fields_.end(); }

@@ -54,8 +54,11 @@ struct Client {
 
     // The request being answered, kept for the access log and the metrics, and what they
     // say about it: when it was read whole (or found bad), its kind, who ran it (0: this io
-    // worker), how long it waited for an app worker.
-    std::optional<Request> request;
+    // worker), how long it waited for an app worker. It is the parser's own request, used
+    // in place (the parser reads nothing more until it is released, IoWorker::release_request),
+    // or `made_request`, a local redirect's.
+    Request* request = nullptr;
+    std::optional<Request> made_request;
     int status = 0;
     os::Clock::time_point started_at{};
     api::RouteKind kind = api::RouteKind::none;

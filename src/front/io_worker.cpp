@@ -300,7 +300,7 @@ void IoWorker::process_input(Client& client) {
         if (step.progress == http::Progress::complete) {
             // The answer is written after the turn, or held back for the next pipelined
             // request (then the connection is reading again and the loop goes on).
-            handle_request(client, client.parser.take_request());
+            handle_request(client);
             continue;
         }
         if (client.parser.expects_continue() && !client.continue_sent) {
@@ -314,18 +314,26 @@ void IoWorker::process_input(Client& client) {
     if (client.phase == Phase::reading && !client.out.empty()) start_writing(client);
 }
 
-void IoWorker::handle_request(Client& client, Request request) {
+// The request is answered where the parser made it, never moved: the parser is reset (and
+// keeps its storage for the next request) once the request is released.
+void IoWorker::handle_request(Client& client) {
+    Request& request = client.parser.request();
     client.started_at = Clock::now();
     client.handler_pid = 0;
     client.queue_wait = {};
     session::name_client(request, client.peer, options_.trusted_proxies);
     session::assign_request_id(request, options_.trusted_proxies);
-    client.parser.reset();
     client.continue_sent = false;
     ++client.served;
-    client.request = std::move(request);
+    client.request = &request;
     client.local_redirects = 0;
     route_current(client);
+}
+
+void IoWorker::release_request(Client& client) {
+    client.request = nullptr;
+    client.made_request.reset();
+    client.parser.reset();
 }
 
 // Runs the client's current request (read, or made by a local redirect): inline here, or

@@ -109,7 +109,9 @@ class IoWorker {
     void read_from(Client& client);
     void read_ahead(Client& client, uint32_t events);
     void process_input(Client& client);
-    void handle_request(Client& client, Request request);
+    void handle_request(Client& client);
+    // The current request is done with (answered, or given up): the parser may read the next.
+    void release_request(Client& client);
     void route_current(Client& client);
     void close_client(Client& client);
     bool accepting_allowed() const;

@@ -350,7 +350,8 @@ void IoWorker::redirect_locally(Client& client, const std::string& target) {
             http::error_response(500, "The server redirected this request to itself too often."),
             false);
     }
-    client.request = api::redirected(*client.request, target);
+    client.made_request = api::redirected(*client.request, target);
+    client.request = &*client.made_request;
     client.phase = Phase::reading;
     route_current(client);
 }

@@ -114,7 +114,7 @@ void IoWorker::hand_over_idle_connections() {
 void IoWorker::keep_alive_while_stopping(Client& client) {
     if (!superseded() || !client.in.empty()) return linger(client);
     client.phase = Phase::reading;
-    client.request.reset();
+    release_request(client);
     client.idle = true;
     loop_.modify(client.fd.get(), EPOLLIN | EPOLLRDHUP);
     set_deadline(client, options_.keepalive_timeout);

@@ -75,7 +75,7 @@ void IoWorker::answer(Client& client, Response response, bool keep_alive) {
     if (!hold_back) return start_writing(client);
     record_response(client);
     client.recorded = true;
-    client.request.reset();
+    release_request(client);
     client.phase = Phase::reading;
     client.idle = false;
     set_deadline(client, options_.client_header_timeout);
@@ -90,7 +90,7 @@ void IoWorker::start_writing(Client& client) {
 }
 
 void IoWorker::answer_error(Client& client, int status, std::string_view detail) {
-    client.request.reset();
+    release_request(client);
     client.started_at = Clock::now();
     client.kind = api::RouteKind::none;
     client.handler_pid = 0;
@@ -134,7 +134,7 @@ void IoWorker::log_access(const Client& client, int status, std::size_t body_byt
     using std::chrono::microseconds;
     context_.access_log.write(
         {.peer = client.request ? client.request->remote_addr : client.peer,
-         .request = client.request ? &*client.request : nullptr,
+         .request = client.request,
          .status = status,
          .body_bytes = body_bytes,
          .duration = duration_cast<microseconds>(Clock::now() - client.started_at),
@@ -192,7 +192,7 @@ void IoWorker::linger(Client& client) {
 // by the loop after this turn's events, not from here, inside the previous one's end.
 void IoWorker::resume_reading(Client& client) {
     client.phase = Phase::reading;
-    client.request.reset();
+    release_request(client);
     client.idle = client.in.empty();
     loop_.modify(client.fd.get(), EPOLLIN | EPOLLRDHUP);
     set_deadline(client, client.idle ? options_.keepalive_timeout : options_.client_header_timeout);

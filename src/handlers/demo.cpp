@@ -34,6 +34,12 @@ std::optional<std::string_view> sleep_value(std::string_view query) {
     return std::nullopt;
 }
 
+std::shared_ptr<const std::string> html_fields() {
+    Headers fields;
+    fields.add("Content-Type", std::string(kHtml));
+    return std::make_shared<const std::string>(http::serialize_fields(fields));
+}
+
 }  // namespace
 
 SleepRequest parse_sleep(std::string_view query, const config::DemoConfig& demo) {
@@ -51,6 +57,16 @@ Dispatch DemoHandler::dispatch(const Request& request) const {
     return contains_sleep(request.query) ? Dispatch::blocking : Dispatch::inline_;
 }
 
+DemoHandler::DemoHandler(config::DemoConfig demo)
+    : demo_(demo), html_fields_(html_fields()) {}
+
+Response DemoHandler::answer(std::string_view body) const {
+    Response response;
+    response.body = std::string(body);
+    response.ready_fields = html_fields_;
+    return response;
+}
+
 Response DemoHandler::handle(const Request& request) {
     if (request.method != "GET" && request.method != "HEAD") {
         Response response = http::error_response(405, "The demo answers GET and HEAD only.");
@@ -58,7 +74,7 @@ Response DemoHandler::handle(const Request& request) {
         return response;
     }
     SleepRequest sleep = parse_sleep(request.query, demo_);
-    if (!sleep.wanted) return Response::text(200, std::string(kDemoBody), std::string(kHtml));
+    if (!sleep.wanted) return answer(kDemoBody);
     if (!sleep.duration) {
         return http::error_response(400, "sleep must be an integer from 0 to " +
                                              std::to_string(demo_.max_sleep_seconds) +
@@ -67,7 +83,7 @@ Response DemoHandler::handle(const Request& request) {
     // The tutorial's busy handler. nanosleep restarts after signal handlers; a graceful stop
     // waits for it, SIGINT ends the process.
     std::this_thread::sleep_for(*sleep.duration);
-    return Response::text(200, std::string(kDemoBusyBody), std::string(kHtml));
+    return answer(kDemoBusyBody);
 }
 
 void add_demo_routes(Router& router, const config::DemoConfig& demo) {

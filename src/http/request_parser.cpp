@@ -326,6 +326,10 @@ Request RequestParser::take_request() {
     return std::move(state_->request);
 }
 
+Request& RequestParser::request() {
+    return state_->request;
+}
+
 std::size_t RequestParser::held_body_size() const {
     return state_->request.body.size();
 }
@@ -340,9 +344,16 @@ void RequestParser::reset() {
     State& state = *state_;
     state.scanner = HeadScanner(state.limits);
     state.beast.reset();  // it refers to the request
-    // Made again in place: assigning a fresh Request moved each of its members twice.
+    // Made again in place (assigning a fresh Request moved each of its members twice), all
+    // but the storage of its fields and id, taken out emptied and put back.
+    Headers fields = std::move(state.request.headers);
+    fields.clear();
+    std::string id = std::move(state.request.request_id);
+    id.clear();
     std::destroy_at(&state.request);
     std::construct_at(&state.request);
+    state.request.headers = std::move(fields);
+    state.request.request_id = std::move(id);
     state.phase = Phase::head;
     state.failure = ParseStep{};
     state.expects_continue = false;

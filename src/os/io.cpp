@@ -188,7 +188,11 @@ AttemptResult try_write(int fd, std::span<const std::string_view> pieces) {
     message.msg_iov = vectors;
     message.msg_iovlen = count;
     for (;;) {
-        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        // One piece (an io worker's whole output, mostly) goes by send: the kernel then
+        // copies no message header and imports no vector.
+        ssize_t sent = count == 1
+                           ? ::send(fd, vectors[0].iov_base, vectors[0].iov_len, MSG_NOSIGNAL)
+                           : ::sendmsg(fd, &message, MSG_NOSIGNAL);
         if (sent >= 0) return {Attempt::done, static_cast<std::size_t>(sent)};
         if (errno == EINTR) continue;
         return {errno == EAGAIN ? Attempt::would_block : Attempt::closed};

@@ -34,20 +34,25 @@ void draw_prefix() {
     g_prefix_drawn = true;
 }
 
-}  // namespace
-
-std::string next_request_id() {
+// The next id, written into `id`; returns its length.
+std::size_t write_next_id(std::array<char, 32>& id) {
     if (!g_prefix_drawn) draw_prefix();
     std::uint64_t count = ++g_counter;
-    char id[32];
-    std::memcpy(id, g_prefix.data(), g_prefix.size());
+    std::memcpy(id.data(), g_prefix.data(), g_prefix.size());
     // At least 8 digits, more once the counter needs them.
     int digits = 8;
     while (digits < 16 && (count >> (4 * digits)) != 0)
         ++digits;
     for (int i = digits - 1; i >= 0; --i, count >>= 4)
         id[16 + i] = kHex[count & 0xf];
-    return std::string(id, 16 + digits);
+    return 16 + static_cast<std::size_t>(digits);
+}
+
+}  // namespace
+
+std::string next_request_id() {
+    std::array<char, 32> id;
+    return std::string(id.data(), write_next_id(id));
 }
 
 namespace {
@@ -65,11 +70,13 @@ void assign_request_id(Request& request, const TrustedProxies& trusted) {
     if (!trusted.empty() && trusted.trusts(request.peer_addr)) {
         std::optional<std::string_view> given = request.headers.get("X-Request-Id");
         if (given && usable_id(*given)) {
-            request.request_id = std::string(*given);
+            request.request_id.assign(*given);
             return;
         }
     }
-    request.request_id = next_request_id();
+    // Into the id's own storage: a request the parser reuses keeps it (RequestParser::reset).
+    std::array<char, 32> id;
+    request.request_id.assign(id.data(), write_next_id(id));
 }
 
 void forget_request_ids() {

@@ -77,6 +77,36 @@ TEST(RequestParser, ParsesTheNextRequestAfterReset) {
     EXPECT_EQ(parser.take_request().path, "/2");
 }
 
+// The io worker answers the parser's request in place and resets it: whatever the last
+// request had or was given (fields, id, body, address) must not show in the next one.
+TEST(RequestParser, ARequestUsedInPlaceLeavesNothingToTheNextAfterReset) {
+    RequestParser parser{Limits{}};
+    ASSERT_EQ(parser
+                  .feed("POST /1?a=b HTTP/1.0\r\nHost: a\r\nX-One: 1\r\nX-Two: 2\r\n"
+                        "Content-Length: 3\r\n\r\nabc")
+                  .progress,
+              Progress::complete);
+    Request& first = parser.request();
+    EXPECT_EQ(first.headers.size(), 4u);
+    first.request_id = "an-id-longer-than-any-small-string";
+    first.remote_addr = "192.0.2.1";
+    first.route = "/1";
+    parser.reset();
+    ASSERT_EQ(parser.feed("GET /2 HTTP/1.1\r\nHost: b\r\n\r\n").progress, Progress::complete);
+    const Request& second = parser.request();
+    EXPECT_EQ(second.method, "GET");
+    EXPECT_EQ(second.path, "/2");
+    EXPECT_EQ(second.query, "");
+    EXPECT_EQ(second.version, 11);
+    ASSERT_EQ(second.headers.size(), 1u);
+    EXPECT_EQ(second.header("Host"), "b");
+    EXPECT_FALSE(second.header("X-One"));
+    EXPECT_EQ(second.body.size(), 0u);
+    EXPECT_EQ(second.request_id, "");
+    EXPECT_EQ(second.remote_addr, "");
+    EXPECT_EQ(second.route, "");
+}
+
 TEST(RequestParser, RejectsALongRequestLineWith414) {
     expect_rejected("GET /" + std::string(40, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414,
                     small_limits());
