@@ -57,8 +57,7 @@ Dispatch DemoHandler::dispatch(const Request& request) const {
     return contains_sleep(request.query) ? Dispatch::blocking : Dispatch::inline_;
 }
 
-DemoHandler::DemoHandler(config::DemoConfig demo)
-    : demo_(demo), html_fields_(html_fields()) {}
+DemoHandler::DemoHandler(config::DemoConfig demo) : demo_(demo), html_fields_(html_fields()) {}
 
 Response DemoHandler::answer(std::string_view body) const {
     Response response;
