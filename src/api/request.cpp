@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <system_error>
 
+#include "api/request_renewal.hpp"
 #include "forkd/request.hpp"
 #include "os/io.hpp"
 
@@ -118,4 +120,19 @@ std::string RequestBody::text() const {
     return whole;
 }
 
+namespace api {
+
+// Made anew in place: assigning a fresh Request would move each of its members twice.
+void renew(Request& request) {
+    Headers fields = std::move(request.headers);
+    fields.clear();
+    std::string id = std::move(request.request_id);
+    id.clear();
+    std::destroy_at(&request);
+    std::construct_at(&request);
+    request.headers = std::move(fields);
+    request.request_id = std::move(id);
+}
+
+}  // namespace api
 }  // namespace forkd

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "api/request_renewal.hpp"
 #include "http/bodiless_head.hpp"
 #include "http/field_text.hpp"
 #include "http/framing_rules.hpp"
@@ -344,16 +345,7 @@ void RequestParser::reset() {
     State& state = *state_;
     state.scanner = HeadScanner(state.limits);
     state.beast.reset();  // it refers to the request
-    // Made again in place (assigning a fresh Request moved each of its members twice), all
-    // but the storage of its fields and id, taken out emptied and put back.
-    Headers fields = std::move(state.request.headers);
-    fields.clear();
-    std::string id = std::move(state.request.request_id);
-    id.clear();
-    std::destroy_at(&state.request);
-    std::construct_at(&state.request);
-    state.request.headers = std::move(fields);
-    state.request.request_id = std::move(id);
+    api::renew(state.request);
     state.phase = Phase::head;
     state.failure = ParseStep{};
     state.expects_continue = false;

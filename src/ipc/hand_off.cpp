@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "api/request_renewal.hpp"
+
 namespace forkd::ipc {
 namespace {
 
@@ -114,9 +116,16 @@ std::string encode(const HandOff& hand_off) {
 }
 
 std::optional<HandOff> decode_hand_off(std::string_view bytes) {
-    Reader in(bytes);
     HandOff hand_off;
+    if (!decode_hand_off(bytes, hand_off)) return std::nullopt;
+    return hand_off;
+}
+
+bool decode_hand_off(std::string_view bytes, HandOff& hand_off) {
+    Reader in(bytes);
+    static_cast<HandOffFields&>(hand_off) = HandOffFields{};
     Request& request = hand_off.request;
+    api::renew(request);
     uint8_t keep_alive = 0;
     uint8_t link = 0;
     uint8_t in_file = 0;
@@ -141,13 +150,13 @@ std::optional<HandOff> decode_hand_off(std::string_view bytes) {
     }
     std::string_view body;
     ok = ok && in.text(body) && in.done();
-    if (!ok) return std::nullopt;
+    if (!ok) return false;
     if (!body.empty()) request.body = std::string(body);
     hand_off.keep_alive_allowed = keep_alive != 0;
     hand_off.link_attached = link != 0;
     hand_off.body_in_file = in_file != 0;
     request.version = version;
-    return hand_off;
+    return true;
 }
 
 void encode(const Completion& completion, std::string& message) {

@@ -53,6 +53,9 @@ void encode(const HandOffFields& fields, const Request& request, std::string& ou
 std::string encode(const HandOff& hand_off);
 // nullopt for a malformed message (never expected: both ends are forkd).
 std::optional<HandOff> decode_hand_off(std::string_view bytes);
+// Into a hand-off kept from one message to the next (an app worker's): its request is made
+// anew first, keeping its storage (api::renew). False for a malformed message.
+bool decode_hand_off(std::string_view bytes, HandOff& into);
 
 struct IdleConnection {
     uint32_t served = 0;  // requests answered on it so far: keepalive_requests counts on

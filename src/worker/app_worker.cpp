@@ -116,6 +116,7 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
     std::vector<bool> ready;
     // Kept from one hand-off to the next, so that their buffers are not allocated again.
     os::ReceivedMessage message;
+    ipc::HandOff hand_off;  // its request made anew by each decode (api::renew)
     std::string completion_message;
     while (!(os::stop_requested() && may_leave(scoreboard, slot))) {
         // Nothing a message brought is held while waiting: a dropped hand-off's fds close
@@ -145,21 +146,21 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
             continue;
         }
         if (!os::receive_message(dispatch_socket, max_message, message) || message.closed) continue;
-        std::optional<ipc::HandOff> hand_off = ipc::decode_hand_off(message.bytes);
+        if (!ipc::decode_hand_off(message.bytes, hand_off)) continue;
         // A message meant for a predecessor in this slot is dropped; closing its fds tells
         // the io worker (the link it brought closes with no mark made: 502).
-        std::size_t fds_needed = 1 + (hand_off && hand_off->link_attached ? 2 : 0) +
-                                 (hand_off && hand_off->body_in_file ? 1 : 0);
-        if (!hand_off || hand_off->worker_pid != self || message.fds.size() < fds_needed) continue;
-        IoLink* link = link_for(*hand_off, message.fds, links, scoreboard.size());
+        std::size_t fds_needed =
+            1 + (hand_off.link_attached ? 2 : 0) + (hand_off.body_in_file ? 1 : 0);
+        if (hand_off.worker_pid != self || message.fds.size() < fds_needed) continue;
+        IoLink* link = link_for(hand_off, message.fds, links, scoreboard.size());
         if (link == nullptr) {
             // The io worker waits for this hand-off on a link this worker does not have:
             // only this process ending closes every link and tells it (502).
             log::error("a hand-off from io worker {} came without a usable link; leaving",
-                       hand_off->io_pid);
+                       hand_off.io_pid);
             return;
         }
-        ipc::Completion done = run_hand_off(*hand_off, message.fds, *link, slot, services, status);
+        ipc::Completion done = run_hand_off(hand_off, message.fds, *link, slot, services, status);
         claimed_since = os::Clock::time_point::max();
         // This process's copies of the connection and the body close first: the io worker
         // that resumes the connection is then its only holder (a close it decides is a FIN).

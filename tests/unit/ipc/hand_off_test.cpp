@@ -55,6 +55,37 @@ TEST(HandOff, SurvivesEncodingAndDecodingFieldForField) {
     EXPECT_EQ(request.body.text(), std::string("binary\0body", 11));
 }
 
+// An app worker decodes every hand-off into the one it keeps: nothing of the last request
+// (its fields, body, route, flags) may show in the next.
+TEST(HandOff, DecodedIntoAKeptOneLeavesNothingOfTheLast) {
+    HandOff kept;
+    ASSERT_TRUE(decode_hand_off(encode(sample_hand_off()), kept));
+    kept.request.route = "/upload";
+    kept.request.params.emplace_back("name", "a");
+    HandOff next;
+    next.worker_pid = 4243;
+    next.request.method = "GET";
+    next.request.target = "/";
+    next.request.path = "/";
+    next.request.headers.add("Host", "other");
+    ASSERT_TRUE(decode_hand_off(encode(next), kept));
+    EXPECT_EQ(kept.worker_pid, 4243);
+    EXPECT_EQ(kept.sequence, 0U);
+    EXPECT_FALSE(kept.link_attached);
+    EXPECT_TRUE(kept.keep_alive_allowed);
+    const Request& request = kept.request;
+    EXPECT_EQ(request.method, "GET");
+    EXPECT_EQ(request.query, "");
+    EXPECT_EQ(request.version, 11);
+    EXPECT_EQ(request.scheme, "http");
+    EXPECT_EQ(request.request_id, "");
+    ASSERT_EQ(request.headers.size(), 1U);
+    EXPECT_EQ(request.headers.get("Host"), "other");
+    EXPECT_EQ(request.body.size(), 0U);
+    EXPECT_EQ(request.route, "");
+    EXPECT_TRUE(request.params.empty());
+}
+
 TEST(HandOff, LeavesTheBodyOutWhenItTravelsInAFile) {
     HandOff sent = sample_hand_off();
     sent.body_in_file = true;
