@@ -32,8 +32,9 @@ void Loop::close_in_child() {
 }
 
 void Loop::run_once(std::chrono::milliseconds timeout, const sigset_t* mask) {
-    std::array<epoll_event, 64> events{};
+    std::array<epoll_event, 64> events;  // filled by the wait, as far as `count`
     int count = os::epoll_wait_for(epoll_.get(), events, timeout, mask);
+    woke_at_ = std::chrono::steady_clock::now();
     for (int i = 0; i < count; ++i) {
         auto fd = static_cast<int>(events[static_cast<std::size_t>(i)].data.u64);
         auto found = watches_.find(fd);

@@ -39,6 +39,10 @@ class Loop {
     // Waits up to `timeout` for events, with `mask` in force while waiting, and runs the
     // callbacks of the ready fds.
     void run_once(std::chrono::milliseconds timeout, const sigset_t* mask = nullptr);
+    // When the last wait returned: one reading of the clock that a turn's callbacks, and the
+    // steps run right after them, share for deadlines that need no finer time (as nginx
+    // reads the time once per turn). Durations worth reporting read the clock themselves.
+    std::chrono::steady_clock::time_point woke_at() const { return woke_at_; }
 
   private:
     Fd epoll_;
@@ -47,6 +51,7 @@ class Loop {
         Callback callback;
     };
     std::unordered_map<int, Watch> watches_;
+    std::chrono::steady_clock::time_point woke_at_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace forkd::event

@@ -9,9 +9,11 @@ namespace forkd::front {
 using Clock = os::Clock;
 
 // One timer per connection in the heap (Client::timer_at): a deadline that moves later
-// leaves the armed timer alone, and expire() re-arms it when it fires early.
+// leaves the armed timer alone, and expire() re-arms it when it fires early. Counted from
+// the turn's time (Loop::woke_at), not a clock read per call: a keep-alive request moved
+// its deadline three or four times.
 void IoWorker::set_deadline(Client& client, Clock::duration after) {
-    client.deadline = Clock::now() + after;
+    client.deadline = loop_.woke_at() + after;
     if (client.timer_at <= client.deadline) return;
     client.timer_at = client.deadline;
     timers_.emplace(client.deadline, client.id);
