@@ -5,7 +5,6 @@
 #include <array>
 #include <ctime>
 #include <exception>
-#include <optional>
 
 #include "api/respond.hpp"
 #include "base/log.hpp"
@@ -58,8 +57,10 @@ class Connection {
 
   private:
     bool read_proxy_header();
-    std::optional<Request> read_request(Ending& ending);
-    std::optional<Request> take_request(Ending& ending);
+    // The parser's own request, used in place until the next read_request (which resets
+    // the parser first, keeping the request's storage); null when the connection ends.
+    Request* read_request(Ending& ending);
+    Request* take_request(Ending& ending);
     bool answer_error(int status, const std::string& reason);
     void log_access(const Request& request, int status, std::size_t body_bytes,
                     os::Clock::time_point started, api::RouteKind kind);
@@ -80,7 +81,7 @@ void Connection::serve(bool proxy_header) {
     if (proxy_header && !read_proxy_header()) return;
     for (;;) {
         Ending ending = Ending::close;
-        std::optional<Request> request = read_request(ending);
+        Request* request = read_request(ending);
         if (!request) return close(ending);
 
         os::Clock::time_point started = os::Clock::now();
@@ -152,7 +153,7 @@ bool Connection::read_proxy_header() {
 // within client_header_timeout of the accept; between requests the connection may idle for
 // keepalive_timeout, then the header must complete within client_header_timeout of its
 // first byte; the body may pause for client_body_timeout between reads.
-std::optional<Request> Connection::read_request(Ending& ending) {
+Request* Connection::read_request(Ending& ending) {
     parser_.reset();
     body_file_.reset();
     bool idle = served_ > 0 && buffer_.empty();
@@ -167,12 +168,12 @@ std::optional<Request> Connection::read_request(Ending& ending) {
             if (step.progress == http::Progress::error) {
                 ending = answer_error(step.error_status, step.error_reason) ? Ending::linger
                                                                             : Ending::close;
-                return std::nullopt;
+                return nullptr;
             }
             if (parser_.headers_done() && !options_.body_spool.absorb(parser_, body_file_)) {
                 ending = answer_error(500, "The request body could not be stored.") ? Ending::linger
                                                                                     : Ending::close;
-                return std::nullopt;
+                return nullptr;
             }
             if (step.progress == http::Progress::complete) return take_request(ending);
             if (parser_.headers_done() && parser_.expects_continue() && !continue_sent) {
@@ -180,7 +181,7 @@ std::optional<Request> Connection::read_request(Ending& ending) {
                 if (os::write_all(fd_.get(), "HTTP/1.1 100 Continue\r\n\r\n",
                                   os::Clock::now() + options_.send_timeout) !=
                     os::WriteResult::done) {
-                    return std::nullopt;
+                    return nullptr;
                 }
             }
         }
@@ -196,7 +197,7 @@ std::optional<Request> Connection::read_request(Ending& ending) {
                 }
                 continue;
             case os::ReadResult::interrupted:
-                if (os::stop_requested() && idle) return std::nullopt;
+                if (os::stop_requested() && idle) return nullptr;
                 continue;
             case os::ReadResult::timeout:
                 // Nothing of a request yet (an idle keep-alive or a speculative browser
@@ -206,22 +207,22 @@ std::optional<Request> Connection::read_request(Ending& ending) {
                     ending = answer_error(408, "timed out reading the request") ? Ending::linger
                                                                                 : Ending::close;
                 }
-                return std::nullopt;
+                return nullptr;
             case os::ReadResult::closed:
             case os::ReadResult::error:
-                return std::nullopt;
+                return nullptr;
         }
     }
 }
 
 // The parsed request, its body in memory or, past body_buffer_size, in its temp file (which
 // the request then owns, so it closes with the request).
-std::optional<Request> Connection::take_request(Ending& ending) {
-    Request request = parser_.take_request();
-    if (options_.body_spool.settle_body(request, body_file_)) return request;
+Request* Connection::take_request(Ending& ending) {
+    Request& request = parser_.request();
+    if (options_.body_spool.settle_body(request, body_file_)) return &request;
     ending =
         answer_error(500, "The request body could not be stored.") ? Ending::linger : Ending::close;
-    return std::nullopt;
+    return nullptr;
 }
 
 // Bad client bytes (or a body that could not be stored): a status and a close, logged at

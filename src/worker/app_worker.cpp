@@ -164,7 +164,10 @@ void serve_hand_offs(int dispatch_socket, std::size_t max_message,
         claimed_since = os::Clock::time_point::max();
         // This process's copies of the connection and the body close first: the io worker
         // that resumes the connection is then its only holder (a close it decides is a FIN).
+        // The kept request's body goes too: a body in a file holds an fd of it, and its
+        // temp file's room on disk, until the next hand-off would renew the request.
         message.fds.clear();
+        hand_off.request.body = RequestBody();
         // Idle before the completion goes: the io worker that reads it looks for an idle app
         // worker for its next queued request at once, and this one should be among them.
         if (!os::stop_requested()) status.idle();
