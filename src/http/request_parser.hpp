@@ -26,7 +26,7 @@ struct Limits {
 enum class Progress {
     need_more,     // everything offered was consumed or kept; offer more bytes
     headers_done,  // the header section is complete, the body is not (yet)
-    complete,      // one whole request is parsed: take_request()
+    complete,      // one whole request is parsed: request() or take_request()
     error,         // a malformed or oversized request: answer error_status, then close
 };
 
