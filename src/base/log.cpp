@@ -91,7 +91,7 @@ void reopen() {
     }
 }
 
-void set_role(const std::string& role) {
+void set_role(std::string_view role) {
     g_role = role;
 }
 
