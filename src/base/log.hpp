@@ -24,7 +24,7 @@ void reopen();
 // Adds "[role pid]" to every line; called by each child after fork.
 void set_role(std::string_view role);
 // That role ("master", "io 1"), for a sink that sends it as a field of its own.
-const std::string& role();
+std::string_view role();
 
 using spdlog::debug;
 using spdlog::error;

@@ -18,8 +18,7 @@ int run_prefork_worker(const ServingContext& context, std::size_t slot, const st
 
 int run_connection_child(const ServingContext& context, std::size_t slot, std::string_view label,
                          Fd client, const std::string& peer, bool proxy_header) {
-    ServingProcess process(context,
-                           {.label = std::string(label), .slot = slot, .guard_requests = true});
+    ServingProcess process(context, {.label = label, .slot = slot, .guard_requests = true});
     process.status().idle();
     session::serve_connection(std::move(client), peer, process.services(), proxy_header);
     return 0;
