@@ -43,14 +43,21 @@ ipc::ExitCause exit_cause(const Child& child, int status, bool stopping) {
     return ExitCause::max_requests;
 }
 
-ProcessTable::ProcessTable(std::size_t capacity) : children_(capacity) {}
+// Room reserved at once, entries made as slots are first used: the master's memory stays
+// untouched (not present) past the highest slot used, and fork copies the page-table
+// entries of every present page (fork mode's 257 entries would be 20 pages per fork).
+ProcessTable::ProcessTable(std::size_t capacity) : capacity_(capacity) {
+    children_.reserve(capacity);
+}
 
 void ProcessTable::add(Child child) {
     std::size_t index = child.board_slot;
-    if (index >= capacity() || children_[index].pid != 0 || child.pid <= 0) {
+    if (index >= capacity() || (index < children_.size() && children_[index].pid != 0) ||
+        child.pid <= 0) {
         throw std::logic_error(
             fmt::format("process table: slot {} is not free for pid {}", index, child.pid));
     }
+    if (index >= children_.size()) children_.resize(index + 1);  // within the reserved room
     children_[index] = std::move(child);
     ++size_;
 }
@@ -58,7 +65,7 @@ void ProcessTable::add(Child child) {
 std::size_t ProcessTable::index_of(pid_t pid) const {
     if (pid <= 0) return capacity();
     std::size_t seen = 0;
-    for (std::size_t index = 0; index < capacity() && seen < size_; ++index) {
+    for (std::size_t index = 0; index < children_.size() && seen < size_; ++index) {
         if (children_[index].pid == pid) return index;
         if (children_[index].pid != 0) ++seen;
     }
@@ -86,7 +93,7 @@ const Child* ProcessTable::find(pid_t pid) const {
 
 std::size_t ProcessTable::free_board_slot() const {
     auto free = std::ranges::find(children_, 0, &Child::pid);
-    return static_cast<std::size_t>(free - children_.begin());
+    return static_cast<std::size_t>(free - children_.begin());  // size(): the next unused
 }
 
 std::size_t ProcessTable::count(Role role) const {

@@ -82,8 +82,8 @@ std::string describe_death(const Child& child, int status);
 // its max_requests (or a fork-mode child whose connection ended).
 ipc::ExitCause exit_cause(const Child& child, int status, bool stopping);
 
-// The children, one entry per scoreboard slot (each child holds one): a fixed array made
-// once, so that in fork mode, where the master adds and removes a child for every
+// The children, one entry per scoreboard slot (each child holds one): an array whose room
+// is made once, so that in fork mode, where the master adds and removes a child for every
 // connection, neither allocates nor rebalances anything, and writes one entry (bench/
 // reading.md, "Fork mode, fourth pass"). Lookups by pid scan the entries in slot order and
 // stop once they have seen every child: slots are handed out lowest first, so the children
@@ -104,7 +104,7 @@ class ProcessTable {
     // The lowest scoreboard slot no child holds; capacity() when every one is taken.
     std::size_t free_board_slot() const;
 
-    std::size_t capacity() const { return children_.size(); }
+    std::size_t capacity() const { return capacity_; }
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
     std::size_t count(Role role) const;
@@ -151,7 +151,8 @@ class ProcessTable {
   private:
     std::size_t index_of(pid_t pid) const;  // capacity() when not found
 
-    std::vector<Child> children_;  // by slot; pid 0 for a free one
+    std::size_t capacity_;
+    std::vector<Child> children_;  // by slot, up to the highest used yet; pid 0 for a free one
     std::size_t size_ = 0;
 };
 
