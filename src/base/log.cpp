@@ -5,13 +5,19 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+
 namespace forkd::log {
 namespace {
 
 std::string g_path;
 std::shared_ptr<spdlog::sinks::sink> g_sink;  // instead of g_path, when set
 Level g_level = Level::info;
-std::string g_role = "main";
+// The role in place, not a std::string: a fork-mode child names itself for every
+// connection, and a label past 15 characters would be allocated.
+std::array<char, 64> g_role{'m', 'a', 'i', 'n'};
+std::size_t g_role_size = 4;
 
 // `%*` in the pattern prints the process's role. A flag rather than text baked into the
 // pattern, so that a forked child names itself by assigning a string: rebuilding the
@@ -20,7 +26,7 @@ class RoleFlag final : public spdlog::custom_flag_formatter {
   public:
     void format(const spdlog::details::log_msg&, const std::tm&,
                 spdlog::memory_buf_t& out) override {
-        out.append(g_role.data(), g_role.data() + g_role.size());
+        out.append(g_role.data(), g_role.data() + g_role_size);
     }
     std::unique_ptr<custom_flag_formatter> clone() const override {
         return std::make_unique<RoleFlag>();
@@ -91,12 +97,13 @@ void reopen() {
     }
 }
 
-void set_role(const std::string& role) {
-    g_role = role;
+void set_role(std::string_view role) {
+    g_role_size = std::min(role.size(), g_role.size());
+    std::copy_n(role.data(), g_role_size, g_role.data());
 }
 
-const std::string& role() {
-    return g_role;
+std::string_view role() {
+    return {g_role.data(), g_role_size};
 }
 
 }  // namespace forkd::log

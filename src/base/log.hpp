@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace forkd::log {
 
@@ -21,9 +22,9 @@ void open(std::shared_ptr<spdlog::sinks::sink> sink, Level level);
 // Reopens the same path (after logrotate moved the file away).
 void reopen();
 // Adds "[role pid]" to every line; called by each child after fork.
-void set_role(const std::string& role);
+void set_role(std::string_view role);
 // That role ("master", "io 1"), for a sink that sends it as a field of its own.
-const std::string& role();
+std::string_view role();
 
 using spdlog::debug;
 using spdlog::error;

@@ -83,12 +83,13 @@ class ForkModel final : public ProcessModel {
     // The child reads the PROXY header itself (`proxy_header`): the master never reads a
     // client's bytes, so the title and label show the proxy's address.
     void spawn_connection_child(Master& master, os::Accepted accepted, bool proxy_header) {
-        std::string label = "conn " + accepted.peer;
+        Label label;
+        label.assign("conn ", accepted.peer);
         Server& server = master.server();
         master.scoreboard().header().accepted.fetch_add(1, std::memory_order_relaxed);
         try {
             master.spawn(Role::connection, 0, label, false, [&](std::size_t slot) {
-                return worker::run_connection_child(server.serving_context(), slot, label,
+                return worker::run_connection_child(server.serving_context(), slot, label.view(),
                                                     std::move(accepted.fd), accepted.peer,
                                                     proxy_header);
             });
@@ -123,14 +124,18 @@ class ForkModel final : public ProcessModel {
 
     void resume_accepting(Master& master) {
         if (accepting_ || paused_ || master.stopping()) return;
+        master_ = &master;
         for (const Listener& listener : master.server().listeners) {
             session::ListeningSocket socket{listener.fd.get(), listener.proxy_protocol};
+            // Two words, which std::function keeps in place: the loop copies a callback
+            // each time it runs it, and a larger one would be allocated for every accept.
             master.loop().add(socket.fd, EPOLLIN,
-                              [this, &master, socket](uint32_t) { accept_ready(master, socket); });
+                              [this, socket](uint32_t) { accept_ready(*master_, socket); });
         }
         accepting_ = true;
     }
 
+    Master* master_ = nullptr;  // whose listeners are watched, while accepting
     bool accepting_ = false;
     bool paused_ = false;
     Clock::time_point last_cap_log_{};

@@ -135,8 +135,7 @@ class HybridModel final : public ProcessModel {
     }
 
     static bool has_io_worker(const Master& master, int number) {
-        return std::ranges::any_of(master.table(), [&](const auto& entry) {
-            const Child& child = entry.second;
+        return std::ranges::any_of(master.table(), [&](const Child& child) {
             return child.role == Role::io && child.slot == number && !child.retiring &&
                    child.generation == master.generation();
         });
@@ -144,7 +143,7 @@ class HybridModel final : public ProcessModel {
 
     void pause_the_pool_once_io_workers_are_gone(Master& master) {
         bool io_left = std::ranges::any_of(
-            master.table(), [](const auto& entry) { return entry.second.role == Role::io; });
+            master.table(), [](const Child& child) { return child.role == Role::io; });
         if (io_left) return;
         pool_pause_held_ = false;
         pool_.pause(master);
@@ -152,8 +151,8 @@ class HybridModel final : public ProcessModel {
 
     void retire_io_workers(Master& master, const std::string& why) {
         std::vector<pid_t> pids;
-        for (const auto& [pid, child] : master.table()) {
-            if (child.role == Role::io) pids.push_back(pid);
+        for (const Child& child : master.table()) {
+            if (child.role == Role::io) pids.push_back(child.pid);
         }
         for (pid_t pid : pids)
             master.retire(pid, why);

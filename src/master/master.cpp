@@ -46,7 +46,7 @@ void note_peak_activity(ipc::Scoreboard& scoreboard) {
 
 }  // namespace
 
-Master::Master(Server& server) : server_(server) {}
+Master::Master(Server& server) : server_(server), table_(server.scoreboard->size()) {}
 
 int Master::run(ProcessModel& model) {
     model_ = &model;
@@ -101,14 +101,16 @@ void Master::prepare() {
 }
 
 void Master::on_signal_readable() {
-    for (int signal : os::read_signals(signal_fd_.get()))
-        pending_signals_.push_back(signal);
+    while (pending_count_ < pending_signals_.size()) {
+        std::optional<int> signal = os::read_signal(signal_fd_.get());
+        if (!signal) return;
+        pending_signals_[pending_count_++] = *signal;
+    }
 }
 
 void Master::handle_signals(ProcessModel& model) {
-    while (!pending_signals_.empty()) {
-        int signal = pending_signals_.front();
-        pending_signals_.pop_front();
+    for (std::size_t i = 0; i < pending_count_; ++i) {
+        int signal = pending_signals_[i];
         switch (signal) {
             case SIGCHLD:
                 break;  // reap_children runs after every turn anyway
@@ -152,10 +154,12 @@ void Master::handle_signals(ProcessModel& model) {
                 break;  // SIGPIPE: a vanished peer
         }
     }
+    pending_count_ = 0;
 }
 
 void Master::reap_children(ProcessModel& model) {
-    for (const os::ExitedChild& exited : os::reap_children()) {
+    while (std::optional<os::ExitedChild> reaped = os::reap_child()) {
+        const os::ExitedChild& exited = *reaped;
         if (exited.pid == new_master_) {
             upgraded_master_exited(exited.status);
             continue;
@@ -218,7 +222,8 @@ void Master::watch_children(Clock::time_point now) {
     uint64_t now_ms = ipc::Scoreboard::now_ms();
     std::vector<std::pair<pid_t, std::string>> to_retire;
     std::vector<pid_t> timed_out;
-    for (const auto& [pid, child] : table_) {
+    for (const Child& child : table_) {
+        pid_t pid = child.pid;
         ipc::SlotView slot = scoreboard().read(child.board_slot);
         auto limit = config.request_timeout + kTimeoutGrace;
         if (config.request_timeout.count() > 0 && slot.request_started_ms != 0 &&
@@ -251,8 +256,8 @@ void Master::watch_children(Clock::time_point now) {
     if (queued > header.max_listen_queue) header.max_listen_queue = queued;
 }
 
-pid_t Master::spawn(Role role, int number, std::string label, bool keep_listeners,
-                    const std::function<int(std::size_t)>& child_main) {
+pid_t Master::spawn(Role role, int number, std::string_view label, bool keep_listeners,
+                    ChildMain child_main) {
     std::size_t board_slot = table_.free_board_slot();
     if (board_slot >= scoreboard().size()) {
         throw std::runtime_error("the scoreboard is full; restart to grow it");
@@ -282,7 +287,7 @@ pid_t Master::spawn(Role role, int number, std::string label, bool keep_listener
     os::put_in_own_group(pid);
     scoreboard().header().counters.spawns[static_cast<std::size_t>(slot_role_of(role))].fetch_add(
         1, std::memory_order_relaxed);
-    table_.add(Child{pid, role, number, std::move(label), Clock::now(), board_slot, generation_});
+    table_.add(Child{pid, role, number, label, Clock::now(), board_slot, generation_});
     return pid;
 }
 
@@ -358,8 +363,8 @@ void Master::begin_stop(ProcessModel& model, Stop kind) {
     Clock::time_point now = Clock::now();
     if (kind == Stop::graceful) {
         kill_at_ = now + server_.config.graceful_timeout;
-        for (const auto& [pid, child] : table_) {
-            if (!model.stops_after_the_front(child)) os::signal_group(pid, SIGTERM);
+        for (const Child& child : table_) {
+            if (!model.stops_after_the_front(child)) os::signal_group(child.pid, SIGTERM);
         }
         back_held_ = true;
         stop_the_back_once_the_front_is_gone();
@@ -374,7 +379,7 @@ void Master::begin_stop(ProcessModel& model, Stop kind) {
 // finished what it held (the stop deadline's SIGKILL applies to both steps).
 void Master::stop_the_back_once_the_front_is_gone() {
     bool front_left = std::ranges::any_of(
-        table_, [&](const auto& entry) { return !model_->stops_after_the_front(entry.second); });
+        table_, [&](const Child& child) { return !model_->stops_after_the_front(child); });
     if (front_left) return;
     back_held_ = false;
     signal_children(SIGTERM);
@@ -389,8 +394,8 @@ void Master::carry_on_stopping(Clock::time_point now) {
 }
 
 void Master::signal_children(int signal) {
-    for (const auto& [pid, child] : table_)
-        os::signal_group(pid, signal);
+    for (const Child& child : table_)
+        os::signal_group(child.pid, signal);
 }
 
 }  // namespace forkd::master

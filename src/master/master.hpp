@@ -10,10 +10,11 @@
 
 #include <sys/types.h>
 
-#include <deque>
-#include <functional>
+#include <array>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "base/fd.hpp"
@@ -24,6 +25,27 @@
 namespace forkd::master {
 
 class Master;
+
+// What a child runs after the common set-up (its return value is the exit code), given its
+// scoreboard slot: a reference to the caller's callable, valid for the call to spawn. Not a
+// std::function, which allocates for a lambda capturing more than two pointers, and fork
+// mode spawns for every connection.
+class ChildMain {
+  public:
+    template <class Main>
+    requires(!std::is_same_v<std::remove_cvref_t<Main>, ChildMain> &&
+             std::is_invocable_r_v<int, Main&, std::size_t>)
+        ChildMain(Main&& main)  // NOLINT: implicit, from the lambda at the call site
+        : main_(std::addressof(main)), call_([](void* target, std::size_t slot) {
+              return static_cast<int>((*static_cast<std::remove_reference_t<Main>*>(target))(slot));
+          }) {}
+
+    int operator()(std::size_t slot) const { return call_(main_, slot); }
+
+  private:
+    void* main_;
+    int (*call_)(void* target, std::size_t slot);
+};
 
 class ProcessModel {
   public:
@@ -68,8 +90,8 @@ class Master {
     uint32_t generation() const { return generation_; }
     // Forks a child that runs `child_main(scoreboard slot)` (its return value is the exit
     // code) after the common child set-up; `keep_listeners` false closes them in the child.
-    pid_t spawn(Role role, int number, std::string label, bool keep_listeners,
-                const std::function<int(std::size_t)>& child_main);
+    pid_t spawn(Role role, int number, std::string_view label, bool keep_listeners,
+                ChildMain child_main);
     // Asks a child to finish its current request and exit (SIGTERM), once; `cause` is what
     // the metrics count its exit as.
     void retire(pid_t pid, const std::string& why, ipc::ExitCause cause = ipc::ExitCause::retired);
@@ -113,7 +135,10 @@ class Master {
     Fd signal_fd_;
     Fd tick_fd_;
     ProcessTable table_;
-    std::deque<int> pending_signals_;
+    // Signals read, not yet handled: in place, not allocated (the master reads a SIGCHLD per
+    // connection in fork mode). More wait in the signalfd, which stays readable.
+    std::array<int, 32> pending_signals_{};
+    std::size_t pending_count_ = 0;
     pid_t pid_ = 0;
     uint32_t generation_ = 0;
     Stop stop_ = Stop::none;

@@ -69,7 +69,7 @@ void Master::reload(ProcessModel& model) {
 
 void Master::close_retired_listeners() {
     if (retired_listeners_.empty()) return;
-    for (const auto& [pid, child] : table_) {
+    for (const Child& child : table_) {
         if (child.generation < generation_) return;  // may still accept on them
     }
     for (const Listener& listener : retired_listeners_) {

@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <csignal>
-#include <vector>
+#include <stdexcept>
 
 #include "os/process.hpp"
 #include "os/request_guard.hpp"
@@ -42,42 +43,68 @@ ipc::ExitCause exit_cause(const Child& child, int status, bool stopping) {
     return ExitCause::max_requests;
 }
 
+// Room reserved at once, entries made as slots are first used: the master's memory stays
+// untouched (not present) past the highest slot used, and fork copies the page-table
+// entries of every present page (fork mode's 257 entries would be 20 pages per fork).
+ProcessTable::ProcessTable(std::size_t capacity) : capacity_(capacity) {
+    children_.reserve(capacity);
+}
+
+void ProcessTable::add(Child child) {
+    std::size_t index = child.board_slot;
+    if (index >= capacity() || (index < children_.size() && children_[index].pid != 0) ||
+        child.pid <= 0) {
+        throw std::logic_error(
+            fmt::format("process table: slot {} is not free for pid {}", index, child.pid));
+    }
+    if (index >= children_.size()) children_.resize(index + 1);  // within the reserved room
+    children_[index] = std::move(child);
+    ++size_;
+}
+
+std::size_t ProcessTable::index_of(pid_t pid) const {
+    if (pid <= 0) return capacity();
+    std::size_t seen = 0;
+    for (std::size_t index = 0; index < children_.size() && seen < size_; ++index) {
+        if (children_[index].pid == pid) return index;
+        if (children_[index].pid != 0) ++seen;
+    }
+    return capacity();
+}
+
 std::optional<Child> ProcessTable::remove(pid_t pid) {
-    auto found = children_.find(pid);
-    if (found == children_.end()) return std::nullopt;
-    Child child = std::move(found->second);
-    children_.erase(found);
+    std::size_t index = index_of(pid);
+    if (index == capacity()) return std::nullopt;
+    std::optional<Child> child(std::move(children_[index]));
+    children_[index].pid = 0;
+    --size_;
     return child;
 }
 
 Child* ProcessTable::find(pid_t pid) {
-    auto found = children_.find(pid);
-    return found == children_.end() ? nullptr : &found->second;
+    std::size_t index = index_of(pid);
+    return index == capacity() ? nullptr : &children_[index];
+}
+
+const Child* ProcessTable::find(pid_t pid) const {
+    std::size_t index = index_of(pid);
+    return index == capacity() ? nullptr : &children_[index];
 }
 
 std::size_t ProcessTable::free_board_slot() const {
-    std::vector<bool> taken(children_.size() + 1, false);
-    for (const auto& [pid, child] : children_) {
-        if (child.board_slot < taken.size()) taken[child.board_slot] = true;
-    }
-    std::size_t slot = 0;
-    while (taken[slot])
-        ++slot;
-    return slot;
+    auto free = std::ranges::find(children_, 0, &Child::pid);
+    return static_cast<std::size_t>(free - children_.begin());  // size(): the next unused
 }
 
 std::size_t ProcessTable::count(Role role) const {
-    std::size_t n = 0;
-    for (const auto& [pid, child] : children_)
-        n += child.role == role ? 1 : 0;
-    return n;
+    return static_cast<std::size_t>(
+        std::ranges::count_if(*this, [role](const Child& child) { return child.role == role; }));
 }
 
 bool ProcessTable::slot_taken(int slot) const {
-    for (const auto& [pid, child] : children_) {
-        if (child.role == Role::worker && child.slot == slot) return true;
-    }
-    return false;
+    return std::ranges::any_of(*this, [slot](const Child& child) {
+        return child.role == Role::worker && child.slot == slot;
+    });
 }
 
 std::string describe_death(const Child& child, int status) {

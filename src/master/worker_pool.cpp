@@ -155,8 +155,8 @@ void WorkerPool::reloaded(PoolHost& host) {
 void WorkerPool::pause(PoolHost& host) {
     state_.stopping = true;
     std::vector<pid_t> pids;
-    for (const auto& [pid, child] : host.table()) {
-        if (child.role == Role::worker) pids.push_back(pid);
+    for (const Child& child : host.table()) {
+        if (child.role == Role::worker) pids.push_back(child.pid);
     }
     for (pid_t pid : pids)
         host.retire(pid, "binary upgrade: the new master serves");
@@ -178,10 +178,10 @@ void WorkerPool::resize(PoolHost& host, int delta) {
 
 std::vector<WorkerView> WorkerPool::worker_views(PoolHost& host, Clock::time_point now) const {
     std::vector<WorkerView> views;
-    for (const auto& [pid, child] : host.table()) {
+    for (const Child& child : host.table()) {
         if (child.role != Role::worker) continue;
         ipc::SlotView slot = host.scoreboard().read(child.board_slot);
-        views.push_back(WorkerView{pid, child.slot, child.generation, slot.state,
+        views.push_back(WorkerView{child.pid, child.slot, child.generation, slot.state,
                                    steady_from_ms(slot.idle_since_ms, now), slot.pss_kb,
                                    child.retiring});
     }
@@ -239,7 +239,7 @@ void WorkerPool::report_full_pool(PoolHost& host, bool full, Clock::time_point n
 
 void WorkerPool::retire_highest_numbered(PoolHost& host) {
     const Child* highest = nullptr;
-    for (const auto& [pid, child] : host.table()) {
+    for (const Child& child : host.table()) {
         if (child.role != Role::worker || child.retiring) continue;
         if (child.generation != host.generation()) continue;
         if (highest == nullptr || child.slot > highest->slot) highest = &child;

@@ -52,18 +52,21 @@ void become_subreaper() {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
 
-std::vector<ExitedChild> reap_children() {
-    std::vector<ExitedChild> exited;
+std::optional<ExitedChild> reap_child() {
     for (;;) {
         int status = 0;
         pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid > 0) {
-            exited.push_back({pid, status});
-            continue;
-        }
+        if (pid > 0) return ExitedChild{pid, status};
         if (pid < 0 && errno == EINTR) continue;
-        return exited;  // 0: children remain but none has exited; ECHILD: no children
+        return std::nullopt;  // 0: children remain but none has exited; ECHILD: no children
     }
+}
+
+std::vector<ExitedChild> reap_children() {
+    std::vector<ExitedChild> exited;
+    while (std::optional<ExitedChild> child = reap_child())
+        exited.push_back(*child);
+    return exited;
 }
 
 std::string describe_exit(int status) {

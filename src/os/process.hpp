@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,10 @@ struct ExitedChild {
     pid_t pid;
     int status;  // as waitpid(2) reports it
 };
-// Every child that has exited, without waiting (waitpid(-1, WNOHANG) until none is left).
+// One child that has exited, without waiting (waitpid(-1, WNOHANG)); nothing when none has.
+// Allocates nothing: fork mode's master reaps a child per connection.
+std::optional<ExitedChild> reap_child();
+// Every child that has exited, without waiting (reap_child until none is left).
 std::vector<ExitedChild> reap_children();
 
 // "exited with code 0", "killed by SIGSEGV (signal 11) (core dumped)".

@@ -72,9 +72,18 @@ void init_process_title(int argc, char** argv) {
 }
 
 void set_process_title(std::string_view title) {
+    set_process_title({title});
+}
+
+void set_process_title(std::initializer_list<std::string_view> parts) {
     if (g_area == nullptr || g_area_size < 2) return;
-    std::size_t length = std::min(title.size(), g_area_size - 1);
-    std::memcpy(g_area, title.data(), length);
+    std::size_t length = 0;
+    for (std::string_view part : parts) {
+        std::size_t room = g_area_size - 1 - length;
+        std::size_t take = std::min(part.size(), room);
+        std::memcpy(g_area + length, part.data(), take);
+        length += take;
+    }
     if (g_area_used > length) std::memset(g_area + length, 0, g_area_used - length);
     g_area_used = length;
 }

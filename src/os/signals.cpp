@@ -181,13 +181,11 @@ Fd open_signalfd(std::initializer_list<int> signals) {
     return fd;
 }
 
-std::vector<int> read_signals(int signal_fd) {
-    std::vector<int> signals;
+std::optional<int> read_signal(int signal_fd) {
     signalfd_siginfo info{};
-    while (::read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        signals.push_back(static_cast<int>(info.ssi_signo));
-    }
-    return signals;
+    if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info))
+        return std::nullopt;
+    return static_cast<int>(info.ssi_signo);
 }
 
 const char* signal_name(int signal) {

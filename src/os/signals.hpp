@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <initializer_list>
+#include <optional>
 #include <vector>
 
 #include "base/fd.hpp"
@@ -44,9 +45,9 @@ void reset_signal_state();
 
 // Blocks `signals` and returns a signalfd (non-blocking, close-on-exec) that reads them.
 Fd open_signalfd(std::initializer_list<int> signals);
-// Signals waiting in the signalfd; empty when none. Pending standard signals come back
-// lowest number first, not in the order they were sent (each is pending at most once).
-std::vector<int> read_signals(int signal_fd);
+// The next signal waiting in the signalfd; nothing when none. Pending standard signals come
+// back lowest number first, not in the order they were sent (each is pending at most once).
+std::optional<int> read_signal(int signal_fd);
 
 const char* signal_name(int signal);
 

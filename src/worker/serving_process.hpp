@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -50,7 +51,9 @@ struct ServingContext {
 };
 
 struct ServingRole {
-    std::string label;               // "worker 3", "app 1", "conn 127.0.0.1:5000", "single"
+    // "worker 3", "app 1", "conn 127.0.0.1:5000", "single": the caller's, which outlives the
+    // ServingProcess (a serving process's name for its whole life).
+    std::string_view label;
     std::size_t slot = 0;            // its scoreboard slot
     bool crash_guard = true;         // answer 502 for a crash (single mode: no master to respawn)
     bool guard_requests = false;     // answer 504 at request_timeout and exit (prefork, fork)

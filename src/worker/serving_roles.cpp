@@ -16,7 +16,7 @@ int run_prefork_worker(const ServingContext& context, std::size_t slot, const st
     return 0;
 }
 
-int run_connection_child(const ServingContext& context, std::size_t slot, const std::string& label,
+int run_connection_child(const ServingContext& context, std::size_t slot, std::string_view label,
                          Fd client, const std::string& peer, bool proxy_header) {
     ServingProcess process(context, {.label = label, .slot = slot, .guard_requests = true});
     process.status().idle();

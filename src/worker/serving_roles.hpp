@@ -19,7 +19,7 @@ int run_prefork_worker(const ServingContext& context, std::size_t slot, const st
 
 // Fork mode: serves the one connection it was forked for (keep-alive included), then exits.
 // With `proxy_header` the connection begins with a PROXY protocol header.
-int run_connection_child(const ServingContext& context, std::size_t slot, const std::string& label,
+int run_connection_child(const ServingContext& context, std::size_t slot, std::string_view label,
                          Fd client, const std::string& peer, bool proxy_header);
 
 // Hybrid mode's app worker: serves the hand-offs that arrive on its dispatch socket

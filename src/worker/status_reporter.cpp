@@ -11,17 +11,12 @@
 
 namespace forkd::worker {
 
-StatusReporter::StatusReporter(std::string role, ipc::Scoreboard* scoreboard, std::size_t slot,
+StatusReporter::StatusReporter(std::string_view role, ipc::Scoreboard* scoreboard, std::size_t slot,
                                ReporterSettings settings)
-    : role_(std::move(role)),
-      idle_title_("forkd: " + role_ + " idle"),
-      keepalive_title_("forkd: " + role_ + " keepalive"),
-      scoreboard_(scoreboard),
-      slot_(slot),
-      settings_(settings) {}
+    : role_(role), scoreboard_(scoreboard), slot_(slot), settings_(settings) {}
 
 void StatusReporter::idle() {
-    os::set_process_title(idle_title_);
+    os::set_process_title({"forkd: ", role_, " idle"});
     if (scoreboard_ != nullptr && !os::stop_requested()) {
         scoreboard_->set_state(slot_, ipc::SlotState::idle);
     }
@@ -38,9 +33,7 @@ void StatusReporter::request_started(const Request& request) {
     // Targets are client bytes: cut them short, they only need to be recognisable.
     std::string_view target = request.target;
     if (target.size() > 64) target = target.substr(0, 64);
-    busy_title_.assign("forkd: ").append(role_).append(" busy ").append(request.method);
-    busy_title_.append(" ").append(target);
-    os::set_process_title(busy_title_);
+    os::set_process_title({"forkd: ", role_, " busy ", request.method, " ", target});
     if (scoreboard_ != nullptr) {
         scoreboard_->begin_request(slot_, request.method, request.target, request.remote_addr,
                                    request.route);
@@ -61,7 +54,7 @@ void StatusReporter::request_finished(const Request& request, int status, std::s
                   request.target, took.count(), status, ::getpid(), request.request_id);
         if (scoreboard_ != nullptr) scoreboard_->header().slow_requests.fetch_add(1);
     }
-    os::set_process_title(keepalive_title_);
+    os::set_process_title({"forkd: ", role_, " keepalive"});
     if (scoreboard_ != nullptr) {
         scoreboard_->end_request(slot_, ipc::SlotState::keepalive, body_bytes);
     }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ipc/scoreboard.hpp"
 #include "session/connection.hpp"
@@ -21,9 +22,10 @@ struct ReporterSettings {
 
 class StatusReporter final : public session::Observer {
   public:
-    // `role` is what the title names: "single", "worker 3", "conn 127.0.0.1:51234".
+    // `role` is what the title names: "single", "worker 3", "conn 127.0.0.1:51234"; the
+    // caller's, which outlives the reporter (it is the process's name for its whole life).
     // `scoreboard` may be null (single mode has none).
-    StatusReporter(std::string role, ipc::Scoreboard* scoreboard, std::size_t slot,
+    StatusReporter(std::string_view role, ipc::Scoreboard* scoreboard, std::size_t slot,
                    ReporterSettings settings);
 
     // Waiting for a connection.
@@ -44,12 +46,9 @@ class StatusReporter final : public session::Observer {
   private:
     void retire_if_quota_reached();
 
-    std::string role_;
-    // The process titles: the constant two made once, the busy one in a reused buffer (a
-    // worker sets its title three times per request).
-    std::string idle_title_;
-    std::string keepalive_title_;
-    std::string busy_title_;
+    // The process titles are written from their parts (os::set_process_title): no string
+    // of them is kept or built, which a fork-mode child would allocate for each connection.
+    std::string_view role_;
     ipc::Scoreboard* scoreboard_;
     std::size_t slot_;
     ReporterSettings settings_;

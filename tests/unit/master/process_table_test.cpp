@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
+#include <stdexcept>
+#include <vector>
 
 namespace forkd::master {
 namespace {
@@ -22,7 +25,7 @@ int exited_with(int code) {
 }
 
 TEST(ProcessTable, FindsAChildByPidUntilItIsRemoved) {
-    ProcessTable table;
+    ProcessTable table(4);
     table.add(child(100, Role::worker, 1, 0));
     ASSERT_NE(table.find(100), nullptr);
     EXPECT_EQ(table.find(100)->slot, 1);
@@ -36,14 +39,14 @@ TEST(ProcessTable, FindsAChildByPidUntilItIsRemoved) {
 }
 
 TEST(ProcessTable, RemovingAStrangerReturnsNothing) {
-    ProcessTable table;
+    ProcessTable table(4);
     table.add(child(100, Role::worker, 1, 0));
     EXPECT_FALSE(table.remove(555).has_value()) << "an orphaned grandchild is no child of ours";
     EXPECT_EQ(table.size(), 1U);
 }
 
 TEST(ProcessTable, HandsOutTheLowestScoreboardSlotNoChildHolds) {
-    ProcessTable table;
+    ProcessTable table(8);
     EXPECT_EQ(table.free_board_slot(), 0U);
     table.add(child(100, Role::worker, 1, 0));
     table.add(child(101, Role::worker, 2, 1));
@@ -53,8 +56,77 @@ TEST(ProcessTable, HandsOutTheLowestScoreboardSlotNoChildHolds) {
     EXPECT_EQ(table.free_board_slot(), 0U);
 }
 
+TEST(ProcessTable, FindsEachOfManyChildrenByPidWhateverItsSlot) {
+    ProcessTable table(64);
+    for (pid_t pid = 1000; pid < 1064; ++pid)
+        table.add(child(pid, Role::connection, 0, table.free_board_slot()));
+    table.remove(1010);
+    table.remove(1020);
+    for (pid_t pid = 1000; pid < 1064; ++pid) {
+        if (pid == 1010 || pid == 1020) {
+            EXPECT_EQ(table.find(pid), nullptr) << pid;
+        } else {
+            ASSERT_NE(table.find(pid), nullptr) << pid;
+            EXPECT_EQ(table.find(pid)->pid, pid);
+        }
+    }
+    EXPECT_EQ(table.size(), 62U);
+    EXPECT_EQ(table.find(0), nullptr) << "pid 0 marks a free slot, never a child";
+}
+
+TEST(ProcessTable, ARemovedChildsSlotIsHandedOutAgain) {
+    ProcessTable table(4);
+    table.add(child(100, Role::connection, 0, 0));
+    table.add(child(101, Role::connection, 0, 1));
+    std::optional<Child> gone = table.remove(100);
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_EQ(gone->board_slot, 0U) << "the caller clears the scoreboard slot it held";
+    EXPECT_EQ(table.free_board_slot(), 0U);
+    table.add(child(102, Role::connection, 0, 0));
+    EXPECT_EQ(table.find(102)->board_slot, 0U);
+    EXPECT_EQ(table.find(101)->pid, 101) << "the other child is untouched";
+}
+
+TEST(ProcessTable, HoldsAtMostItsCapacity) {
+    ProcessTable table(3);
+    for (pid_t pid = 100; pid < 103; ++pid)
+        table.add(child(pid, Role::connection, 0, table.free_board_slot()));
+    EXPECT_EQ(table.size(), table.capacity());
+    EXPECT_EQ(table.free_board_slot(), table.capacity()) << "no free slot: spawn refuses";
+    EXPECT_THROW(table.add(child(200, Role::connection, 0, 3)), std::logic_error);
+    EXPECT_THROW(table.add(child(200, Role::connection, 0, 1)), std::logic_error)
+        << "a taken slot is not given twice";
+    table.remove(101);
+    EXPECT_EQ(table.free_board_slot(), 1U);
+}
+
+TEST(ProcessTable, VisitsEveryChildOnceInSlotOrder) {
+    ProcessTable table(8);
+    table.add(child(105, Role::worker, 2, 5));
+    table.add(child(101, Role::worker, 1, 1));
+    table.add(child(107, Role::io, 1, 7));
+    std::vector<pid_t> seen;
+    for (const Child& each : table)
+        seen.push_back(each.pid);
+    EXPECT_EQ(seen, (std::vector<pid_t>{101, 105, 107}));
+    EXPECT_TRUE(
+        std::ranges::any_of(table, [](const Child& each) { return each.role == Role::io; }));
+}
+
+TEST(ProcessTable, KeepsAConnectionsLabelForItsDeathLine) {
+    ProcessTable table(2);
+    Child connection = child(300, Role::connection, 0, 0);
+    connection.label.assign("conn ", "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+    table.add(connection);
+    std::optional<Child> gone = table.remove(300);
+    EXPECT_EQ(gone->label, "conn [2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+    EXPECT_EQ(describe_death(*gone, killed_by(SIGSEGV)),
+              "conn [2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535 (pid 300) killed by SIGSEGV "
+              "(signal 11) between requests after 0 requests");
+}
+
 TEST(ProcessTable, CountsChildrenByRole) {
-    ProcessTable table;
+    ProcessTable table(4);
     table.add(child(100, Role::worker, 1, 0));
     table.add(child(101, Role::worker, 2, 1));
     table.add(child(102, Role::io, 1, 2));
@@ -64,7 +136,7 @@ TEST(ProcessTable, CountsChildrenByRole) {
 }
 
 TEST(ProcessTable, AWorkerNumberIsTakenOnlyByAWorker) {
-    ProcessTable table;
+    ProcessTable table(4);
     table.add(child(100, Role::worker, 1, 0));
     table.add(child(101, Role::io, 2, 1));
     EXPECT_TRUE(table.slot_taken(1));

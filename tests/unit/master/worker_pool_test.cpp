@@ -30,7 +30,7 @@ int exited_with(int code) {
 // Master::spawn does in the parent; end() reaps one as Master::reap_children does.
 class FakeHost final : public PoolHost {
   public:
-    explicit FakeHost(int workers) : scoreboard_(16) {
+    explicit FakeHost(int workers) : scoreboard_(16), table_(scoreboard_.size()) {
         config_.pm = config::Pm::static_pool;
         config_.workers = workers;
     }
@@ -55,7 +55,7 @@ class FakeHost final : public PoolHost {
 
     // The live worker with `number` (of the current generation).
     const Child& worker(int number) const {
-        for (const auto& [pid, child] : table_) {
+        for (const Child& child : table_) {
             if (child.slot == number && child.generation == generation_) return child;
         }
         throw std::logic_error("no such worker");
