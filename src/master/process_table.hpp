@@ -48,7 +48,6 @@ class Label {
     }
     std::string_view view() const { return {text_.data(), size_}; }
     operator std::string_view() const { return view(); }  // NOLINT: reads as the text
-    std::string str() const { return std::string(view()); }
     bool operator==(std::string_view text) const { return view() == text; }
 
   private:
