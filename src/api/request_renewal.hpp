@@ -5,9 +5,10 @@
 
 namespace forkd::api {
 
-// Gives `request` every member as a default Request has it, except that its field list and
-// its id keep their storage (emptied): whoever reads request after request into one object
-// (a connection's parser, an app worker's hand-offs) then allocates none for them.
+// Gives `request` every member's value as a default Request has it, each string and list
+// keeping its storage (emptied): whoever reads request after request into one object (a
+// connection's parser, an app worker's hand-offs) then allocates only for what outgrows
+// the last one.
 void renew(Request& request);
 
 }  // namespace forkd::api

@@ -41,30 +41,22 @@ bool leaves_to_beast(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-bool read_bodiless_head(std::string_view head, Request& request) {
-    // The scanner let through only "method SP target SP HTTP/1.d CRLF", then field lines
-    // "name:value CRLF" (tchar name, no whitespace before the colon, no CR in the value),
-    // then CRLF: every LF ends a line, right after its CR.
-    std::size_t lf = head.find('\n');
-    const std::string_view line = head.substr(0, lf - 1);
-    const std::size_t sp1 = line.find(' ');
-    const std::size_t sp2 = line.find(' ', sp1 + 1);
-    for (std::size_t start = lf + 1; (lf = head.find('\n', start)) != start + 1; start = lf + 1) {
-        const std::string_view field = head.substr(start, lf - 1 - start);
-        const std::size_t colon = field.find(':');
-        const std::string_view name = field.substr(0, colon);
-        const std::string_view value = trim_ows(field.substr(colon + 1));
-        if (leaves_to_beast(name, value)) {
-            request.headers = Headers();
-            return false;
-        }
-        request.headers.add(std::string(name), std::string(value));
-    }
-    request.method = line.substr(0, sp1);
-    request.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+void BodilessHead::request_line(std::string_view method, std::string_view target, char minor) {
+    request_.method = method;
+    request_.target = target;
     // RFC 9110 §2.5: HTTP/1.2 and up are read as 1.1, as the Beast path does.
-    request.version = line[sp2 + 8] == '0' ? 10 : 11;
-    return true;
+    request_.version = minor == '0' ? 10 : 11;
+}
+
+void BodilessHead::field_line(std::string_view name, std::string_view value) {
+    if (leaves_to_beast_) return;  // Beast reads this head again from its first line
+    value = trim_ows(value);
+    if (leaves_to_beast(name, value)) {
+        leaves_to_beast_ = true;
+        return;
+    }
+    seen_.note(name, request_.headers.size());
+    request_.headers.add(std::string(name), std::string(value));
 }
 
 }  // namespace forkd::http

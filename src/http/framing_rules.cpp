@@ -109,19 +109,18 @@ bool is_unreserved_or_sub_delim(char c) {
     return kUnreservedOrSubDelim[static_cast<unsigned char>(c)];
 }
 
-// RFC 3986 §3.2.2 reg-name: *( unreserved / pct-encoded / sub-delims ).
-bool is_reg_name(std::string_view text) {
-    for (std::size_t i = 0; i < text.size(); ++i) {
+// How long the reg-name at the start of `text` is (RFC 3986 §3.2.2: *( unreserved /
+// pct-encoded / sub-delims ), which covers IPv4address): where a byte that cannot be in one
+// is, or a '%' not followed by two hex digits.
+std::size_t reg_name_end(std::string_view text) {
+    std::size_t i = 0;
+    for (; i < text.size(); ++i) {
         const char c = text[i];
-        if (c == '%') {
-            if (i + 2 >= text.size()) return false;
-            if (!is_hex(text[i + 1]) || !is_hex(text[i + 2])) return false;
-            i += 2;
-        } else if (!is_unreserved_or_sub_delim(c)) {
-            return false;
-        }
+        if (is_unreserved_or_sub_delim(c)) continue;
+        if (c != '%' || i + 2 >= text.size() || !is_hex(text[i + 1]) || !is_hex(text[i + 2])) break;
+        i += 2;
     }
-    return true;
+    return i;
 }
 
 // RFC 3986 §3.2.2 IP-literal without its brackets: IPv6address / IPvFuture.
@@ -156,38 +155,22 @@ std::optional<std::string_view> authority_host(std::string_view authority) {
         if (!after.empty() && after[0] != ':') return std::nullopt;
         port = after.substr(std::min<std::size_t>(1, after.size()));
     } else {
-        const auto colon = authority.find(':');
-        host = authority.substr(0, colon);
-        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-        if (!is_reg_name(host)) return std::nullopt;
+        const std::size_t end = reg_name_end(authority);
+        host = authority.substr(0, end);
+        if (end < authority.size()) {
+            if (authority[end] != ':') return std::nullopt;
+            port = authority.substr(end + 1);
+        }
     }
     if (!std::all_of(port.begin(), port.end(), is_digit)) return std::nullopt;
     return host;
 }
 
-// What check_fields needs to know of the fields, from one walk over them (every request
-// goes through it): which of the framing fields are there, the Host fields, an Expect.
-struct FieldsSeen {
-    bool transfer_encoding = false;
-    bool content_length = false;
-    bool expect = false;
-    std::size_t hosts = 0;
-    std::string_view host;  // the first Host value
-};
-
 FieldsSeen look_at_fields(const Headers& headers) {
     FieldsSeen seen;
-    for (const auto& [name, value] : headers) {
-        if (iequals(name, "Host")) {
-            if (seen.hosts++ == 0) seen.host = value;
-        } else if (iequals(name, "Transfer-Encoding")) {
-            seen.transfer_encoding = true;
-        } else if (iequals(name, "Content-Length")) {
-            seen.content_length = true;
-        } else if (iequals(name, "Expect")) {
-            seen.expect = true;
-        }
-    }
+    std::size_t index = 0;
+    for (const auto& field : headers)
+        seen.note(field.first, index++);
     return seen;
 }
 
@@ -195,7 +178,10 @@ std::optional<ParseError> check_host(const Request& request, const FieldsSeen& s
     if (seen.hosts > 1) return ParseError{400, "more than one Host field"};
     if (seen.hosts == 0 && request.version == 11) return ParseError{400, "missing Host field"};
     // An empty value is allowed (RFC 9112 §3.2: the target has no authority).
-    if (seen.hosts == 1 && !authority_host(seen.host)) return ParseError{400, "invalid Host field"};
+    if (seen.hosts == 1 && !authority_host(std::next(request.headers.begin(),
+                                                     static_cast<std::ptrdiff_t>(seen.first_host))
+                                               ->second))
+        return ParseError{400, "invalid Host field"};
     return std::nullopt;
 }
 
@@ -207,18 +193,43 @@ std::optional<ParseError> check_expect(const Request& request) {
 
 void split_path_query(std::string_view path_and_query, Request& request) {
     const auto question = path_and_query.find('?');
-    request.path = std::string(path_and_query.substr(0, question));
-    request.query = question == std::string_view::npos
-                        ? std::string()
-                        : std::string(path_and_query.substr(question + 1));
+    request.path.assign(path_and_query.substr(0, question));
+    if (question == std::string_view::npos) {
+        request.query.clear();
+    } else {
+        request.query.assign(path_and_query.substr(question + 1));
+    }
 }
 
 }  // namespace
 
+void FieldsSeen::note(std::string_view name, std::size_t index) {
+    switch (name.size()) {  // most names have none of these lengths: no comparison at all
+        case 4:
+            if (iequals(name, "Host") && hosts++ == 0) first_host = index;
+            return;
+        case 17:
+            if (iequals(name, "Transfer-Encoding")) transfer_encoding = true;
+            return;
+        case 14:
+            if (iequals(name, "Content-Length")) content_length = true;
+            return;
+        case 6:
+            if (iequals(name, "Expect")) expect = true;
+            return;
+        default:
+            return;
+    }
+}
+
 std::optional<ParseError> check_fields(const Request& request, const Limits& limits,
                                        BodyFraming& framing) {
+    return check_fields(request, limits, look_at_fields(request.headers), framing);
+}
+
+std::optional<ParseError> check_fields(const Request& request, const Limits& limits,
+                                       const FieldsSeen& seen, BodyFraming& framing) {
     framing = BodyFraming{};
-    const FieldsSeen seen = look_at_fields(request.headers);
     if (seen.transfer_encoding) {
         if (auto error = check_transfer_encoding(request)) return error;
         framing.kind = Kind::chunked;

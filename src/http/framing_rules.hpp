@@ -6,8 +6,10 @@
 // Content-Length that came first, and unknown codings: each is a request-smuggling vector.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "forkd/request.hpp"
 #include "http/parse_error.hpp"
@@ -21,10 +23,26 @@ struct BodyFraming {
     std::uint64_t length = 0;  // when kind == length
 };
 
+// What check_fields needs to know of a request's fields: which of the framing fields are
+// there, the Host fields, an Expect. Noted field by field, by whoever reads them.
+struct FieldsSeen {
+    bool transfer_encoding = false;
+    bool content_length = false;
+    bool expect = false;
+    std::size_t hosts = 0;
+    std::size_t first_host = 0;  // the first Host field's place in the field list
+
+    // The field called `name`, at place `index` of the field list.
+    void note(std::string_view name, std::size_t index);
+};
+
 // How the body of `request` is delimited, or why the request must be refused (400, 413,
 // 417, 501). Also checks Host and Expect.
 std::optional<ParseError> check_fields(const Request& request, const Limits& limits,
                                        BodyFraming& framing);
+// The same, for a reader that noted the fields as it read them.
+std::optional<ParseError> check_fields(const Request& request, const Limits& limits,
+                                       const FieldsSeen& seen, BodyFraming& framing);
 
 // Fills request.path and request.query from request.target: origin-form ("/a?b"),
 // absolute-form ("http://host/a?b" gives "/a" and "b") or asterisk-form ("*", OPTIONS only).

@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "http/bodiless_head.hpp"
+
 namespace forkd::http {
 
 namespace {
@@ -37,14 +39,14 @@ bool in_class(char c, ByteClass wanted) {
     return (kByteClasses[static_cast<unsigned char>(c)] & wanted) != 0;
 }
 
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
 bool all_in_class(std::string_view s, ByteClass wanted) {
     for (char c : s)
         if (!in_class(c, wanted)) return false;
     return true;
-}
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
 }
 
 // RFC 9112 §5 for one field line without its CRLF; nullptr when it is well formed.
@@ -63,16 +65,35 @@ const char* field_line_problem(std::string_view text) {
     return nullptr;
 }
 
-// The common case first: a name of tchar, a colon, a value of field-value bytes. Only a
-// line that fails it is diagnosed (field_line_problem) for the reason to report.
-bool is_well_formed_field_line(std::string_view text) {
+// The common case first: a name of tchar, a colon, a value of field-value bytes. Returns
+// where the colon is, or npos; only a line that fails is diagnosed (field_line_problem)
+// for the reason to report.
+std::size_t well_formed_field_colon(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size() && in_class(text[i], kTchar))
         ++i;
-    if (i == 0 || i == text.size() || text[i] != ':') return false;
+    if (i == 0 || i == text.size() || text[i] != ':') return std::string_view::npos;
+    const std::size_t colon = i;
     for (++i; i < text.size(); ++i)
-        if (!in_class(text[i], kFieldValue)) return false;
-    return true;
+        if (!in_class(text[i], kFieldValue)) return std::string_view::npos;
+    return colon;
+}
+
+// The common case first, in one walk: "method SP target SP HTTP/1.d" with a tchar method
+// and a visible-ASCII target. Returns where the first SP is, or npos; only a line that
+// fails is diagnosed (HeadScanner::request_line_problem), which accepts exactly the same.
+std::size_t well_formed_request_line_space(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size() && in_class(text[i], kTchar))
+        ++i;
+    const std::size_t sp1 = i;
+    if (sp1 == 0 || sp1 == text.size() || text[sp1] != ' ') return std::string_view::npos;
+    for (++i; i < text.size() && in_class(text[i], kTarget); ++i) {
+    }
+    if (i == sp1 + 1 || text.size() - i != 9 || text[i] != ' ') return std::string_view::npos;
+    const std::string_view version = text.substr(i + 1);
+    if (version.substr(0, 7) != "HTTP/1." || !is_digit(version[7])) return std::string_view::npos;
+    return sp1;
 }
 
 }  // namespace
@@ -101,6 +122,13 @@ bool is_field_value_char(char c) {
 
 bool is_tchar(char c) {
     return in_class(c, kTchar);
+}
+
+void HeadScanner::restart() {
+    empty_lines_ = 0;
+    in_head_ = false;
+    line_start_ = search_from_ = fields_start_ = head_size_ = 0;
+    error_.reset();
 }
 
 std::size_t HeadScanner::skip_empty_lines(std::string_view bytes) {
@@ -161,8 +189,19 @@ HeadScanner::Result HeadScanner::finish_request_line(std::string_view line) {
     const std::string_view text = line.substr(0, line.size() - (ends_with_crlf(line) ? 2 : 1));
     if (text.size() > limits_.max_request_line) return fail(414, "request line too long");
     if (!ends_with_crlf(line)) return fail(400, "request line not ended by CRLF");
-    if (text.find('\r') != std::string_view::npos) return fail(400, "bare CR in request line");
+    const std::size_t sp1 = well_formed_request_line_space(text);
+    if (sp1 == std::string_view::npos) return request_line_problem(text);
+    if (reader_ != nullptr) {
+        const std::size_t sp2 = text.size() - 9;
+        reader_->request_line(text.substr(0, sp1), text.substr(sp1 + 1, sp2 - sp1 - 1),
+                              text.back());
+    }
+    return Result::need_more;
+}
 
+// Why a request line that is not well formed is refused.
+HeadScanner::Result HeadScanner::request_line_problem(std::string_view text) {
+    if (text.find('\r') != std::string_view::npos) return fail(400, "bare CR in request line");
     const std::size_t sp1 = text.find(' ');
     if (sp1 == std::string_view::npos) return fail(400, "malformed request line");
     const std::size_t sp2 = text.find(' ', sp1 + 1);
@@ -177,10 +216,10 @@ HeadScanner::Result HeadScanner::finish_request_line(std::string_view line) {
     const bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
                              is_digit(version[5]) && version[6] == '.' && is_digit(version[7]);
     if (!well_formed) return fail(400, "malformed HTTP version");
-    // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as 1.1 (the parser
-    // adapter reports it so); other majors are not supported.
+    // RFC 9110 §2.5: a higher minor version of HTTP/1 is processed as 1.1 (the readers do
+    // so); other majors are not supported.
     if (version[5] != '1') return fail(505, "HTTP version not supported");
-    return Result::need_more;
+    return fail(400, "malformed request line");  // not reached: the common case took it
 }
 
 HeadScanner::Result HeadScanner::finish_field_line(std::string_view line, std::size_t line_end) {
@@ -192,8 +231,11 @@ HeadScanner::Result HeadScanner::finish_field_line(std::string_view line, std::s
         head_size_ = line_end;
         return Result::done;
     }
-    ++field_lines_;
-    if (is_well_formed_field_line(text)) return Result::need_more;
+    const std::size_t colon = well_formed_field_colon(text);
+    if (colon != std::string_view::npos) {
+        if (reader_ != nullptr) reader_->field_line(text.substr(0, colon), text.substr(colon + 1));
+        return Result::need_more;
+    }
     const char* problem = field_line_problem(text);
     return fail(400, problem != nullptr ? problem : "malformed field line");
 }

@@ -8,6 +8,7 @@
 //
 // Every check is made on a complete line, or on a partial line only when its length alone
 // already decides the outcome, so the result does not depend on how the bytes were split.
+// A line that passes is handed to the BodilessHead reader, if any, in the same pass.
 #pragma once
 
 #include <cstddef>
@@ -19,11 +20,21 @@
 
 namespace forkd::http {
 
+class BodilessHead;
+
 class HeadScanner {
   public:
     enum class Result { need_more, done, error };
 
-    explicit HeadScanner(const Limits& limits) : limits_(limits) {}
+    // With a `reader`, each line is handed to it as soon as it is checked (the head may be
+    // read without Beast); without one the scanner only checks.
+    explicit HeadScanner(const Limits& limits, BodilessHead* reader = nullptr)
+        : limits_(limits), reader_(reader) {}
+
+    // For the next head: as constructed, in place.
+    void restart();
+    // Whether the lines are handed to a reader.
+    bool reads_without_beast() const { return reader_ != nullptr; }
 
     // Skips the empty lines (CRLF or LF) at the front of `bytes` and returns how many bytes
     // it skipped; the caller consumes them. Sets error() when there are too many.
@@ -36,25 +47,24 @@ class HeadScanner {
     Result scan(std::string_view head);
     // The size of the head, blank line included; valid once scan() returned done.
     std::size_t head_size() const { return head_size_; }
-    // How many field lines the head has; valid once scan() returned done.
-    std::size_t field_lines() const { return field_lines_; }
 
     const std::optional<ParseError>& error() const { return error_; }
 
   private:
     Result check_partial_line(std::string_view head);
     Result finish_request_line(std::string_view line);
+    Result request_line_problem(std::string_view text);
     Result finish_field_line(std::string_view line, std::size_t line_end);
     Result fail(int status, std::string_view reason);
 
     Limits limits_;
+    BodilessHead* reader_;
     std::size_t empty_lines_ = 0;
     bool in_head_ = false;
     std::size_t line_start_ = 0;    // where the line being scanned starts
     std::size_t search_from_ = 0;   // where to look for its LF (bytes before hold none)
     std::size_t fields_start_ = 0;  // 0 until the request line has ended
     std::size_t head_size_ = 0;
-    std::size_t field_lines_ = 0;
     std::optional<ParseError> error_;
 };
 

@@ -172,12 +172,15 @@ ParseStep step_of(Progress progress, std::size_t consumed) {
 }  // namespace
 
 struct RequestParser::State {
-    State(const Limits& l, HeadReading r) : limits(l), reading(r), scanner(l) {}
+    State(const Limits& l, HeadReading r)
+        : limits(l),
+          bodiless(request),
+          scanner(l, r == HeadReading::bodiless_without_beast ? &bodiless : nullptr) {}
 
     Limits limits;
-    HeadReading reading;
-    HeadScanner scanner;
     Request request;
+    BodilessHead bodiless;  // reads the head as the scanner checks it, unless Beast must
+    HeadScanner scanner;
     std::optional<BeastRequestParser> beast;  // made for a head Beast reads, not before
     Phase phase = Phase::head;
     ParseStep failure;
@@ -222,9 +225,9 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
             break;
     }
     std::string_view head = bytes.substr(0, scanner.head_size());
-    if (reading == HeadReading::bodiless_without_beast) {
-        request.headers.reserve(scanner.field_lines());
-        if (read_bodiless_head(head, request)) return finish_bodiless_head(consumed + head.size());
+    if (scanner.reads_without_beast()) {
+        if (bodiless.read()) return finish_bodiless_head(consumed + head.size());
+        request.headers.clear();  // the fields read before the one Beast must interpret
     }
     // Beast stops after the header when not eager, so the body is read by feed_body below.
     error_code ec;
@@ -259,7 +262,7 @@ ParseStep RequestParser::State::feed_head(std::string_view bytes) {
 // for a head read without Beast: it announced no body, so the framing must say none.
 ParseStep RequestParser::State::finish_bodiless_head(std::size_t consumed) {
     BodyFraming framing;
-    std::optional<ParseError> rejection = check_fields(request, limits, framing);
+    std::optional<ParseError> rejection = check_fields(request, limits, bodiless.seen(), framing);
     if (!rejection) rejection = split_target(request);
     if (!rejection && framing.kind != BodyFraming::Kind::none)
         rejection = ParseError{400, "ambiguous message framing"};
@@ -343,9 +346,10 @@ std::string RequestParser::take_held_body() {
 // allocation and a deallocation of a few hundred bytes each time.
 void RequestParser::reset() {
     State& state = *state_;
-    state.scanner = HeadScanner(state.limits);
+    state.scanner.restart();
     state.beast.reset();  // it refers to the request
     api::renew(state.request);
+    state.bodiless.restart();
     state.phase = Phase::head;
     state.failure = ParseStep{};
     state.expects_continue = false;

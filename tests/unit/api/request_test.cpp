@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "api/request_renewal.hpp"
 #include "forkd/request.hpp"
 
 namespace forkd {
@@ -274,6 +275,46 @@ TEST(RequestBody, ReachesTheRequestThatCarriesIt) {
         EXPECT_EQ(copy.body.text(), "payload");
     }
     EXPECT_FALSE(is_open(fd));
+}
+
+// A connection reads request after request into one object: nothing of the last may reach
+// the next (a stale path, field, route or client address would be answered as the new
+// request's), and a body file must close.
+TEST(RequestRenewal, LeavesEveryMemberAsADefaultRequestHasIt) {
+    int fd = file_holding("payload");
+    Request request;
+    request.method = "POST";
+    request.target = "http://example.com/a/rather/long/path?with=query";
+    request.path = "/a/rather/long/path";
+    request.query = "with=query";
+    request.version = 10;
+    request.headers.add("Host", "example.com");
+    request.body = RequestBody::from_file(fd, 7);
+    request.remote_addr = "192.0.2.1";
+    request.peer_addr = "127.0.0.1:40000";
+    request.scheme = "https";
+    request.request_id = "3f9c0a7d51e2b846000002a1";
+    request.route = "/a/{rest...}";
+    request.params = {{"rest", "rather/long/path"}};
+
+    api::renew(request);
+
+    const Request fresh;
+    EXPECT_EQ(request.method, fresh.method);
+    EXPECT_EQ(request.target, fresh.target);
+    EXPECT_EQ(request.path, fresh.path);
+    EXPECT_EQ(request.query, fresh.query);
+    EXPECT_EQ(request.version, fresh.version);
+    EXPECT_TRUE(request.headers.empty());
+    EXPECT_TRUE(request.body.empty());
+    EXPECT_FALSE(request.body.in_file());
+    EXPECT_FALSE(is_open(fd));
+    EXPECT_EQ(request.remote_addr, fresh.remote_addr);
+    EXPECT_EQ(request.peer_addr, fresh.peer_addr);
+    EXPECT_EQ(request.scheme, fresh.scheme);
+    EXPECT_EQ(request.request_id, fresh.request_id);
+    EXPECT_EQ(request.route, fresh.route);
+    EXPECT_TRUE(request.params.empty());
 }
 
 }  // namespace
