@@ -1,6 +1,8 @@
 #include "http/head_scanner.hpp"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "http/bodiless_head.hpp"
@@ -49,6 +51,64 @@ bool all_in_class(std::string_view s, ByteClass wanted) {
     return true;
 }
 
+// Field values and targets are most of a head's bytes (a browser sends hundreds), so
+// their two classes, which are ranges, are checked eight bytes at a time: a word with no
+// byte out of the range passes at once, any other goes byte by byte through the table.
+constexpr std::uint64_t kEachByte = 0x0101010101010101;
+constexpr std::uint64_t kHighBits = 0x8080808080808080;
+
+std::uint64_t load_word(const char* bytes) {
+    std::uint64_t word;
+    std::memcpy(&word, bytes, sizeof word);
+    return word;
+}
+
+// Non-zero when some byte of `word` is below `n` (n <= 128).
+constexpr std::uint64_t any_byte_below(std::uint64_t word, unsigned n) {
+    return (word - kEachByte * n) & ~word & kHighBits;
+}
+
+// Non-zero when some byte of `word` is above `n` (n < 128).
+constexpr std::uint64_t any_byte_above(std::uint64_t word, unsigned n) {
+    return ((word + kEachByte * (127 - n)) | word) & kHighBits;
+}
+
+// Non-zero when some byte of `word` equals `n`.
+constexpr std::uint64_t any_byte_equal(std::uint64_t word, unsigned n) {
+    return any_byte_below(word ^ (kEachByte * n), 1);
+}
+
+// How many leading bytes of `s` surely pass, eight at a time: all of them when every word
+// passes (the last word overlaps the one before it rather than leave a tail); otherwise
+// those before the first word with a byte to look at, which is the table's to judge, as is
+// a string shorter than a word.
+template <typename WordPasses>
+std::size_t words_passing(std::string_view s, WordPasses passes) {
+    constexpr std::size_t kWord = sizeof(std::uint64_t);
+    if (s.size() < kWord) return 0;
+    std::size_t i = 0;
+    for (; s.size() - i > kWord; i += kWord)
+        if (!passes(load_word(s.data() + i))) return i;
+    return passes(load_word(s.data() + s.size() - kWord)) ? s.size() : i;
+}
+
+// RFC 9110 §5.5: HTAB, SP, VCHAR, obs-text. A word with no byte below SP (HTAB among
+// them, which the table then admits) and no DEL passes.
+bool all_field_value_bytes(std::string_view s) {
+    const std::size_t checked = words_passing(s, [](std::uint64_t word) {
+        return (any_byte_below(word, 0x20) | any_byte_equal(word, 0x7f)) == 0;
+    });
+    return all_in_class(s.substr(checked), kFieldValue);
+}
+
+// The request-target's bytes: visible ASCII, 0x21 to 0x7e.
+bool all_target_bytes(std::string_view s) {
+    const std::size_t checked = words_passing(s, [](std::uint64_t word) {
+        return (any_byte_below(word, 0x21) | any_byte_above(word, 0x7e)) == 0;
+    });
+    return all_in_class(s.substr(checked), kTarget);
+}
+
 // RFC 9112 §5 for one field line without its CRLF; nullptr when it is well formed.
 const char* field_line_problem(std::string_view text) {
     if (text.find('\r') != std::string_view::npos) return "bare CR in field line";
@@ -60,8 +120,7 @@ const char* field_line_problem(std::string_view text) {
     if (name.empty()) return "empty field name";
     if (name.back() == ' ' || name.back() == '\t') return "whitespace between field name and colon";
     if (!all_in_class(name, kTchar)) return "invalid field name";
-    if (!all_in_class(text.substr(colon + 1), kFieldValue))
-        return "control character in field value";
+    if (!all_field_value_bytes(text.substr(colon + 1))) return "control character in field value";
     return nullptr;
 }
 
@@ -73,13 +132,10 @@ std::size_t well_formed_field_colon(std::string_view text) {
     while (i < text.size() && in_class(text[i], kTchar))
         ++i;
     if (i == 0 || i == text.size() || text[i] != ':') return std::string_view::npos;
-    const std::size_t colon = i;
-    for (++i; i < text.size(); ++i)
-        if (!in_class(text[i], kFieldValue)) return std::string_view::npos;
-    return colon;
+    return all_field_value_bytes(text.substr(i + 1)) ? i : std::string_view::npos;
 }
 
-// The common case first, in one walk: "method SP target SP HTTP/1.d" with a tchar method
+// The common case first: "method SP target SP HTTP/1.d" with a tchar method
 // and a visible-ASCII target. Returns where the first SP is, or npos; only a line that
 // fails is diagnosed (HeadScanner::request_line_problem), which accepts exactly the same.
 std::size_t well_formed_request_line_space(std::string_view text) {
@@ -87,11 +143,12 @@ std::size_t well_formed_request_line_space(std::string_view text) {
     while (i < text.size() && in_class(text[i], kTchar))
         ++i;
     const std::size_t sp1 = i;
-    if (sp1 == 0 || sp1 == text.size() || text[sp1] != ' ') return std::string_view::npos;
-    for (++i; i < text.size() && in_class(text[i], kTarget); ++i) {
-    }
-    if (i == sp1 + 1 || text.size() - i != 9 || text[i] != ' ') return std::string_view::npos;
-    const std::string_view version = text.substr(i + 1);
+    // The version has a fixed size, so the second SP is where it must be.
+    if (sp1 == 0 || text.size() < sp1 + 11 || text[sp1] != ' ') return std::string_view::npos;
+    const std::size_t sp2 = text.size() - 9;
+    if (text[sp2] != ' ' || !all_target_bytes(text.substr(sp1 + 1, sp2 - sp1 - 1)))
+        return std::string_view::npos;
+    const std::string_view version = text.substr(sp2 + 1);
     if (version.substr(0, 7) != "HTTP/1." || !is_digit(version[7])) return std::string_view::npos;
     return sp1;
 }
@@ -99,7 +156,7 @@ std::size_t well_formed_request_line_space(std::string_view text) {
 }  // namespace
 
 std::optional<ParseError> check_chunk_extensions(std::string_view extensions) {
-    if (all_in_class(extensions, kFieldValue)) return std::nullopt;
+    if (all_field_value_bytes(extensions)) return std::nullopt;
     return ParseError{400, "control character in chunk extension"};
 }
 
@@ -208,8 +265,7 @@ HeadScanner::Result HeadScanner::request_line_problem(std::string_view text) {
     const std::string_view method = text.substr(0, sp1);
     const std::string_view target = text.substr(sp1 + 1, sp2 - sp1 - 1);
     if (method.empty() || !all_in_class(method, kTchar)) return fail(400, "invalid method");
-    if (target.empty() || !all_in_class(target, kTarget))
-        return fail(400, "invalid request-target");
+    if (target.empty() || !all_target_bytes(target)) return fail(400, "invalid request-target");
     if (sp2 == std::string_view::npos) return fail(505, "HTTP/0.9 request");
 
     const std::string_view version = text.substr(sp2 + 1);

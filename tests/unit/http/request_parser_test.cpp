@@ -204,6 +204,44 @@ TEST(RequestParser, RejectsControlCharactersInFieldValues) {
         expect_rejected(std::string("GET / HTTP/1.1\r\nHost: a\r\nX: a") + c + "b\r\n\r\n", 400);
 }
 
+// Every byte value at every place of a value (the checks look at eight bytes at a time, so
+// a byte is judged wherever it falls in a word): RFC 9110 §5.5 admits HTAB, SP, VCHAR and
+// obs-text, nothing else.
+TEST(RequestParser, JudgesEveryByteOfAFieldValueWhereverItIs) {
+    for (int byte = 0; byte < 256; ++byte) {
+        const char c = static_cast<char>(byte);
+        if (c == '\r' || c == '\n') continue;  // they end the line
+        const bool allowed = c == '\t' || (byte >= 0x20 && byte != 0x7f);
+        for (std::size_t place = 0; place < 20; ++place) {
+            std::string value(20, 'v');
+            value[place] = c;
+            RequestParser parser(Limits{});
+            const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX: v" + value + "v\r\n\r\n";
+            const ParseStep step = parser.feed(head);
+            EXPECT_EQ(step.progress, allowed ? Progress::complete : Progress::error)
+                << "byte " << byte << " at " << place;
+        }
+    }
+}
+
+// The same for the request-target: visible ASCII only (0x21 to 0x7e).
+TEST(RequestParser, JudgesEveryByteOfATargetWhereverItIs) {
+    for (int byte = 0; byte < 256; ++byte) {
+        const char c = static_cast<char>(byte);
+        if (c == '\r' || c == '\n' || c == ' ') continue;  // they end the line or the target
+        const bool allowed = byte > 0x20 && byte < 0x7f;
+        for (std::size_t place = 0; place < 20; ++place) {
+            std::string target(20, 't');
+            target[place] = c;
+            RequestParser parser(Limits{});
+            const std::string head = "GET /" + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
+            const ParseStep step = parser.feed(head);
+            EXPECT_EQ(step.progress, allowed ? Progress::complete : Progress::error)
+                << "byte " << byte << " at " << place;
+        }
+    }
+}
+
 TEST(RequestParser, AcceptsObsTextInFieldValues) {
     const Outcome out = expect_complete("GET / HTTP/1.1\r\nHost: a\r\nX: caf\xc3\xa9\t!\r\n\r\n");
     EXPECT_EQ(out.request.headers.get("X"), "caf\xc3\xa9\t!");
