@@ -20,7 +20,23 @@ namespace forkd {
 // Header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).
 class Headers {
   public:
+    Headers() = default;
+    // A copy holds the fields only, none of the room a clear() left.
+    Headers(const Headers& other);
+    Headers& operator=(const Headers& other);
+    Headers(Headers&& other) noexcept
+        : fields_(std::move(other.fields_)), size_(std::exchange(other.size_, 0)) {}
+    Headers& operator=(Headers&& other) noexcept {
+        fields_ = std::move(other.fields_);
+        size_ = std::exchange(other.size_, 0);
+        return *this;
+    }
+
     void add(std::string name, std::string value);
+    // Adds a field copied from `name` and `value` into the room a clear() left, if any: a
+    // parser that reads request after request into one list allocates only for a field
+    // longer than the one that was there.
+    void add_copy(std::string_view name, std::string_view value);
     // Replaces every field called `name` with one field.
     void set(std::string name, std::string value);
     void remove(std::string_view name);
@@ -30,16 +46,21 @@ class Headers {
     std::size_t count(std::string_view name) const;
     // Room for `fields` fields, for a parser that knows how many will come.
     void reserve(std::size_t fields) { fields_.reserve(fields); }
-    // Removes every field; the room stays, for a parser that reuses it for the next request.
-    void clear() { fields_.clear(); }
+    // Removes every field; the room stays, the fields' strings too, for a parser that reuses
+    // it for the next request (add_copy).
+    void clear() { size_ = 0; }
 
     auto begin() const { return fields_.begin(); }
-    auto end() const { return fields_.end(); }
-    std::size_t size() const { return fields_.size(); }
-    bool empty() const { return fields_.empty(); }
+    auto end() const { return fields_.begin() + static_cast<std::ptrdiff_t>(size_); }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
 
   private:
+    auto used_end() { return fields_.begin() + static_cast<std::ptrdiff_t>(size_); }
+
+    // The fields are the first size_ entries; any after them are room a clear() left.
     std::vector<std::pair<std::string, std::string>> fields_;
+    std::size_t size_ = 0;
 };
 
 // Case-insensitive ASCII comparison (field names are tokens; std::tolower would consult the

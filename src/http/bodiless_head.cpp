@@ -56,7 +56,7 @@ void BodilessHead::field_line(std::string_view name, std::string_view value) {
         return;
     }
     seen_.note(name, request_.headers.size());
-    request_.headers.add(std::string(name), std::string(value));
+    request_.headers.add_copy(name, value);
 }
 
 }  // namespace forkd::http

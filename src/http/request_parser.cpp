@@ -64,7 +64,8 @@ class BeastRequestParser final : public beast::http::basic_parser<true> {
                        error_code&) override {
         // After the head, Beast reports the chunked body's trailer fields here: forkd
         // discards them (RFC 9110 §6.5.2 lets a recipient do so).
-        if (!in_trailers_) request_.headers.add(std::string(name), std::string(value));
+        if (!in_trailers_)
+            request_.headers.add_copy({name.data(), name.size()}, {value.data(), value.size()});
     }
 
     void on_header_impl(error_code& ec) override {

@@ -146,7 +146,7 @@ bool decode_hand_off(std::string_view bytes, HandOff& hand_off) {
         std::string_view name;
         std::string_view value;
         ok = in.text(name) && in.text(value);
-        if (ok) request.headers.add(std::string(name), std::string(value));
+        if (ok) request.headers.add_copy(name, value);
     }
     std::string_view body;
     ok = ok && in.text(body) && in.done();
