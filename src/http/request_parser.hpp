@@ -37,8 +37,9 @@ struct ParseStep {
     std::string error_reason;  // for the error page and the debug log, e.g. "obs-fold"
 };
 
-// How a head is read: a head without a body by http/bodiless_head.hpp, the others by Beast
-// (the default); or every head by Beast (for the fuzz target that compares the two).
+// How a head is read: a head without a body by http/bodiless_head.hpp as the scanner checks
+// it, the others by Beast (the default); or every head by Beast (for the fuzz target that
+// compares the two).
 enum class HeadReading { bodiless_without_beast, beast_only };
 
 class RequestParser {
@@ -73,9 +74,9 @@ class RequestParser {
     std::size_t held_body_size() const;
     std::string take_held_body();
 
-    // Ready for the next request on the same connection. The request's field list and id
-    // keep their storage (emptied), so that requests on a keep-alive connection allocate
-    // none for them; everything else is made new.
+    // Ready for the next request on the same connection. The request is emptied in place,
+    // each of its strings and lists (the fields' strings too) keeping its storage, so that
+    // requests on a keep-alive connection allocate only for what outgrows the last one.
     void reset();
 
   private:
