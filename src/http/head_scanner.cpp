@@ -1,11 +1,10 @@
 #include "http/head_scanner.hpp"
 
 #include <array>
-#include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "http/bodiless_head.hpp"
+#include "http/byte_words.hpp"
 
 namespace forkd::http {
 
@@ -52,49 +51,12 @@ bool all_in_class(std::string_view s, ByteClass wanted) {
 }
 
 // Field values and targets are most of a head's bytes (a browser sends hundreds), so
-// their two classes, which are ranges, are checked eight bytes at a time: a word with no
-// byte out of the range passes at once, any other goes byte by byte through the table.
-constexpr std::uint64_t kEachByte = 0x0101010101010101;
-constexpr std::uint64_t kHighBits = 0x8080808080808080;
-
-std::uint64_t load_word(const char* bytes) {
-    std::uint64_t word;
-    std::memcpy(&word, bytes, sizeof word);
-    return word;
-}
-
-// Non-zero when some byte of `word` is below `n` (n <= 128).
-constexpr std::uint64_t any_byte_below(std::uint64_t word, unsigned n) {
-    return (word - kEachByte * n) & ~word & kHighBits;
-}
-
-// Non-zero when some byte of `word` is above `n` (n < 128).
-constexpr std::uint64_t any_byte_above(std::uint64_t word, unsigned n) {
-    return ((word + kEachByte * (127 - n)) | word) & kHighBits;
-}
-
-// Non-zero when some byte of `word` equals `n`.
-constexpr std::uint64_t any_byte_equal(std::uint64_t word, unsigned n) {
-    return any_byte_below(word ^ (kEachByte * n), 1);
-}
-
-// How many leading bytes of `s` surely pass, eight at a time: all of them when every word
-// passes (the last word overlaps the one before it rather than leave a tail); otherwise
-// those before the first word with a byte to look at, which is the table's to judge, as is
-// a string shorter than a word.
-template <typename WordPasses>
-std::size_t words_passing(std::string_view s, WordPasses passes) {
-    constexpr std::size_t kWord = sizeof(std::uint64_t);
-    if (s.size() < kWord) return 0;
-    std::size_t i = 0;
-    for (; s.size() - i > kWord; i += kWord)
-        if (!passes(load_word(s.data() + i))) return i;
-    return passes(load_word(s.data() + s.size() - kWord)) ? s.size() : i;
-}
+// their two classes, which are ranges, are checked eight bytes at a time (byte_words.hpp).
 
 // RFC 9110 §5.5: HTAB, SP, VCHAR, obs-text. A word with no byte below SP (HTAB among
 // them, which the table then admits) and no DEL passes.
 bool all_field_value_bytes(std::string_view s) {
+    using namespace byte_words;
     const std::size_t checked = words_passing(s, [](std::uint64_t word) {
         return (any_byte_below(word, 0x20) | any_byte_equal(word, 0x7f)) == 0;
     });
@@ -103,6 +65,7 @@ bool all_field_value_bytes(std::string_view s) {
 
 // The request-target's bytes: visible ASCII, 0x21 to 0x7e.
 bool all_target_bytes(std::string_view s) {
+    using namespace byte_words;
     const std::size_t checked = words_passing(s, [](std::uint64_t word) {
         return (any_byte_below(word, 0x21) | any_byte_above(word, 0x7e)) == 0;
     });

@@ -17,6 +17,26 @@ TEST(TargetPath, KeepsASimplePath) {
     EXPECT_EQ(normalize_target_path("/a/b")->relative(), "a/b");
 }
 
+// A plain segment is copied whole after a check of eight bytes at a time: a byte that
+// needs decoding or refusing is found wherever it falls in a word, in long names too.
+TEST(TargetPath, FindsAnEscapeOrARefusedByteAnywhereInALongName) {
+    for (std::size_t place = 0; place < 20; ++place) {
+        std::string name(20, 'n');
+        name[place] = '\\';
+        EXPECT_EQ(normalized("/d/" + name), "<invalid>") << "backslash at " << place;
+        name[place] = '\0';
+        EXPECT_EQ(normalized("/d/" + name), "<invalid>") << "NUL at " << place;
+        name[place] = '%';
+        EXPECT_EQ(normalized("/d/" + name), "<invalid>") << "'%' without digits at " << place;
+        name.replace(place, 1, "%41");
+        std::string decoded(20, 'n');
+        decoded[place] = 'A';
+        EXPECT_EQ(normalized("/d/" + name), "/d/" + decoded) << "escape at " << place;
+        name.replace(place, 3, "n");
+        EXPECT_EQ(normalized("/d/" + name), "/d/" + name);
+    }
+}
+
 TEST(TargetPath, DecodesEachSegmentOnce) {
     EXPECT_EQ(normalized("/a%20b/%C3%A9"), "/a b/\xC3\xA9");
     EXPECT_EQ(normalized("/%252e%252e/x"), "/%2e%2e/x");
