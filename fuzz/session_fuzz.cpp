@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -92,7 +93,9 @@ struct Server {
         options = session::Options::from(config);
         // The demo never sleeps here: `?sleep` and `?sleep=0` answer at once, others 400.
         handlers::add_demo_routes(router, config::DemoConfig{config::Duration(0), 0});
-        handlers::add_static_routes(router, config);
+        // The static files after the demo's exact routes, as forkd's own router places them.
+        router.add("/", Route::Match::prefix,
+                   std::make_shared<handlers::StaticFilesHandler>(config));
     }
 };
 
