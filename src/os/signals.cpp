@@ -42,10 +42,15 @@ const sigset_t* wait_mask() {
 
 namespace {
 
-// The signals whose disposition the master found changed (note_master_signal_state), valid
-// in the master and in a child just forked from it; without that note, all of them.
+// The signals whose disposition the master found changed (note_master_signal_state) and
+// did not set to the serving one itself, valid in the master and in a child just forked
+// from it; without that note, all of them.
 sigset_t g_master_changed;
 bool g_master_noted = false;
+
+// The signals a serving process ignores, handles, and blocks outside its waits.
+constexpr int kServingIgnored[] = {SIGPIPE, SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU};
+constexpr int kServingHandled[] = {SIGTERM, SIGQUIT, SIGUSR1};
 
 void reset_dispositions(const sigset_t* only) {
     for (int signal = 1; signal < NSIG; ++signal) {
@@ -53,13 +58,39 @@ void reset_dispositions(const sigset_t* only) {
         if (only != nullptr && sigismember(only, signal) != 1) continue;
         set_action(signal, SIG_DFL);
     }
-    g_has_wait_mask = false;
-    g_stop = 0;
-    g_reopen = 0;
+}
+
+void set_serving_dispositions() {
+    set_action(SIGINT, SIG_DFL);
+    for (int signal : kServingIgnored)
+        set_action(signal, SIG_IGN);
+    set_action(SIGTERM, record_stop);
+    set_action(SIGQUIT, record_stop);
+    set_action(SIGUSR1, record_reopen);
+}
+
+// How often a busy process looks for signals left pending (collect_pending_signals). A
+// graceful stop or a log reopen starts this much later at most, under load only.
+constexpr long kPendingCheckNanos = 10'000'000;
+// When a serving process looks next.
+timespec g_next_pending_check{};
+
+void schedule_next_pending_check(const timespec& now) {
+    g_next_pending_check = now;
+    g_next_pending_check.tv_nsec += kPendingCheckNanos;
+    if (g_next_pending_check.tv_nsec >= 1'000'000'000) {
+        g_next_pending_check.tv_sec += 1;
+        g_next_pending_check.tv_nsec -= 1'000'000'000;
+    }
 }
 
 }  // namespace
 
+// Every signal the master sets here is one of those it blocks for good and reads from its
+// signalfd: a handler of them never runs in the master, and Linux queues a blocked signal
+// even when it is ignored, so the master reads them as before. Setting SIG_IGN discards
+// one already pending, though (POSIX): such a signal, sent while the master started, is
+// raised again, and stays queued for the signalfd.
 void note_master_signal_state() {
     sigemptyset(&g_master_changed);
     for (int signal = 1; signal < NSIG; ++signal) {
@@ -67,11 +98,26 @@ void note_master_signal_state() {
         if (::sigaction(signal, nullptr, &current) != 0) continue;  // KILL, STOP, glibc's own
         if (current.sa_handler != SIG_DFL) sigaddset(&g_master_changed, signal);
     }
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    set_serving_dispositions();
+    for (int signal : kServingIgnored) {
+        if (sigismember(&pending, signal) == 1) ::raise(signal);
+    }
+    for (int signal : kServingIgnored)
+        sigdelset(&g_master_changed, signal);
+    for (int signal : kServingHandled)
+        sigdelset(&g_master_changed, signal);
+    sigdelset(&g_master_changed, SIGINT);
     g_master_noted = true;
 }
 
 void reset_signal_state() {
     reset_dispositions(nullptr);
+    g_has_wait_mask = false;
+    g_stop = 0;
+    g_reopen = 0;
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -81,32 +127,36 @@ void reset_signal_state() {
 // since the fork, e.g. the SIGUSR1 of a log reopen) then reaches its handler. Unblocking
 // in between delivered it to SIG_DFL, which killed the child and reset its connection.
 void enter_serving_signal_state() {
-    // A child of the master resets only what the master had changed: one system call per
-    // signal was 60 of the 100 a fork-mode connection cost (master and child).
-    reset_dispositions(g_master_noted ? &g_master_changed : nullptr);
-    g_master_noted = false;
-    set_action(SIGPIPE, SIG_IGN);
-    for (int signal : {SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU})
-        set_action(signal, SIG_IGN);
-    set_action(SIGTERM, record_stop);
-    set_action(SIGQUIT, record_stop);
-    set_action(SIGUSR1, record_reopen);
+    if (g_master_noted) {
+        // A child of the master inherited the serving dispositions (note_master_signal_state)
+        // and resets only what else the master had changed, usually nothing: one system call
+        // per signal was 60 of the 100 a fork-mode connection cost (master and child), and
+        // the serving ones 14 of the 45 left.
+        reset_dispositions(&g_master_changed);
+        g_master_noted = false;
+    } else {
+        reset_dispositions(nullptr);
+        set_serving_dispositions();
+    }
+    g_stop = 0;
+    g_reopen = 0;
 
     sigset_t blocked;
     sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGQUIT);
-    sigaddset(&blocked, SIGUSR1);
+    for (int signal : kServingHandled)
+        sigaddset(&blocked, signal);
     ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
     sigemptyset(&g_wait_mask);  // while waiting, nothing is blocked
     g_has_wait_mask = true;
+    // The first look for pending signals comes one interval after the start, like every
+    // later one: a signal sent since the fork is still seen then, or at the first wait,
+    // which unblocks it. A child that serves one request and exits makes no such call.
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
+    schedule_next_pending_check(now);
 }
 
 namespace {
-
-// How often a busy process looks for signals left pending (below). A graceful stop or a
-// log reopen starts this much later at most, under load only.
-constexpr long kPendingCheckNanos = 10'000'000;
 
 // A serving process blocks its signals outside its waits, so one that arrives while it
 // works stays pending, not recorded; and it may stay pending through the next wait too,
@@ -116,18 +166,13 @@ constexpr long kPendingCheckNanos = 10'000'000;
 // times per request, and a system call each time was a few percent of a fast request.
 void collect_pending_signals() {
     if (!g_has_wait_mask) return;  // not serving: the master reads its signals from a signalfd
-    static timespec next_check{};
+    const timespec& next_check = g_next_pending_check;
     timespec now{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
     if (now.tv_sec < next_check.tv_sec ||
         (now.tv_sec == next_check.tv_sec && now.tv_nsec < next_check.tv_nsec))
         return;
-    next_check = now;
-    next_check.tv_nsec += kPendingCheckNanos;
-    if (next_check.tv_nsec >= 1'000'000'000) {
-        next_check.tv_sec += 1;
-        next_check.tv_nsec -= 1'000'000'000;
-    }
+    schedule_next_pending_check(now);
     sigset_t serving;
     sigemptyset(&serving);
     for (int signal : {SIGTERM, SIGQUIT, SIGUSR1})
