@@ -45,17 +45,21 @@ namespace {
 // The signals whose disposition the master found changed (note_master_signal_state) and
 // did not set to the serving one itself, valid in the master and in a child just forked
 // from it; without that note, all of them.
-sigset_t g_master_changed;
+int g_master_changed[NSIG];
+int g_master_changed_count = 0;
 bool g_master_noted = false;
+// The mask a serving process works with; made by the master for its children, so that a
+// child calls nothing of libc's signal-set family (one more 64 KiB window of code to fault
+// in, which none of its other calls share).
+sigset_t g_serving_mask;
 
 // The signals a serving process ignores, handles, and blocks outside its waits.
 constexpr int kServingIgnored[] = {SIGPIPE, SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU};
 constexpr int kServingHandled[] = {SIGTERM, SIGQUIT, SIGUSR1};
 
-void reset_dispositions(const sigset_t* only) {
+void reset_dispositions() {
     for (int signal = 1; signal < NSIG; ++signal) {
         if (signal == SIGKILL || signal == SIGSTOP) continue;
-        if (only != nullptr && sigismember(only, signal) != 1) continue;
         set_action(signal, SIG_DFL);
     }
 }
@@ -67,6 +71,22 @@ void set_serving_dispositions() {
     set_action(SIGTERM, record_stop);
     set_action(SIGQUIT, record_stop);
     set_action(SIGUSR1, record_reopen);
+}
+
+bool is_serving_signal(int signal) {
+    auto in = [signal](const auto& list) {
+        for (int member : list)
+            if (member == signal) return true;
+        return false;
+    };
+    return signal == SIGINT || in(kServingIgnored) || in(kServingHandled);
+}
+
+void make_serving_masks() {
+    sigemptyset(&g_serving_mask);
+    for (int signal : kServingHandled)
+        sigaddset(&g_serving_mask, signal);
+    sigemptyset(&g_wait_mask);  // while waiting, nothing is blocked
 }
 
 // How often a busy process looks for signals left pending (collect_pending_signals). A
@@ -92,29 +112,26 @@ void schedule_next_pending_check(const timespec& now) {
 // one already pending, though (POSIX): such a signal, sent while the master started, is
 // raised again, and stays queued for the signalfd.
 void note_master_signal_state() {
-    sigemptyset(&g_master_changed);
-    for (int signal = 1; signal < NSIG; ++signal) {
-        struct sigaction current {};
-        if (::sigaction(signal, nullptr, &current) != 0) continue;  // KILL, STOP, glibc's own
-        if (current.sa_handler != SIG_DFL) sigaddset(&g_master_changed, signal);
-    }
     sigset_t pending;
     sigemptyset(&pending);
     ::sigpending(&pending);
+    g_master_changed_count = 0;
+    for (int signal = 1; signal < NSIG; ++signal) {
+        struct sigaction current {};
+        if (::sigaction(signal, nullptr, &current) != 0) continue;  // KILL, STOP, glibc's own
+        if (current.sa_handler != SIG_DFL && !is_serving_signal(signal))
+            g_master_changed[g_master_changed_count++] = signal;
+    }
     set_serving_dispositions();
     for (int signal : kServingIgnored) {
         if (sigismember(&pending, signal) == 1) ::raise(signal);
     }
-    for (int signal : kServingIgnored)
-        sigdelset(&g_master_changed, signal);
-    for (int signal : kServingHandled)
-        sigdelset(&g_master_changed, signal);
-    sigdelset(&g_master_changed, SIGINT);
+    make_serving_masks();
     g_master_noted = true;
 }
 
 void reset_signal_state() {
-    reset_dispositions(nullptr);
+    reset_dispositions();
     g_has_wait_mask = false;
     g_stop = 0;
     g_reopen = 0;
@@ -128,25 +145,21 @@ void reset_signal_state() {
 // in between delivered it to SIG_DFL, which killed the child and reset its connection.
 void enter_serving_signal_state() {
     if (g_master_noted) {
-        // A child of the master inherited the serving dispositions (note_master_signal_state)
-        // and resets only what else the master had changed, usually nothing: one system call
-        // per signal was 60 of the 100 a fork-mode connection cost (master and child), and
-        // the serving ones 14 of the 45 left.
-        reset_dispositions(&g_master_changed);
+        // A child of the master inherited the serving dispositions and masks
+        // (note_master_signal_state) and resets only what else the master had changed,
+        // usually nothing: one system call per signal was 60 of the 100 a fork-mode
+        // connection cost (master and child), and the serving ones 14 of the 45 left.
+        for (int i = 0; i < g_master_changed_count; ++i)
+            set_action(g_master_changed[i], SIG_DFL);
         g_master_noted = false;
     } else {
-        reset_dispositions(nullptr);
+        reset_dispositions();
         set_serving_dispositions();
+        make_serving_masks();
     }
     g_stop = 0;
     g_reopen = 0;
-
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    for (int signal : kServingHandled)
-        sigaddset(&blocked, signal);
-    ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
-    sigemptyset(&g_wait_mask);  // while waiting, nothing is blocked
+    ::sigprocmask(SIG_SETMASK, &g_serving_mask, nullptr);
     g_has_wait_mask = true;
     // The first look for pending signals comes one interval after the start, like every
     // later one: a signal sent since the fork is still seen then, or at the first wait,
