@@ -1,5 +1,6 @@
 #include "os/signals.hpp"
 
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -159,7 +160,9 @@ void enter_serving_signal_state() {
     }
     g_stop = 0;
     g_reopen = 0;
-    ::sigprocmask(SIG_SETMASK, &g_serving_mask, nullptr);
+    // pthread_sigmask, which sigprocmask calls, and is the same for a process of one
+    // thread: sigprocmask's code would be one more window for a child to fault in.
+    ::pthread_sigmask(SIG_SETMASK, &g_serving_mask, nullptr);
     g_has_wait_mask = true;
     // The first look for pending signals comes one interval after the start, like every
     // later one: a signal sent since the fork is still seen then, or at the first wait,
