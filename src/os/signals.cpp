@@ -149,7 +149,8 @@ void enter_serving_signal_state() {
         // A child of the master inherited the serving dispositions and masks
         // (note_master_signal_state) and resets only what else the master had changed,
         // usually nothing: one system call per signal was 60 of the 100 a fork-mode
-        // connection cost (master and child), and the serving ones 14 of the 45 left.
+        // connection cost (master and child), and the serving ones with the crash guard's
+        // (os/request_guard.hpp) 16 to 18 of the 43 left.
         for (int i = 0; i < g_master_changed_count; ++i)
             set_action(g_master_changed[i], SIG_DFL);
         g_master_noted = false;
