@@ -12,6 +12,7 @@
 #include "os/process.hpp"
 #include "os/process_info.hpp"
 #include "os/process_title.hpp"
+#include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/spawn.hpp"
 #include "os/systemd.hpp"
@@ -94,7 +95,10 @@ void Master::prepare() {
     signal_fd_ = os::open_signalfd({SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2,
                                     SIGTTIN, SIGTTOU, SIGWINCH, SIGPIPE});
     tick_fd_ = os::periodic_timer(kTick);
-    os::note_master_signal_state();  // after the preload hooks: what each child must undo
+    // After the preload hooks: what each child must undo. The serving dispositions and the
+    // crash guard are set here once, for every child to inherit.
+    os::note_master_signal_state();
+    os::install_crash_guard();
     loop_.add(signal_fd_.get(), EPOLLIN, [this](uint32_t) { on_signal_readable(); });
     loop_.add(tick_fd_.get(), EPOLLIN, [this](uint32_t) { os::drain_timer(tick_fd_.get()); });
     write_pid_file();

@@ -108,6 +108,9 @@ void set_guard_answers(std::string answer_502, std::string answer_504) {
 }
 
 void install_crash_guard() {
+    static bool installed = false;  // in this process or, inherited, in the one it forked from
+    if (installed) return;
+    installed = true;
     static char alternate_stack[64 * 1024];
     stack_t stack{};
     stack.ss_sp = alternate_stack;

@@ -25,6 +25,11 @@ inline constexpr int kRequestTimeoutExitCode = 3;
 void set_guard_answers(std::string answer_502, std::string answer_504);
 
 // Installs the crash handlers (on an alternate stack, so a stack overflow is caught too).
+// Once per process: a child inherits the handlers and the stack across fork(), so the
+// master installs them before its first fork and a child's own call does nothing (eight
+// system calls fewer per fork-mode connection). In the master they answer nobody (no
+// request there) and a crash still ends it by its signal; its SIGALRM (it arms no timer)
+// is then ignored, where it would have killed it.
 void install_crash_guard();
 
 // Marks the start of a request on `client_fd`; arms the timeout when `timeout` > 0. With

@@ -1,5 +1,6 @@
 #include "os/signals.hpp"
 
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -42,36 +43,99 @@ const sigset_t* wait_mask() {
 
 namespace {
 
-// The signals whose disposition the master found changed (note_master_signal_state), valid
-// in the master and in a child just forked from it; without that note, all of them.
-sigset_t g_master_changed;
+// The signals whose disposition the master found changed (note_master_signal_state) and
+// did not set to the serving one itself, valid in the master and in a child just forked
+// from it; without that note, all of them.
+int g_master_changed[NSIG];
+int g_master_changed_count = 0;
 bool g_master_noted = false;
+// The mask a serving process works with; made by the master for its children, so that a
+// child calls nothing of libc's signal-set family (one more 64 KiB window of code to fault
+// in, which none of its other calls share).
+sigset_t g_serving_mask;
 
-void reset_dispositions(const sigset_t* only) {
+// The signals a serving process ignores, handles, and blocks outside its waits.
+constexpr int kServingIgnored[] = {SIGPIPE, SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU};
+constexpr int kServingHandled[] = {SIGTERM, SIGQUIT, SIGUSR1};
+
+void reset_dispositions() {
     for (int signal = 1; signal < NSIG; ++signal) {
         if (signal == SIGKILL || signal == SIGSTOP) continue;
-        if (only != nullptr && sigismember(only, signal) != 1) continue;
         set_action(signal, SIG_DFL);
     }
-    g_has_wait_mask = false;
-    g_stop = 0;
-    g_reopen = 0;
+}
+
+void set_serving_dispositions() {
+    set_action(SIGINT, SIG_DFL);
+    for (int signal : kServingIgnored)
+        set_action(signal, SIG_IGN);
+    set_action(SIGTERM, record_stop);
+    set_action(SIGQUIT, record_stop);
+    set_action(SIGUSR1, record_reopen);
+}
+
+bool is_serving_signal(int signal) {
+    auto in = [signal](const auto& list) {
+        for (int member : list)
+            if (member == signal) return true;
+        return false;
+    };
+    return signal == SIGINT || in(kServingIgnored) || in(kServingHandled);
+}
+
+void make_serving_masks() {
+    sigemptyset(&g_serving_mask);
+    for (int signal : kServingHandled)
+        sigaddset(&g_serving_mask, signal);
+    sigemptyset(&g_wait_mask);  // while waiting, nothing is blocked
+}
+
+// How often a busy process looks for signals left pending (collect_pending_signals). A
+// graceful stop or a log reopen starts this much later at most, under load only.
+constexpr long kPendingCheckNanos = 10'000'000;
+// When a serving process looks next.
+timespec g_next_pending_check{};
+
+void schedule_next_pending_check(const timespec& now) {
+    g_next_pending_check = now;
+    g_next_pending_check.tv_nsec += kPendingCheckNanos;
+    if (g_next_pending_check.tv_nsec >= 1'000'000'000) {
+        g_next_pending_check.tv_sec += 1;
+        g_next_pending_check.tv_nsec -= 1'000'000'000;
+    }
 }
 
 }  // namespace
 
+// Every signal the master sets here is one of those it blocks for good and reads from its
+// signalfd: a handler of them never runs in the master, and Linux queues a blocked signal
+// even when it is ignored, so the master reads them as before. Setting SIG_IGN discards
+// one already pending, though (POSIX): such a signal, sent while the master started, is
+// raised again, and stays queued for the signalfd.
 void note_master_signal_state() {
-    sigemptyset(&g_master_changed);
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    g_master_changed_count = 0;
     for (int signal = 1; signal < NSIG; ++signal) {
         struct sigaction current {};
         if (::sigaction(signal, nullptr, &current) != 0) continue;  // KILL, STOP, glibc's own
-        if (current.sa_handler != SIG_DFL) sigaddset(&g_master_changed, signal);
+        if (current.sa_handler != SIG_DFL && !is_serving_signal(signal))
+            g_master_changed[g_master_changed_count++] = signal;
     }
+    set_serving_dispositions();
+    for (int signal : kServingIgnored) {
+        if (sigismember(&pending, signal) == 1) ::raise(signal);
+    }
+    make_serving_masks();
     g_master_noted = true;
 }
 
 void reset_signal_state() {
-    reset_dispositions(nullptr);
+    reset_dispositions();
+    g_has_wait_mask = false;
+    g_stop = 0;
+    g_reopen = 0;
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -81,32 +145,35 @@ void reset_signal_state() {
 // since the fork, e.g. the SIGUSR1 of a log reopen) then reaches its handler. Unblocking
 // in between delivered it to SIG_DFL, which killed the child and reset its connection.
 void enter_serving_signal_state() {
-    // A child of the master resets only what the master had changed: one system call per
-    // signal was 60 of the 100 a fork-mode connection cost (master and child).
-    reset_dispositions(g_master_noted ? &g_master_changed : nullptr);
-    g_master_noted = false;
-    set_action(SIGPIPE, SIG_IGN);
-    for (int signal : {SIGHUP, SIGUSR2, SIGWINCH, SIGTTIN, SIGTTOU})
-        set_action(signal, SIG_IGN);
-    set_action(SIGTERM, record_stop);
-    set_action(SIGQUIT, record_stop);
-    set_action(SIGUSR1, record_reopen);
-
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGQUIT);
-    sigaddset(&blocked, SIGUSR1);
-    ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
-    sigemptyset(&g_wait_mask);  // while waiting, nothing is blocked
+    if (g_master_noted) {
+        // A child of the master inherited the serving dispositions and masks
+        // (note_master_signal_state) and resets only what else the master had changed,
+        // usually nothing: one system call per signal was 60 of the 100 a fork-mode
+        // connection cost (master and child), and the serving ones with the crash guard's
+        // (os/request_guard.hpp) 16 to 18 of the 43 left.
+        for (int i = 0; i < g_master_changed_count; ++i)
+            set_action(g_master_changed[i], SIG_DFL);
+        g_master_noted = false;
+    } else {
+        reset_dispositions();
+        set_serving_dispositions();
+        make_serving_masks();
+    }
+    g_stop = 0;
+    g_reopen = 0;
+    // pthread_sigmask, which sigprocmask calls, and is the same for a process of one
+    // thread: sigprocmask's code would be one more window for a child to fault in.
+    ::pthread_sigmask(SIG_SETMASK, &g_serving_mask, nullptr);
     g_has_wait_mask = true;
+    // The first look for pending signals comes one interval after the start, like every
+    // later one: a signal sent since the fork is still seen then, or at the first wait,
+    // which unblocks it. A child that serves one request and exits makes no such call.
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
+    schedule_next_pending_check(now);
 }
 
 namespace {
-
-// How often a busy process looks for signals left pending (below). A graceful stop or a
-// log reopen starts this much later at most, under load only.
-constexpr long kPendingCheckNanos = 10'000'000;
 
 // A serving process blocks its signals outside its waits, so one that arrives while it
 // works stays pending, not recorded; and it may stay pending through the next wait too,
@@ -116,18 +183,13 @@ constexpr long kPendingCheckNanos = 10'000'000;
 // times per request, and a system call each time was a few percent of a fast request.
 void collect_pending_signals() {
     if (!g_has_wait_mask) return;  // not serving: the master reads its signals from a signalfd
-    static timespec next_check{};
+    const timespec& next_check = g_next_pending_check;
     timespec now{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
     if (now.tv_sec < next_check.tv_sec ||
         (now.tv_sec == next_check.tv_sec && now.tv_nsec < next_check.tv_nsec))
         return;
-    next_check = now;
-    next_check.tv_nsec += kPendingCheckNanos;
-    if (next_check.tv_nsec >= 1'000'000'000) {
-        next_check.tv_sec += 1;
-        next_check.tv_nsec -= 1'000'000'000;
-    }
+    schedule_next_pending_check(now);
     sigset_t serving;
     sigemptyset(&serving);
     for (int signal : {SIGTERM, SIGQUIT, SIGUSR1})

@@ -34,10 +34,13 @@ bool take_reopen_request();
 // arrives while the listeners open must wait for the loop, not kill the process.
 void block_master_signals();
 
-// The master notes once, before its first fork, which signals do not have their default
-// disposition (one ignored since before the exec, a handler a preload hook installed): a
-// child forked from it then resets only those in enter_serving_signal_state(). The master
-// installs no handler itself (it reads its signals from a signalfd).
+// The master notes once, before its first fork and after open_signalfd() blocked its
+// signals, which signals do not have their default disposition (one ignored since before
+// the exec, a handler a preload hook installed), and gives itself the serving dispositions
+// of enter_serving_signal_state(): all of them are signals it blocks for good and reads
+// from its signalfd, so no handler runs in it and each is still queued for it (Linux never
+// ignores a blocked signal). A child forked from it then inherits them, and resets only the
+// other changed ones, if any, and sets its mask.
 void note_master_signal_state();
 
 // Default dispositions and an empty mask: what a child undoes first after fork().

@@ -73,5 +73,26 @@ TEST(ServingSignals, AChildUndoesWhatItsMasterHadChangedAndOnlyThat) {
                             "3: the serving state not set";
 }
 
+// The master sets its children's serving dispositions on itself (note_master_signal_state):
+// ignored and handled signals alike, blocked there, must still reach its signalfd, one sent
+// before the note included (setting SIG_IGN discards a pending signal).
+TEST(MasterSignals, EverySignalStillReachesTheSignalfdOnceTheChildrensStateIsSet) {
+    int result = run_in_child([] {
+        Fd signals = open_signalfd({SIGHUP, SIGUSR1, SIGPIPE, SIGTERM});
+        ::kill(::getpid(), SIGHUP);  // while the master starts
+        note_master_signal_state();
+        if (has_default_action(SIGHUP) || has_default_action(SIGTERM)) return 1;
+        for (int signal : {SIGUSR1, SIGPIPE, SIGTERM})
+            ::kill(::getpid(), signal);
+        for (int expected : {SIGHUP, SIGUSR1, SIGPIPE, SIGTERM}) {  // lowest number first
+            if (read_signal(signals.get()) != expected) return 2;
+        }
+        if (read_signal(signals.get())) return 3;
+        return 0;
+    });
+    EXPECT_EQ(result, 0) << "1: the serving dispositions not set, 2: a signal lost, "
+                            "3: one read twice";
+}
+
 }  // namespace
 }  // namespace forkd::os
