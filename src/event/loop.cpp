@@ -10,6 +10,7 @@ Loop::Loop() : epoll_(os::epoll_create()) {}
 
 void Loop::add(int fd, uint32_t events, Callback callback) {
     os::epoll_add(epoll_.get(), fd, events, static_cast<uint64_t>(fd));
+    retire_if_running(fd);
     watches_[fd] = Watch{events, std::move(callback)};
 }
 
@@ -23,11 +24,25 @@ void Loop::modify(int fd, uint32_t events) {
 }
 
 void Loop::remove(int fd) {
-    if (watches_.erase(fd) > 0) os::epoll_remove(epoll_.get(), fd);
+    if (erase(fd)) os::epoll_remove(epoll_.get(), fd);
+}
+
+bool Loop::erase(int fd) {
+    retire_if_running(fd);
+    return watches_.erase(fd) > 0;
+}
+
+void Loop::retire_if_running(int fd) {
+    if (fd != running_) return;
+    auto found = watches_.find(fd);
+    if (found == watches_.end()) return;
+    retired_ = std::move(found->second.callback);
+    running_ = -1;  // whatever watches `fd` from now on is not the callback running
 }
 
 void Loop::close_in_child() {
     epoll_.reset();
+    retire_if_running(running_);  // a child forked from inside a callback returns into it
     watches_.clear();
 }
 
@@ -38,9 +53,11 @@ void Loop::run_once(std::chrono::milliseconds timeout, const sigset_t* mask) {
     for (int i = 0; i < count; ++i) {
         auto fd = static_cast<int>(events[static_cast<std::size_t>(i)].data.u64);
         auto found = watches_.find(fd);
-        if (found == watches_.end()) continue;       // removed by an earlier callback
-        Callback callback = found->second.callback;  // a copy: the callback may remove itself
-        callback(events[static_cast<std::size_t>(i)].events);
+        if (found == watches_.end()) continue;  // removed by an earlier callback
+        running_ = fd;
+        found->second.callback(events[static_cast<std::size_t>(i)].events);
+        running_ = -1;
+        retired_ = nullptr;  // a callback that removed or replaced itself ends here
     }
 }
 

@@ -31,7 +31,7 @@ class Loop {
     // Forgets `fd` without a system call, for an fd about to be closed that no other process
     // holds: closing the last reference to a file takes it out of the epoll set anyway.
     // (Another holder would keep the registration, and its events, alive.)
-    void forget(int fd) { watches_.erase(fd); }
+    void forget(int fd) { erase(fd); }
     bool watches(int fd) const { return watches_.contains(fd); }
     // In a forked child that will never run this loop: closes the epoll fd, forgets the rest.
     void close_in_child();
@@ -45,12 +45,22 @@ class Loop {
     std::chrono::steady_clock::time_point woke_at() const { return woke_at_; }
 
   private:
+    // Takes `fd` out of `watches_`; returns whether it was there.
+    bool erase(int fd);
+    // Keeps the callback running now alive when its own watch is dropped or replaced.
+    void retire_if_running(int fd);
+
     Fd epoll_;
     struct Watch {
         uint32_t events;
         Callback callback;
     };
     std::unordered_map<int, Watch> watches_;
+    // The fd whose callback runs now (-1: none), and that callback once a call inside it
+    // removed or replaced its watch: callbacks run in place, not from a copy per event, so
+    // one that drops itself is destroyed only after it returns.
+    int running_ = -1;
+    Callback retired_;
     std::chrono::steady_clock::time_point woke_at_ = std::chrono::steady_clock::now();
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
 
 namespace forkd::event {
 namespace {
@@ -82,6 +83,27 @@ TEST(Loop, ACallbackMayRemoveItself) {
     loop.run_once(milliseconds(1000));
     loop.run_once(milliseconds(0));
     EXPECT_EQ(calls, 1);
+}
+
+// Callbacks run in place: one that drops or replaces its own watch still has its captures
+// until it returns (a copy of a string it captured by value is read after the removal).
+TEST(Loop, ACallbackKeepsItsCapturesAfterRemovingOrReplacingItself) {
+    Loop loop;
+    Pair pair;
+    int fd = pair.ours.get();
+    std::string seen;
+    std::string name(64, 'a');  // longer than any small-string buffer: freed if destroyed
+    loop.add(fd, EPOLLOUT, [&, name](uint32_t) {
+        loop.remove(fd);
+        loop.add(fd, EPOLLOUT, [&seen](uint32_t) { seen += "second;"; });
+        loop.remove(fd);
+        loop.add(fd, EPOLLOUT, [&seen](uint32_t) { seen += "third;"; });
+        seen = name + ";";
+    });
+    loop.run_once(milliseconds(1000));
+    EXPECT_EQ(seen, std::string(64, 'a') + ";");
+    loop.run_once(milliseconds(1000));
+    EXPECT_EQ(seen, std::string(64, 'a') + ";third;");
 }
 
 }  // namespace
