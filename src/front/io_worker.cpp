@@ -66,12 +66,15 @@ int IoWorker::run() {
     }
     watch_listeners(true);
     loop_.add(context_.hand_over_receiver, EPOLLIN, [this](uint32_t) { adopt_connections(); });
+    // The time is read once per turn, after the turn's events, and the next wait is timed
+    // from it too: only the expiries and their answers run in between, briefly.
+    Clock::time_point now = Clock::now();
     while (!(stopping_ && clients_.empty())) {
-        Clock::time_point now = Clock::now();
         loop_.run_once(wait_time(now), os::wait_mask());
         go_on();
-        if (os::stop_requested() && !stopping_) begin_stop();
-        if (os::take_reopen_request()) {
+        os::ServingRequests asked = os::take_serving_requests();
+        if (asked.stop && !stopping_) begin_stop();
+        if (asked.reopen) {
             log::reopen();
             context_.access_log.reopen();
         }

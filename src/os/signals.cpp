@@ -160,6 +160,13 @@ bool take_reopen_request() {
     return true;
 }
 
+ServingRequests take_serving_requests() {
+    collect_pending_signals();
+    ServingRequests asked{.stop = g_stop != 0, .reopen = g_reopen != 0};
+    g_reopen = 0;
+    return asked;
+}
+
 void block_master_signals() {
     sigset_t set;
     sigemptyset(&set);

@@ -29,6 +29,13 @@ bool stop_requested();
 void request_stop();
 // True once after each SIGUSR1.
 bool take_reopen_request();
+// Both questions at once, for a loop that asks them every turn: one look at the signals
+// left pending instead of two.
+struct ServingRequests {
+    bool stop = false;    // stop_requested()
+    bool reopen = false;  // take_reopen_request()
+};
+ServingRequests take_serving_requests();
 
 // Blocks the signals the master will read from its signalfd, from the very start: one that
 // arrives while the listeners open must wait for the loop, not kill the process.
