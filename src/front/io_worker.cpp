@@ -358,9 +358,10 @@ void IoWorker::route_current(Client& client) {
     }
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
-    std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
-    bool body_ready = blocking ? spool_.move_to_file(current, client.body_file, in_message)
-                               : session::BodySpool::bring_back(current, client.body_file);
+    bool body_ready =
+        blocking ? spool_.move_to_file(current, client.body_file,
+                                       ipc::max_body_in_message(context_.config.body_buffer_size))
+                 : !client.body_file || session::BodySpool::bring_back(current, client.body_file);
     if (!body_ready) {
         return answer(client, http::error_response(500, "The request body could not be stored."),
                       false);
