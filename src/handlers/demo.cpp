@@ -70,6 +70,7 @@ Response DemoHandler::handle(const Request& request) {
         response.headers.set("Allow", "GET, HEAD");
         return response;
     }
+    if (request.query.empty()) return answer(kDemoBody);  // the hello: nothing to look for
     SleepRequest sleep = parse_sleep(request.query, demo_);
     if (!sleep.wanted) return answer(kDemoBody);
     if (!sleep.duration) {

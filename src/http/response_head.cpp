@@ -82,7 +82,8 @@ class HeadEnd {
         length_ += piece.size();
     }
     void put_number(std::uint64_t number) {
-        length_ = static_cast<std::size_t>(std::to_chars(text_ + length_, std::end(text_), number).ptr - text_);
+        length_ = static_cast<std::size_t>(
+            std::to_chars(text_ + length_, std::end(text_), number).ptr - text_);
     }
     std::string_view text() const { return {text_, length_}; }
 
