@@ -72,7 +72,7 @@ int IoWorker::run() {
     while (!(stopping_ && clients_.empty())) {
         loop_.run_once(wait_time(now), os::wait_mask());
         go_on();
-        os::ServingRequests asked = os::take_serving_requests();
+        os::ServingRequests asked = os::take_serving_requests(loop_.woke_at());
         if (asked.stop && !stopping_) begin_stop();
         if (asked.reopen) {
             log::reopen();

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -106,7 +107,16 @@ namespace {
 
 // How often a busy process looks for signals left pending (below). A graceful stop or a
 // log reopen starts this much later at most, under load only.
-constexpr long kPendingCheckNanos = 10'000'000;
+constexpr std::chrono::milliseconds kPendingCheck{10};
+
+// CLOCK_MONOTONIC as steady_clock reads it, only coarser (the last tick): a vDSO read
+// without the hardware counter.
+std::chrono::steady_clock::time_point coarse_now() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return std::chrono::steady_clock::time_point(std::chrono::seconds(now.tv_sec) +
+                                                 std::chrono::nanoseconds(now.tv_nsec));
+}
 
 // A serving process blocks its signals outside its waits, so one that arrives while it
 // works stays pending, not recorded; and it may stay pending through the next wait too,
@@ -114,20 +124,11 @@ constexpr long kPendingCheckNanos = 10'000'000;
 // it: under steady load, for good. So pending ones are taken here (sigtimedwait with no
 // wait) and recorded as their handlers would. At most every 10 ms: this is asked several
 // times per request, and a system call each time was a few percent of a fast request.
-void collect_pending_signals() {
+void collect_pending_signals(std::chrono::steady_clock::time_point now) {
     if (!g_has_wait_mask) return;  // not serving: the master reads its signals from a signalfd
-    static timespec next_check{};
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
-    if (now.tv_sec < next_check.tv_sec ||
-        (now.tv_sec == next_check.tv_sec && now.tv_nsec < next_check.tv_nsec))
-        return;
-    next_check = now;
-    next_check.tv_nsec += kPendingCheckNanos;
-    if (next_check.tv_nsec >= 1'000'000'000) {
-        next_check.tv_sec += 1;
-        next_check.tv_nsec -= 1'000'000'000;
-    }
+    static std::chrono::steady_clock::time_point next_check{};
+    if (now < next_check) return;
+    next_check = now + kPendingCheck;
     sigset_t serving;
     sigemptyset(&serving);
     for (int signal : {SIGTERM, SIGQUIT, SIGUSR1})
@@ -145,7 +146,7 @@ void collect_pending_signals() {
 
 bool stop_requested() {
     if (g_stop) return true;
-    collect_pending_signals();
+    collect_pending_signals(coarse_now());
     return g_stop != 0;
 }
 
@@ -154,14 +155,14 @@ void request_stop() {
 }
 
 bool take_reopen_request() {
-    collect_pending_signals();
+    collect_pending_signals(coarse_now());
     if (!g_reopen) return false;
     g_reopen = 0;
     return true;
 }
 
-ServingRequests take_serving_requests() {
-    collect_pending_signals();
+ServingRequests take_serving_requests(std::chrono::steady_clock::time_point now) {
+    collect_pending_signals(now);
     ServingRequests asked{.stop = g_stop != 0, .reopen = g_reopen != 0};
     g_reopen = 0;
     return asked;
