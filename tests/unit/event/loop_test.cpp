@@ -2,6 +2,7 @@
 // for, and changing the interest set (including to what it already is) takes effect.
 #include "event/loop.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,15 +86,20 @@ TEST(Loop, ACallbackMayRemoveItself) {
     EXPECT_EQ(calls, 1);
 }
 
-// Callbacks run in place: one that drops or replaces its own watch still has its captures
-// until it returns (a copy of a string it captured by value is read after the removal).
+// Callbacks run in place: one that drops or replaces its own watch, or makes the loop's
+// table grow, still has its captures until it returns (a string it captured by value is
+// read after all that).
 TEST(Loop, ACallbackKeepsItsCapturesAfterRemovingOrReplacingItself) {
     Loop loop;
     Pair pair;
     int fd = pair.ours.get();
     std::string seen;
     std::string name(64, 'a');  // longer than any small-string buffer: freed if destroyed
+    Fd high(::fcntl(fd, F_DUPFD_CLOEXEC, 1000));  // watching it grows the loop's table
+    ASSERT_TRUE(high);
     loop.add(fd, EPOLLOUT, [&, name](uint32_t) {
+        loop.add(high.get(), EPOLLIN, [](uint32_t) {});
+        loop.remove(high.get());
         loop.remove(fd);
         loop.add(fd, EPOLLOUT, [&seen](uint32_t) { seen += "second;"; });
         loop.remove(fd);
