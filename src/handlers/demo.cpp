@@ -60,7 +60,9 @@ Dispatch DemoHandler::dispatch(const Request& request) const {
 DemoHandler::DemoHandler(config::DemoConfig demo) : demo_(demo), html_fields_(html_fields()) {}
 
 Response DemoHandler::answer(std::string_view body) const {
-    return Response{.headers = {}, .body = std::string(body), .ready_fields = html_fields_};
+    return Response{.headers = {},
+                    .body = Body(std::in_place_type<std::string>, body),  // no string moved
+                    .ready_fields = html_fields_};
 }
 
 Response DemoHandler::handle(const Request& request) {

@@ -90,7 +90,10 @@ void assign_request_id(Request& request, const TrustedProxies& trusted) {
         }
     }
     // Into the id's own storage: a request the parser reuses keeps it (RequestParser::reset).
-    request.request_id.assign(next_id());
+    // Cleared and appended to: an append into room the string has is a plain copy, where
+    // assign() takes the general path of a replacement.
+    request.request_id.clear();
+    request.request_id.append(next_id());
 }
 
 void forget_request_ids() {
