@@ -11,11 +11,17 @@ std::string route_name(const Request& request) {
     return request.route.empty() ? request.path : request.route;
 }
 
+// "OPTIONS *" and its like: the server itself is asked, no route.
+bool asks_the_server(const Request& request) {
+    return std::string_view(request.target) == "*";
+}
+
 }  // namespace
 
 RouteMatch route_request(const Router& router, Request& request) {
-    if (request.target == "*") return {};
-    RouteMatch match = router.match(request.method, request.path);
+    // One object, returned at one place: the match is made in the caller's place.
+    RouteMatch match =
+        asks_the_server(request) ? RouteMatch{} : router.match(request.method, request.path);
     if (match.route != nullptr) {
         request.route = match.route->path;
         request.params = std::move(match.params);
@@ -59,13 +65,16 @@ Response respond(const Router& router, const RouteMatch& match, const Request& r
     }
     log::error("{} {}: more than {} local redirects; answered 500", request.method, request.target,
                kMaxLocalRedirects);
-    return Response::error(500, "The server redirected this request to itself too often.");
+    // Into `response`, which every return gives: the response is then made in the caller's
+    // place (no move on the way out).
+    response = Response::error(500, "The server redirected this request to itself too often.");
+    return response;
 }
 
 namespace {
 
 Response respond_once(const RouteMatch& match, const Request& request) {
-    if (request.target == "*") {
+    if (asks_the_server(request)) {
         Response response = Response::text(request.method == "OPTIONS" ? 200 : 400, "");
         response.headers.set("Allow", "GET, HEAD, OPTIONS");
         return response;

@@ -10,24 +10,40 @@ Loop::Loop() : epoll_(os::epoll_create()) {}
 
 void Loop::add(int fd, uint32_t events, Callback callback) {
     os::epoll_add(epoll_.get(), fd, events, static_cast<uint64_t>(fd));
-    watches_[fd] = Watch{events, std::move(callback)};
+    retire_if_running(fd);
+    auto slot = static_cast<std::size_t>(fd);
+    if (slot >= watches_.size()) watches_.resize(slot + 1);
+    watches_[slot] = std::make_unique<Watch>(Watch{events, std::move(callback)});
 }
 
 void Loop::modify(int fd, uint32_t events) {
-    auto found = watches_.find(fd);
-    if (found != watches_.end()) {
-        if (found->second.events == events) return;
-        found->second.events = events;
+    if (Watch* watch = find(fd); watch != nullptr) {
+        if (watch->events == events) return;
+        watch->events = events;
     }
     os::epoll_modify(epoll_.get(), fd, events, static_cast<uint64_t>(fd));
 }
 
 void Loop::remove(int fd) {
-    if (watches_.erase(fd) > 0) os::epoll_remove(epoll_.get(), fd);
+    if (erase(fd)) os::epoll_remove(epoll_.get(), fd);
+}
+
+bool Loop::erase(int fd) {
+    if (find(fd) == nullptr) return false;
+    retire_if_running(fd);
+    watches_[static_cast<std::size_t>(fd)].reset();
+    return true;
+}
+
+void Loop::retire_if_running(int fd) {
+    if (fd != running_ || find(fd) == nullptr) return;
+    retired_ = std::move(watches_[static_cast<std::size_t>(fd)]);
+    running_ = -1;  // whatever watches `fd` from now on is not the callback running
 }
 
 void Loop::close_in_child() {
     epoll_.reset();
+    retire_if_running(running_);  // a child forked from inside a callback returns into it
     watches_.clear();
 }
 
@@ -37,10 +53,12 @@ void Loop::run_once(std::chrono::milliseconds timeout, const sigset_t* mask) {
     woke_at_ = std::chrono::steady_clock::now();
     for (int i = 0; i < count; ++i) {
         auto fd = static_cast<int>(events[static_cast<std::size_t>(i)].data.u64);
-        auto found = watches_.find(fd);
-        if (found == watches_.end()) continue;       // removed by an earlier callback
-        Callback callback = found->second.callback;  // a copy: the callback may remove itself
-        callback(events[static_cast<std::size_t>(i)].events);
+        Watch* watch = find(fd);
+        if (watch == nullptr) continue;  // removed by an earlier callback
+        running_ = fd;
+        watch->callback(events[static_cast<std::size_t>(i)].events);
+        running_ = -1;
+        retired_.reset();  // a callback that removed or replaced itself ends here
     }
 }
 

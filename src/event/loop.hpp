@@ -9,7 +9,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
+#include <memory>
+#include <vector>
 
 #include "base/fd.hpp"
 
@@ -31,8 +32,8 @@ class Loop {
     // Forgets `fd` without a system call, for an fd about to be closed that no other process
     // holds: closing the last reference to a file takes it out of the epoll set anyway.
     // (Another holder would keep the registration, and its events, alive.)
-    void forget(int fd) { watches_.erase(fd); }
-    bool watches(int fd) const { return watches_.contains(fd); }
+    void forget(int fd) { erase(fd); }
+    bool watches(int fd) const { return find(fd) != nullptr; }
     // In a forked child that will never run this loop: closes the epoll fd, forgets the rest.
     void close_in_child();
 
@@ -45,12 +46,29 @@ class Loop {
     std::chrono::steady_clock::time_point woke_at() const { return woke_at_; }
 
   private:
-    Fd epoll_;
     struct Watch {
         uint32_t events;
         Callback callback;
     };
-    std::unordered_map<int, Watch> watches_;
+    Watch* find(int fd) const {
+        auto slot = static_cast<std::size_t>(fd);
+        return fd >= 0 && slot < watches_.size() ? watches_[slot].get() : nullptr;
+    }
+    // Takes `fd` out of `watches_`; returns whether it was there.
+    bool erase(int fd);
+    // Keeps the callback running now alive when its own watch is dropped or replaced.
+    void retire_if_running(int fd);
+
+    Fd epoll_;
+    // By fd (fds are small and dense: an index, not a hash, per event and per change);
+    // null where none. Each watch is allocated on its own, so that it stays where it is
+    // while the vector grows under a running callback.
+    std::vector<std::unique_ptr<Watch>> watches_;
+    // The fd whose callback runs now (-1: none), and its watch once a call inside it
+    // removed or replaced it: callbacks run in place, not from a copy per event, so one
+    // that drops itself is destroyed only after it returns.
+    int running_ = -1;
+    std::unique_ptr<Watch> retired_;
     std::chrono::steady_clock::time_point woke_at_ = std::chrono::steady_clock::now();
 };
 

@@ -66,12 +66,15 @@ int IoWorker::run() {
     }
     watch_listeners(true);
     loop_.add(context_.hand_over_receiver, EPOLLIN, [this](uint32_t) { adopt_connections(); });
+    // The time is read once per turn, after the turn's events, and the next wait is timed
+    // from it too: only the expiries and their answers run in between, briefly.
+    Clock::time_point now = Clock::now();
     while (!(stopping_ && clients_.empty())) {
-        Clock::time_point now = Clock::now();
         loop_.run_once(wait_time(now), os::wait_mask());
         go_on();
-        if (os::stop_requested() && !stopping_) begin_stop();
-        if (os::take_reopen_request()) {
+        os::ServingRequests asked = os::take_serving_requests(loop_.woke_at());
+        if (asked.stop && !stopping_) begin_stop();
+        if (asked.reopen) {
             log::reopen();
             context_.access_log.reopen();
         }
@@ -355,9 +358,10 @@ void IoWorker::route_current(Client& client) {
     }
     // An app worker gets a body larger than a hand-off message as a file; an inline
     // handler reads request.body, so a body in a file comes back into memory for it.
-    std::size_t in_message = ipc::max_body_in_message(context_.config.body_buffer_size);
-    bool body_ready = blocking ? spool_.move_to_file(current, client.body_file, in_message)
-                               : session::BodySpool::bring_back(current, client.body_file);
+    bool body_ready =
+        blocking ? spool_.move_to_file(current, client.body_file,
+                                       ipc::max_body_in_message(context_.config.body_buffer_size))
+                 : !client.body_file || session::BodySpool::bring_back(current, client.body_file);
     if (!body_ready) {
         return answer(client, http::error_response(500, "The request body could not be stored."),
                       false);

@@ -60,18 +60,19 @@ Dispatch DemoHandler::dispatch(const Request& request) const {
 DemoHandler::DemoHandler(config::DemoConfig demo) : demo_(demo), html_fields_(html_fields()) {}
 
 Response DemoHandler::answer(std::string_view body) const {
-    Response response;
-    response.body = std::string(body);
-    response.ready_fields = html_fields_;
-    return response;
+    return Response{.headers = {},
+                    .body = Body(std::in_place_type<std::string>, body),  // no string moved
+                    .ready_fields = html_fields_};
 }
 
 Response DemoHandler::handle(const Request& request) {
-    if (request.method != "GET" && request.method != "HEAD") {
+    std::string_view method = request.method;
+    if (method != "GET" && method != "HEAD") {
         Response response = http::error_response(405, "The demo answers GET and HEAD only.");
         response.headers.set("Allow", "GET, HEAD");
         return response;
     }
+    if (request.query.empty()) return answer(kDemoBody);  // the hello: nothing to look for
     SleepRequest sleep = parse_sleep(request.query, demo_);
     if (!sleep.wanted) return answer(kDemoBody);
     if (!sleep.duration) {

@@ -73,6 +73,26 @@ void append_status_line(std::string& out, int version, int status) {
     out.append(" ").append(reason_phrase(status)).append("\r\n");
 }
 
+// The head's last lines (framing, Connection, the empty line), gathered on the stack and
+// appended to the head at once: an append per piece was a fifth of a small response's head.
+class HeadEnd {
+  public:
+    void put(std::string_view piece) {
+        piece.copy(text_ + length_, piece.size());
+        length_ += piece.size();
+    }
+    void put_number(std::uint64_t number) {
+        length_ = static_cast<std::size_t>(
+            std::to_chars(text_ + length_, std::end(text_), number).ptr - text_);
+    }
+    std::string_view text() const { return {text_, length_}; }
+
+  private:
+    // The longest end: "Content-Length: " and 20 digits, "Connection: keep-alive", the CRLFs.
+    char text_[96];
+    std::size_t length_ = 0;
+};
+
 std::string_view server_field_value(bool server_tokens) {
     return server_tokens ? "forkd/" FORKD_VERSION_STRING : "forkd";
 }
@@ -137,8 +157,10 @@ std::string serialize_head(const Response& response, const HeadOptions& options)
 void append_head(std::string& out, const Response& response, const HeadOptions& options,
                  Framing framing) {
     const int version = options.version >= 11 ? 11 : 10;
-    const bool own_date = response.headers.contains("Date");
-    const bool own_server = response.headers.contains("Server");
+    // Most responses carry no fields of their own (ready_fields aside): no lookup then.
+    const bool own_fields = !response.headers.empty();
+    const bool own_date = own_fields && response.headers.contains("Date");
+    const bool own_server = own_fields && response.headers.contains("Server");
     if (!own_date && !own_server) {
         append_status_line_date_and_server(out, version, response.status, options.now,
                                            options.server_tokens);
@@ -150,15 +172,15 @@ void append_head(std::string& out, const Response& response, const HeadOptions& 
     for (const auto& [name, value] : response.headers)
         if (!is_server_owned(name) && is_writable(name, value)) append_field(out, name, value);
     if (response.ready_fields) out.append(*response.ready_fields);
-
+    HeadEnd end;
     switch (framing) {
         case Framing::content_length:
-            out.append("Content-Length: ");
-            append_number(out, body_length(response));
-            out.append("\r\n");
+            end.put("Content-Length: ");
+            end.put_number(body_length(response));
+            end.put("\r\n");
             break;
         case Framing::chunked:
-            append_field(out, "Transfer-Encoding", "chunked");
+            end.put("Transfer-Encoding: chunked\r\n");
             break;
         case Framing::close_delimited:
         case Framing::none:
@@ -166,10 +188,11 @@ void append_head(std::string& out, const Response& response, const HeadOptions& 
     }
     // A close-delimited body ends only with the connection, whatever the caller wanted.
     if (!options.keep_alive || framing == Framing::close_delimited)
-        append_field(out, "Connection", "close");
+        end.put("Connection: close\r\n");
     else if (version == 10)
-        append_field(out, "Connection", "keep-alive");
-    out += "\r\n";
+        end.put("Connection: keep-alive\r\n");
+    end.put("\r\n");
+    out.append(end.text());
 }
 
 std::string serialize_fields(const Headers& fields) {

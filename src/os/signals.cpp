@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -92,17 +93,17 @@ void make_serving_masks() {
 
 // How often a busy process looks for signals left pending (collect_pending_signals). A
 // graceful stop or a log reopen starts this much later at most, under load only.
-constexpr long kPendingCheckNanos = 10'000'000;
+constexpr std::chrono::milliseconds kPendingCheck{10};
 // When a serving process looks next.
-timespec g_next_pending_check{};
+std::chrono::steady_clock::time_point g_next_pending_check{};
 
-void schedule_next_pending_check(const timespec& now) {
-    g_next_pending_check = now;
-    g_next_pending_check.tv_nsec += kPendingCheckNanos;
-    if (g_next_pending_check.tv_nsec >= 1'000'000'000) {
-        g_next_pending_check.tv_sec += 1;
-        g_next_pending_check.tv_nsec -= 1'000'000'000;
-    }
+// CLOCK_MONOTONIC as steady_clock reads it, only coarser (the last tick): a vDSO read
+// without the hardware counter.
+std::chrono::steady_clock::time_point coarse_now() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return std::chrono::steady_clock::time_point(std::chrono::seconds(now.tv_sec) +
+                                                 std::chrono::nanoseconds(now.tv_nsec));
 }
 
 }  // namespace
@@ -168,9 +169,7 @@ void enter_serving_signal_state() {
     // The first look for pending signals comes one interval after the start, like every
     // later one: a signal sent since the fork is still seen then, or at the first wait,
     // which unblocks it. A child that serves one request and exits makes no such call.
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
-    schedule_next_pending_check(now);
+    g_next_pending_check = coarse_now() + kPendingCheck;
 }
 
 namespace {
@@ -181,15 +180,10 @@ namespace {
 // it: under steady load, for good. So pending ones are taken here (sigtimedwait with no
 // wait) and recorded as their handlers would. At most every 10 ms: this is asked several
 // times per request, and a system call each time was a few percent of a fast request.
-void collect_pending_signals() {
+void collect_pending_signals(std::chrono::steady_clock::time_point now) {
     if (!g_has_wait_mask) return;  // not serving: the master reads its signals from a signalfd
-    const timespec& next_check = g_next_pending_check;
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);  // vDSO: no system call
-    if (now.tv_sec < next_check.tv_sec ||
-        (now.tv_sec == next_check.tv_sec && now.tv_nsec < next_check.tv_nsec))
-        return;
-    schedule_next_pending_check(now);
+    if (now < g_next_pending_check) return;
+    g_next_pending_check = now + kPendingCheck;
     sigset_t serving;
     sigemptyset(&serving);
     for (int signal : {SIGTERM, SIGQUIT, SIGUSR1})
@@ -207,7 +201,7 @@ void collect_pending_signals() {
 
 bool stop_requested() {
     if (g_stop) return true;
-    collect_pending_signals();
+    collect_pending_signals(coarse_now());
     return g_stop != 0;
 }
 
@@ -216,10 +210,17 @@ void request_stop() {
 }
 
 bool take_reopen_request() {
-    collect_pending_signals();
+    collect_pending_signals(coarse_now());
     if (!g_reopen) return false;
     g_reopen = 0;
     return true;
+}
+
+ServingRequests take_serving_requests(std::chrono::steady_clock::time_point now) {
+    collect_pending_signals(now);
+    ServingRequests asked{.stop = g_stop != 0, .reopen = g_reopen != 0};
+    g_reopen = 0;
+    return asked;
 }
 
 void block_master_signals() {

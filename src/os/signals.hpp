@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <initializer_list>
 #include <optional>
 #include <vector>
@@ -29,6 +30,14 @@ bool stop_requested();
 void request_stop();
 // True once after each SIGUSR1.
 bool take_reopen_request();
+// Both questions at once, for a loop that asks them every turn: one look at the signals
+// left pending instead of two, timed by the loop's own reading of the clock (`now`,
+// steady_clock) instead of one more.
+struct ServingRequests {
+    bool stop = false;    // stop_requested()
+    bool reopen = false;  // take_reopen_request()
+};
+ServingRequests take_serving_requests(std::chrono::steady_clock::time_point now);
 
 // Blocks the signals the master will read from its signalfd, from the very start: one that
 // arrives while the listeners open must wait for the loop, not kill the process.

@@ -16,7 +16,8 @@ bool TrustedProxies::trusts(std::string_view address) const {
 void name_client(Request& request, const std::string& peer, const TrustedProxies& trusted) {
     request.peer_addr = peer;
     request.remote_addr = peer;
-    request.scheme = "http";
+    // A request made anew says "http" already (the parser's, every time): no copy then.
+    if (std::string_view(request.scheme) != "http") request.scheme = "http";
     if (!trusted.trusts(peer)) return;
     bool rfc7239 = request.headers.contains("Forwarded");
     std::vector<http::ForwardedHop> hops;

@@ -12,47 +12,62 @@
 namespace forkd::session {
 namespace {
 
-// The process's random part as 16 hex digits, then the counter's; empty until the first
+// The process's last id: its random part (16 hex digits), then the counter's digits (8 at
+// least, more once the counter needs them). Each new id is the last one counted up in place,
+// as an odometer turns, instead of all its digits written anew. Length 0 until the first
 // request of this process.
-std::array<char, 16> g_prefix;
-bool g_prefix_drawn = false;
-std::uint64_t g_counter = 0;
+struct LastId {
+    std::array<char, 32> text;
+    std::size_t length = 0;
+};
+LastId g_last;
 
+constexpr std::size_t kPrefixDigits = 16;
+constexpr std::size_t kMinCounterDigits = 8;
 constexpr char kHex[] = "0123456789abcdef";
 
-void draw_prefix() {
+std::uint64_t random_bits() {
     std::uint64_t bits = 0;
-    if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
-        // No entropy yet (very early boot): time and address still tell processes apart.
-        timespec now{};
-        ::clock_gettime(CLOCK_REALTIME, &now);
-        bits = (static_cast<std::uint64_t>(now.tv_sec) << 30) ^
-               static_cast<std::uint64_t>(now.tv_nsec) ^ reinterpret_cast<std::uintptr_t>(&now);
-    }
-    for (int i = 15; i >= 0; --i, bits >>= 4)
-        g_prefix[i] = kHex[bits & 0xf];
-    g_prefix_drawn = true;
+    if (::getrandom(&bits, sizeof bits, 0) == static_cast<ssize_t>(sizeof bits)) return bits;
+    // No entropy yet (very early boot): time and address still tell processes apart.
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return (static_cast<std::uint64_t>(now.tv_sec) << 30) ^
+           static_cast<std::uint64_t>(now.tv_nsec) ^ reinterpret_cast<std::uintptr_t>(&now);
 }
 
-// The next id, written into `id`; returns its length.
-std::size_t write_next_id(std::array<char, 32>& id) {
-    if (!g_prefix_drawn) draw_prefix();
-    std::uint64_t count = ++g_counter;
-    std::memcpy(id.data(), g_prefix.data(), g_prefix.size());
-    // At least 8 digits, more once the counter needs them.
-    int digits = 8;
-    while (digits < 16 && (count >> (4 * digits)) != 0)
-        ++digits;
-    for (int i = digits - 1; i >= 0; --i, count >>= 4)
-        id[16 + i] = kHex[count & 0xf];
-    return 16 + static_cast<std::size_t>(digits);
+// Draws the random part; the counter starts at zero.
+void start_ids() {
+    std::uint64_t bits = random_bits();
+    for (std::size_t i = kPrefixDigits; i-- > 0; bits >>= 4)
+        g_last.text[i] = kHex[bits & 0xf];
+    std::fill_n(g_last.text.begin() + kPrefixDigits, kMinCounterDigits, '0');
+    g_last.length = kPrefixDigits + kMinCounterDigits;
+}
+
+// The next id; valid until the next call.
+std::string_view next_id() {
+    if (g_last.length == 0) start_ids();
+    char* text = g_last.text.data();
+    std::size_t digit = g_last.length;
+    while (digit > kPrefixDigits && text[digit - 1] == 'f')
+        text[--digit] = '0';  // carried into the digit before
+    if (digit > kPrefixDigits) {
+        char& last = text[digit - 1];
+        last = last == '9' ? 'a' : static_cast<char>(last + 1);
+    } else if (g_last.length < g_last.text.size()) {
+        text[kPrefixDigits] = '1';  // every digit was f: the counter grows by one digit
+        text[g_last.length++] = '0';
+    } else {
+        g_last.length = kPrefixDigits + kMinCounterDigits;  // 2^64 ids: zero again
+    }
+    return {text, g_last.length};
 }
 
 }  // namespace
 
 std::string next_request_id() {
-    std::array<char, 32> id;
-    return std::string(id.data(), write_next_id(id));
+    return std::string(next_id());
 }
 
 namespace {
@@ -75,13 +90,14 @@ void assign_request_id(Request& request, const TrustedProxies& trusted) {
         }
     }
     // Into the id's own storage: a request the parser reuses keeps it (RequestParser::reset).
-    std::array<char, 32> id;
-    request.request_id.assign(id.data(), write_next_id(id));
+    // Cleared and appended to: an append into room the string has is a plain copy, where
+    // assign() takes the general path of a replacement.
+    request.request_id.clear();
+    request.request_id.append(next_id());
 }
 
 void forget_request_ids() {
-    g_prefix_drawn = false;
-    g_counter = 0;
+    g_last.length = 0;
 }
 
 }  // namespace forkd::session

@@ -2,11 +2,13 @@
 // for, and changing the interest set (including to what it already is) takes effect.
 #include "event/loop.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
 
 namespace forkd::event {
 namespace {
@@ -82,6 +84,32 @@ TEST(Loop, ACallbackMayRemoveItself) {
     loop.run_once(milliseconds(1000));
     loop.run_once(milliseconds(0));
     EXPECT_EQ(calls, 1);
+}
+
+// Callbacks run in place: one that drops or replaces its own watch, or makes the loop's
+// table grow, still has its captures until it returns (a string it captured by value is
+// read after all that).
+TEST(Loop, ACallbackKeepsItsCapturesAfterRemovingOrReplacingItself) {
+    Loop loop;
+    Pair pair;
+    int fd = pair.ours.get();
+    std::string seen;
+    std::string name(64, 'a');  // longer than any small-string buffer: freed if destroyed
+    Fd high(::fcntl(fd, F_DUPFD_CLOEXEC, 1000));  // watching it grows the loop's table
+    ASSERT_TRUE(high);
+    loop.add(fd, EPOLLOUT, [&, name](uint32_t) {
+        loop.add(high.get(), EPOLLIN, [](uint32_t) {});
+        loop.remove(high.get());
+        loop.remove(fd);
+        loop.add(fd, EPOLLOUT, [&seen](uint32_t) { seen += "second;"; });
+        loop.remove(fd);
+        loop.add(fd, EPOLLOUT, [&seen](uint32_t) { seen += "third;"; });
+        seen = name + ";";
+    });
+    loop.run_once(milliseconds(1000));
+    EXPECT_EQ(seen, std::string(64, 'a') + ";");
+    loop.run_once(milliseconds(1000));
+    EXPECT_EQ(seen, std::string(64, 'a') + ";third;");
 }
 
 }  // namespace

@@ -29,6 +29,22 @@ TEST(RequestId, KeepsTheProcessPrefixAndCountsAfterIt) {
               std::stoull(first.substr(16), nullptr, 16) + 1);
 }
 
+// Ids are counted up digit by digit: every carry (0x...f to 0x...10, up to 0xffff to
+// 0x10000) gives the next number.
+TEST(RequestId, CountsUpThroughEveryCarry) {
+    forget_request_ids();
+    std::string previous = next_request_id();
+    for (int i = 0; i < 70000; ++i) {
+        std::string id = next_request_id();
+        ASSERT_EQ(id.size(), 24U) << id;
+        ASSERT_EQ(id.substr(0, 16), previous.substr(0, 16));
+        ASSERT_EQ(std::stoull(id.substr(16), nullptr, 16),
+                  std::stoull(previous.substr(16), nullptr, 16) + 1)
+            << previous << " then " << id;
+        previous = id;
+    }
+}
+
 // What a forked child does first: its ids must not repeat the parent's.
 TEST(RequestId, ANewChildDrawsAnotherPrefix) {
     std::string before = next_request_id();
