@@ -52,7 +52,6 @@ bool all_in_class(std::string_view s, ByteClass wanted) {
 
 // Field values and targets are most of a head's bytes (a browser sends hundreds), so
 // their two classes, which are ranges, are checked eight bytes at a time (byte_words.hpp).
-
 // RFC 9110 §5.5: HTAB, SP, VCHAR, obs-text. A word with no byte below SP (HTAB among
 // them, which the table then admits) and no DEL passes.
 bool all_field_value_bytes(std::string_view s) {
