@@ -204,42 +204,42 @@ TEST(RequestParser, RejectsControlCharactersInFieldValues) {
         expect_rejected(std::string("GET / HTTP/1.1\r\nHost: a\r\nX: a") + c + "b\r\n\r\n", 400);
 }
 
-// Every byte value at every place of a value (the checks look at eight bytes at a time, so
-// a byte is judged wherever it falls in a word): RFC 9110 §5.5 admits HTAB, SP, VCHAR and
-// obs-text, nothing else.
-TEST(RequestParser, JudgesEveryByteOfAFieldValueWhereverItIs) {
+// Puts every byte value (but those `skipped`) at each of 20 places of a 20-byte piece that
+// `head_with` puts into a request, and expects the parser to accept exactly the `allowed`.
+// The checks look at eight bytes at a time, so a byte must be judged wherever it falls in
+// a word.
+template <typename HeadWith, typename Skipped, typename Allowed>
+void expect_every_byte_judged(HeadWith head_with, Skipped skipped, Allowed allowed) {
     for (int byte = 0; byte < 256; ++byte) {
         const char c = static_cast<char>(byte);
-        if (c == '\r' || c == '\n') continue;  // they end the line
-        const bool allowed = c == '\t' || (byte >= 0x20 && byte != 0x7f);
+        if (skipped(c)) continue;
         for (std::size_t place = 0; place < 20; ++place) {
-            std::string value(20, 'v');
-            value[place] = c;
+            std::string piece(20, 'p');
+            piece[place] = c;
             RequestParser parser(Limits{});
-            const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX: v" + value + "v\r\n\r\n";
-            const ParseStep step = parser.feed(head);
-            EXPECT_EQ(step.progress, allowed ? Progress::complete : Progress::error)
+            const ParseStep step = parser.feed(head_with(piece));
+            EXPECT_EQ(step.progress, allowed(byte) ? Progress::complete : Progress::error)
                 << "byte " << byte << " at " << place;
         }
     }
 }
 
-// The same for the request-target: visible ASCII only (0x21 to 0x7e).
+// RFC 9110 §5.5: a field value admits HTAB, SP, VCHAR and obs-text, nothing else.
+TEST(RequestParser, JudgesEveryByteOfAFieldValueWhereverItIs) {
+    expect_every_byte_judged(
+        [](const std::string& value) {
+            return "GET / HTTP/1.1\r\nHost: a\r\nX: v" + value + "v\r\n\r\n";
+        },
+        [](char c) { return c == '\r' || c == '\n'; },  // they end the line
+        [](int byte) { return byte == '\t' || (byte >= 0x20 && byte != 0x7f); });
+}
+
+// A request-target admits visible ASCII only (0x21 to 0x7e).
 TEST(RequestParser, JudgesEveryByteOfATargetWhereverItIs) {
-    for (int byte = 0; byte < 256; ++byte) {
-        const char c = static_cast<char>(byte);
-        if (c == '\r' || c == '\n' || c == ' ') continue;  // they end the line or the target
-        const bool allowed = byte > 0x20 && byte < 0x7f;
-        for (std::size_t place = 0; place < 20; ++place) {
-            std::string target(20, 't');
-            target[place] = c;
-            RequestParser parser(Limits{});
-            const std::string head = "GET /" + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
-            const ParseStep step = parser.feed(head);
-            EXPECT_EQ(step.progress, allowed ? Progress::complete : Progress::error)
-                << "byte " << byte << " at " << place;
-        }
-    }
+    expect_every_byte_judged(
+        [](const std::string& target) { return "GET /" + target + " HTTP/1.1\r\nHost: a\r\n\r\n"; },
+        [](char c) { return c == '\r' || c == '\n' || c == ' '; },  // they end a part
+        [](int byte) { return byte > 0x20 && byte < 0x7f; });
 }
 
 TEST(RequestParser, AcceptsObsTextInFieldValues) {
