@@ -195,21 +195,19 @@ AttemptResult try_send(int fd, std::string_view bytes) {
 AttemptResult try_write(int fd, std::span<const std::string_view> pieces) {
     if (pieces.size() == 1) return try_send(fd, pieces.front());
     iovec vectors[8];
+    std::string_view first;  // the first piece that is not empty
     std::size_t count = 0;
     for (std::string_view piece : pieces) {
         if (piece.empty() || count == 8) continue;
+        if (count == 0) first = piece;
         vectors[count++] = {const_cast<char*>(piece.data()), piece.size()};
     }
-    if (count == 0) return {Attempt::done, 0};
+    if (count <= 1) return try_send(fd, first);  // nothing, or one piece
     msghdr message{};
     message.msg_iov = vectors;
     message.msg_iovlen = count;
     for (;;) {
-        // One piece (an io worker's whole output, mostly) goes by send: the kernel then
-        // copies no message header and imports no vector.
-        ssize_t sent = count == 1
-                           ? ::send(fd, vectors[0].iov_base, vectors[0].iov_len, MSG_NOSIGNAL)
-                           : ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
         if (sent >= 0) return {Attempt::done, static_cast<std::size_t>(sent)};
         if (errno == EINTR) continue;
         return {errno == EAGAIN ? Attempt::would_block : Attempt::closed};
