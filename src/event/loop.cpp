@@ -43,8 +43,6 @@ void Loop::retire_if_running(int fd) {
 
 void Loop::close_in_child() {
     epoll_.reset();
-    retire_if_running(running_);  // a child forked from inside a callback returns into it
-    watches_.clear();
 }
 
 void Loop::run_once(std::chrono::milliseconds timeout, const sigset_t* mask) {

@@ -34,7 +34,10 @@ class Loop {
     // (Another holder would keep the registration, and its events, alive.)
     void forget(int fd) { erase(fd); }
     bool watches(int fd) const { return find(fd) != nullptr; }
-    // In a forked child that will never run this loop: closes the epoll fd, forgets the rest.
+    // In a forked child that will never run this loop (it leaves with _exit): closes the
+    // epoll fd. The watches are left as they are, unused: freeing them would write to heap
+    // pages the child shares with its parent, a page copied for each (fork mode: per
+    // connection).
     void close_in_child();
 
     // Waits up to `timeout` for events, with `mask` in force while waiting, and runs the

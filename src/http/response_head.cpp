@@ -114,17 +114,20 @@ void append_status_line_date_and_server(std::string& out, int version, int statu
     thread_local Kept kept;
     if (kept.now != now || kept.version != version || kept.status != status ||
         kept.server_tokens != server_tokens) {
-        std::string fresh;
-        append_status_line(fresh, version, status);
-        append_field(fresh, "Date", recent_http_date(now));
-        append_field(fresh, "Server", server_field_value(server_tokens));
+        // Written where they go, then kept: no string of its own to allocate (a fork-mode
+        // child writes them at its first response, into the head room it inherited).
+        std::size_t start = out.size();
+        append_status_line(out, version, status);
+        append_field(out, "Date", recent_http_date(now));
+        append_field(out, "Server", server_field_value(server_tokens));
+        std::string_view fresh = std::string_view(out).substr(start);
         if (fresh.size() > sizeof kept.text) {  // a reason phrase no status of ours has
             kept.now = -1;
-            out.append(fresh);
             return;
         }
         kept = Kept{now, version, status, server_tokens, fresh.size(), {}};
         fresh.copy(kept.text, fresh.size());
+        return;
     }
     out.append(kept.text, kept.size);
 }

@@ -12,6 +12,7 @@
 #include "master/master.hpp"
 #include "os/process.hpp"
 #include "os/socket.hpp"
+#include "session/kept_storage.hpp"
 #include "worker/serving_roles.hpp"
 
 namespace forkd::master {
@@ -27,7 +28,10 @@ class ForkModel final : public ProcessModel {
   public:
     const char* name() const override { return "fork"; }
 
-    void start(Master& master) override { resume_accepting(master); }
+    void start(Master& master) override {
+        prepare_storage(master);
+        resume_accepting(master);
+    }
 
     void maintain(Master& master, Clock::time_point) override {
         if (!accepting_ && !at_cap(master)) resume_accepting(master);
@@ -45,6 +49,7 @@ class ForkModel final : public ProcessModel {
     // The listener set may have changed: watch the new one. Children already running
     // finish with the configuration they were forked with.
     void reloaded(Master& master) override {
+        prepare_storage(master);
         pause_accepting(master);
         resume_accepting(master);
     }
@@ -66,6 +71,12 @@ class ForkModel final : public ProcessModel {
     }
 
   private:
+    // Made once here, so that every child serves its connection in storage it inherits
+    // instead of allocating its own (session/kept_storage.hpp).
+    static void prepare_storage(Master& master) {
+        session::prepare_kept_storage(master.server().options.limits);
+    }
+
     bool at_cap(Master& master) const {
         return master.table().size() >= static_cast<std::size_t>(max_children(master));
     }

@@ -14,6 +14,7 @@
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/socket.hpp"
+#include "session/kept_storage.hpp"
 #include "session/request_id.hpp"
 #include "session/response_sender.hpp"
 
@@ -45,13 +46,22 @@ enum class Ending {
 
 class Connection {
   public:
-    Connection(Fd client, const std::string& peer, const Services& services)
+    Connection(Fd client, const std::string& peer, const Services& services,
+               ConnectionStorage& storage)
         : fd_(std::move(client)),
           peer_(peer),
           services_(services),
           options_(services.options),
-          parser_(services.options.limits),
-          pid_(services.access_log.enabled() ? ::getpid() : 0) {}
+          parser_(storage.parser),
+          buffer_(storage.received),
+          pid_(services.access_log.enabled() ? ::getpid() : 0) {
+        buffer_.clear();
+    }
+    // The kept parser lets go of the last request now: a body's temporary file closes with
+    // the connection, not at the next one.
+    ~Connection() { parser_.reset(); }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
 
     void serve(bool proxy_header);
 
@@ -70,9 +80,9 @@ class Connection {
     std::string peer_;  // the socket's peer, or the client a PROXY header named
     const Services& services_;
     const Options& options_;
-    http::RequestParser parser_;
-    std::string buffer_;  // received, not yet consumed
-    Fd body_file_;        // the request body beyond body_buffer_size, while it arrives
+    http::RequestParser& parser_;  // kept by the thread (kept_storage.hpp), as is buffer_
+    std::string& buffer_;          // received, not yet consumed
+    Fd body_file_;                 // the request body beyond body_buffer_size, while it arrives
     int served_ = 0;
     pid_t pid_;  // for the access log: this process runs every handler it reads
 };
@@ -266,7 +276,8 @@ void Connection::close(Ending ending) {
 
 void serve_connection(Fd client, const std::string& peer, const Services& services,
                       bool proxy_header) {
-    Connection connection(std::move(client), peer, services);
+    Connection connection(std::move(client), peer, services,
+                          kept_connection_storage(services.options.limits));
     connection.serve(proxy_header);
 }
 

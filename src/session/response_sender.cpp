@@ -7,6 +7,7 @@
 #include "os/io.hpp"
 #include "os/request_guard.hpp"
 #include "session/connection.hpp"
+#include "session/kept_storage.hpp"
 
 namespace forkd::session {
 namespace {
@@ -63,14 +64,7 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
                          const Options& options) {
     http::ResponsePlan plan =
         http::plan_response(response, request.version, request.is_head(), keep_alive);
-    // Kept per thread (a process answers one request at a time): no allocation per response.
-    // A pointer, never freed, not a string: a thread_local with a destructor is registered
-    // with the C library at its first use in each process (two symbols bound lazily, a
-    // lookup each, and an allocation: 10-11 page faults), and in fork mode every connection
-    // is a new process.
-    thread_local std::string* kept_head = nullptr;
-    if (kept_head == nullptr) kept_head = new std::string();
-    std::string& head = *kept_head;
+    std::string& head = kept_response_head();  // a process answers one request at a time
     head.clear();
     http::append_head(head, response, plan, options.server_tokens, std::time(nullptr));
     auto deadline = [&] { return os::Clock::now() + options.send_timeout; };
