@@ -34,10 +34,16 @@ std::optional<std::string_view> sleep_value(std::string_view query) {
     return std::nullopt;
 }
 
+// Serialised once per process and never freed, and shared without a count (a pointer that
+// owns nothing): copying it into each answer then writes no reference count, whose page a
+// fork-mode child would otherwise copy at its first answer.
 std::shared_ptr<const std::string> html_fields() {
-    Headers fields;
-    fields.add("Content-Type", std::string(kHtml));
-    return std::make_shared<const std::string>(http::serialize_fields(fields));
+    static const std::string* const serialised = [] {
+        Headers fields;
+        fields.add("Content-Type", std::string(kHtml));
+        return new std::string(http::serialize_fields(fields));
+    }();
+    return {std::shared_ptr<const std::string>(), serialised};
 }
 
 }  // namespace

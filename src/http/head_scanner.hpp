@@ -33,6 +33,8 @@ class HeadScanner {
 
     // For the next head: as constructed, in place.
     void restart();
+    // For the heads after this one.
+    void set_limits(const Limits& limits) { limits_ = limits; }
     // Whether the lines are handed to a reader.
     bool reads_without_beast() const { return reader_ != nullptr; }
 

@@ -345,6 +345,15 @@ std::string RequestParser::take_held_body() {
 
 // In place: a keep-alive connection reads many requests, and a new State per request was an
 // allocation and a deallocation of a few hundred bytes each time.
+void RequestParser::set_limits(const Limits& limits) {
+    state_->limits = limits;
+    state_->scanner.set_limits(limits);
+}
+
+const Limits& RequestParser::limits() const {
+    return state_->limits;
+}
+
 void RequestParser::reset() {
     State& state = *state_;
     state.scanner.restart();

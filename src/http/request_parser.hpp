@@ -78,6 +78,9 @@ class RequestParser {
     // each of its strings and lists (the fields' strings too) keeping its storage, so that
     // requests on a keep-alive connection allocate only for what outgrows the last one.
     void reset();
+    // Between requests: the limits of those read from now on (a parser kept across a reload).
+    void set_limits(const Limits& limits);
+    const Limits& limits() const;
 
   private:
     struct State;

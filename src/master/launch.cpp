@@ -27,6 +27,7 @@
 #include "os/request_guard.hpp"
 #include "os/signals.hpp"
 #include "os/systemd.hpp"
+#include "session/kept_storage.hpp"
 
 namespace forkd {
 namespace {
@@ -124,6 +125,9 @@ void install_error_pages(const App& app) {
 }
 
 int start(int argc, char** argv, App& app) {
+    // First, while the heap is young, so that its pieces lie together: a fork-mode child
+    // writes to each page of them (session/kept_storage.hpp). Given its limits later.
+    session::prepare_kept_storage(http::Limits{});
     std::vector<std::string> arguments(argv, argv + argc);
     std::string binary_path = absolute_binary_path(argv[0]);
     os::init_process_title(argc, argv);

@@ -22,11 +22,8 @@ bool same(const http::Limits& a, const http::Limits& b) {
 }  // namespace
 
 ConnectionStorage& kept_connection_storage(const http::Limits& limits) {
-    if (kept_connection != nullptr && !same(kept_connection->limits, limits)) {
-        delete kept_connection;
-        kept_connection = nullptr;
-    }
     if (kept_connection == nullptr) kept_connection = new ConnectionStorage(limits);
+    if (!same(kept_connection->parser.limits(), limits)) kept_connection->parser.set_limits(limits);
     return *kept_connection;
 }
 
@@ -37,11 +34,13 @@ std::string& kept_response_head() {
 
 void prepare_kept_storage(const http::Limits& limits) {
     ConnectionStorage& storage = kept_connection_storage(limits);
-    storage.received.reserve(kReceivedRoom);
     Request& request = storage.parser.request();
     request.headers.reserve(kFieldsRoom);
     request.request_id.reserve(kRequestIdRoom);
     kept_response_head().reserve(kHeadRoom);
+    // Last: of this one a child writes only the first bytes, and it would push the others
+    // onto another page.
+    storage.received.reserve(kReceivedRoom);
 }
 
 }  // namespace forkd::session
