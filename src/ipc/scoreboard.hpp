@@ -76,6 +76,11 @@ struct ScoreboardHeader {
     // One past the highest slot any process has held: searches for an idle app worker
     // stop there instead of walking every slot max_workers allows.
     std::atomic<uint32_t> slots_used{0};
+    // Processes the master forked: each child's serial number, which its request ids are
+    // made from (session/request_id.hpp). Here, in shared memory, because the master
+    // counts one per fork-mode connection, and a counter in its own memory would sit on a
+    // page the fork before made copy-on-write: a fault per connection.
+    std::atomic<uint64_t> forked{0};
     // What the metrics page counts (ipc/server_counters.hpp).
     ServerCounters counters;
 };

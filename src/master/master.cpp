@@ -266,6 +266,8 @@ pid_t Master::spawn(Role role, int number, std::string_view label, bool keep_lis
     if (board_slot >= scoreboard().size()) {
         throw std::runtime_error("the scoreboard is full; restart to grow it");
     }
+    std::uint64_t serial = scoreboard().header().forked.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t request_ids = session::child_request_id_part(serial);
     pid_t pid = os::fork_process();
     if (pid == 0) {
         int code = os::kFatalExitCode;
@@ -278,7 +280,7 @@ pid_t Master::spawn(Role role, int number, std::string_view label, bool keep_lis
             os::enter_serving_signal_state();
             close_master_fds_in_child(keep_listeners);
             log::set_role(label);
-            session::forget_request_ids();
+            session::start_request_ids(request_ids);
             scoreboard().assign(board_slot, ::getpid(), generation_, slot_role_of(role));
             code = child_main(board_slot);
         } catch (const std::exception& e) {

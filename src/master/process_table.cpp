@@ -43,9 +43,7 @@ ipc::ExitCause exit_cause(const Child& child, int status, bool stopping) {
     return ExitCause::max_requests;
 }
 
-// Room reserved at once, entries made as slots are first used: the master's memory stays
-// untouched (not present) past the highest slot used, and fork copies the page-table
-// entries of every present page (fork mode's 257 entries would be 20 pages per fork).
+// Room reserved at once (one mapping, never moved), entries made as slots are first used.
 ProcessTable::ProcessTable(std::size_t capacity) : capacity_(capacity) {
     children_.reserve(capacity);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ipc/scoreboard.hpp"
+#include "os/shared_memory.hpp"
 
 namespace forkd::master {
 
@@ -151,7 +152,10 @@ class ProcessTable {
     std::size_t index_of(pid_t pid) const;  // capacity() when not found
 
     std::size_t capacity_;
-    std::vector<Child> children_;  // by slot, up to the highest used yet; pid 0 for a free one
+    // By slot, up to the highest used yet; pid 0 for a free one. In memory the children do
+    // not get: the master writes an entry per fork-mode connection, each time on a page the
+    // fork before made copy-on-write.
+    std::vector<Child, os::UnforkedAllocator<Child>> children_;
     std::size_t size_ = 0;
 };
 

@@ -21,6 +21,20 @@ void* map_shared_anonymous(std::size_t size) {
     return address;
 }
 
+void* map_unforked(std::size_t size) {
+    void* address =
+        ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (address == MAP_FAILED) {
+        throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
+    }
+    if (::madvise(address, size, MADV_DONTFORK) != 0) {
+        int error = errno;
+        ::munmap(address, size);
+        throw std::runtime_error(std::string("madvise(MADV_DONTFORK): ") + std::strerror(error));
+    }
+    return address;
+}
+
 void unmap(void* address, std::size_t size) {
     if (address != nullptr) ::munmap(address, size);
 }

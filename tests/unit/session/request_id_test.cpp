@@ -1,7 +1,9 @@
 #include "session/request_id.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <set>
 
 namespace forkd::session {
@@ -32,7 +34,7 @@ TEST(RequestId, KeepsTheProcessPrefixAndCountsAfterIt) {
 // Ids are counted up digit by digit: every carry (0x...f to 0x...10, up to 0xffff to
 // 0x10000) gives the next number.
 TEST(RequestId, CountsUpThroughEveryCarry) {
-    forget_request_ids();
+    start_request_ids(child_request_id_part(0));  // the counter from zero
     std::string previous = next_request_id();
     for (int i = 0; i < 70000; ++i) {
         std::string id = next_request_id();
@@ -45,13 +47,19 @@ TEST(RequestId, CountsUpThroughEveryCarry) {
     }
 }
 
-// What a forked child does first: its ids must not repeat the parent's.
-TEST(RequestId, ANewChildDrawsAnotherPrefix) {
-    std::string before = next_request_id();
-    forget_request_ids();
-    std::string after = next_request_id();
-    EXPECT_NE(before.substr(0, 16), after.substr(0, 16));
-    EXPECT_EQ(after.substr(16), "00000001");
+// What a forked child does first: its ids must repeat neither its parent's nor any other
+// child's of that parent.
+TEST(RequestId, EachChildOfAParentGetsAPartOfItsOwn) {
+    std::string parent = next_request_id().substr(0, 16);
+    std::set<std::string> parts{parent};
+    for (std::uint64_t serial = 0; serial < 10000; ++serial) {
+        std::string part = fmt::format("{:016x}", child_request_id_part(serial));
+        ASSERT_TRUE(parts.insert(part).second) << "child " << serial << " repeats " << part;
+    }
+    std::uint64_t part = child_request_id_part(10000);
+    start_request_ids(part);  // as in the new child
+    std::string first = next_request_id();
+    EXPECT_EQ(first, fmt::format("{:016x}00000001", part));
 }
 
 TEST(RequestId, IsGivenToTheRequest) {
