@@ -92,7 +92,9 @@ ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline) {
     }
 }
 
-WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline) {
+WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline,
+                      bool fin_follows) {
+    const int flags = MSG_NOSIGNAL | (fin_follows ? MSG_MORE : 0);
     boost::container::small_vector<iovec, 8> vectors;  // a head and a body, usually
     for (std::string_view piece : pieces) {
         if (!piece.empty()) {
@@ -104,7 +106,7 @@ WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline
         msghdr message{};
         message.msg_iov = &vectors[first];
         message.msg_iovlen = vectors.size() - first;
-        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        ssize_t sent = ::sendmsg(fd, &message, flags);
         if (sent < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN) return WriteResult::closed;

@@ -49,9 +49,14 @@ ReadOutcome read_some(int fd, std::span<char> buffer, Deadline deadline);
 enum class WriteResult { done, timeout, closed };
 // Writes every byte of every piece (one sendmsg where the kernel takes it all), retrying
 // partial writes until `deadline`. A stop signal does not cut a write short.
-WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline);
-inline WriteResult write_all(int fd, std::string_view bytes, Deadline deadline) {
-    return write_all(fd, std::span<const std::string_view>(&bytes, 1), deadline);
+// `fin_follows`: these are the connection's last bytes and the caller shuts the socket down
+// (or closes it) right after; their last segment then waits in the kernel for the FIN and
+// leaves with it (MSG_MORE), one segment and one wake-up of the client instead of two.
+WriteResult write_all(int fd, std::span<const std::string_view> pieces, Deadline deadline,
+                      bool fin_follows = false);
+inline WriteResult write_all(int fd, std::string_view bytes, Deadline deadline,
+                             bool fin_follows = false) {
+    return write_all(fd, std::span<const std::string_view>(&bytes, 1), deadline, fin_follows);
 }
 // Sends `length` bytes of `file_fd` from `offset` with sendfile(2), never reading them into
 // memory. Reports a file that shrank underneath as `closed`.

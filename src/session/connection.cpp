@@ -38,10 +38,15 @@ Options Options::from(const config::Config& config) {
 
 namespace {
 
+// A response that ends the connection is followed by the lingering close's shutdown (or,
+// when its writing failed, by the close): send_response may let its bytes wait for the FIN.
+constexpr bool kShutDownAfter = true;
+
 // How a connection ends when no further request will be read.
 enum class Ending {
-    close,   // the client is gone or the exchange ended cleanly
-    linger,  // we answered without reading everything: drain before closing
+    close,     // the client is gone or the exchange ended cleanly
+    finished,  // we answered the last request the client said it would send: the FIN
+    linger,    // we answered without reading everything: drain before closing
 };
 
 class Connection {
@@ -110,13 +115,15 @@ void Connection::serve(bool proxy_header) {
         ++served_;
         bool keep_alive = http::may_keep_alive(*request, served_, options_.keepalive_requests,
                                                os::stop_requested());
-        SendResult sent = send_response(fd_.get(), *request, response, keep_alive, options_);
+        SendResult sent =
+            send_response(fd_.get(), *request, response, keep_alive, options_, kShutDownAfter);
         os::end_guarded_request();
         if (services_.access_log.enabled())
             log_access(*request, response.status, sent.body_bytes, started, kind);
         services_.observer.request_finished(*request, response.status, sent.body_bytes, kind);
         if (!sent.complete) return;  // the client is gone or too slow: nothing to linger for
-        if (!sent.keep_alive) return close(Ending::linger);
+        if (!sent.keep_alive)
+            return close(http::wants_keep_alive(*request) ? Ending::linger : Ending::finished);
     }
 }
 
@@ -242,7 +249,7 @@ bool Connection::answer_error(int status, const std::string& reason) {
     log::debug("{}: {} {}", peer_, status, reason);
     Response response = http::error_response(status, reason);
     Request request;  // what little is known: a 1.1 client that will be disconnected
-    SendResult sent = send_response(fd_.get(), request, response, false, options_);
+    SendResult sent = send_response(fd_.get(), request, response, false, options_, kShutDownAfter);
     services_.access_log.write({.peer = peer_,
                                 .request = nullptr,
                                 .status = status,
@@ -254,14 +261,14 @@ bool Connection::answer_error(int status, const std::string& reason) {
 
 // A lingering close: stop sending, then read and discard what the client still sends, for
 // at most lingering_timeout, so that the client reads our last response instead of a reset
-// caused by unread data (RFC 9112 §9.6). Skipped when nothing can be unread.
+// caused by unread data (RFC 9112 §9.6). Skipped when nothing can be unread: nothing is
+// buffered, and nothing waits in the socket, or the client asked for the close and so sends
+// nothing more (RFC 9112 §9.6 again; the io worker's rule, nginx's `lingering_close on`).
 void Connection::close(Ending ending) {
-    if (ending != Ending::linger) return;
-    if (buffer_.empty() && os::pending_input(fd_.get()) == 0) {
-        os::shutdown_write(fd_.get());
-        return;
-    }
+    if (ending == Ending::close) return;
     os::shutdown_write(fd_.get());
+    if (buffer_.empty() && (ending == Ending::finished || os::pending_input(fd_.get()) == 0))
+        return;
     os::Deadline deadline = os::Clock::now() + options_.lingering_timeout;
     std::array<char, 16 * 1024> sink{};
     for (;;) {

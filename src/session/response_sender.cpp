@@ -61,7 +61,7 @@ bool append_small_file(const FileBody& file, std::string& out) {
 }
 
 SendResult send_response(int fd, const Request& request, Response& response, bool keep_alive,
-                         const Options& options) {
+                         const Options& options, bool shut_down_after) {
     http::ResponsePlan plan =
         http::plan_response(response, request.version, request.is_head(), keep_alive);
     std::string& head = kept_response_head();  // a process answers one request at a time
@@ -71,21 +71,22 @@ SendResult send_response(int fd, const Request& request, Response& response, boo
     auto sent = [](os::WriteResult result) { return result == os::WriteResult::done; };
 
     SendResult result{false, plan.keep_alive, 0};
+    const bool fin_follows = shut_down_after && !plan.keep_alive;  // for a whole last write
     os::note_response_started();  // from here on, a 504 or 502 could only corrupt the reply
     switch (plan.source) {
         case http::BodySource::none:
-            result.complete = sent(os::write_all(fd, head, deadline()));
+            result.complete = sent(os::write_all(fd, head, deadline(), fin_follows));
             break;
         case http::BodySource::bytes: {
             std::string_view pieces[] = {head, plan.bytes};
-            result.complete = sent(os::write_all(fd, pieces, deadline()));
+            result.complete = sent(os::write_all(fd, pieces, deadline(), fin_follows));
             if (result.complete) result.body_bytes = plan.bytes.size();
             break;
         }
         case http::BodySource::file: {
             const FileBody& file = *plan.file;
             if (append_small_file(file, head)) {
-                result.complete = sent(os::write_all(fd, head, deadline()));
+                result.complete = sent(os::write_all(fd, head, deadline(), fin_follows));
             } else {
                 result.complete =
                     sent(os::write_all(fd, head, deadline())) &&

@@ -34,8 +34,11 @@ bool append_small_file(const FileBody& file, std::string& out);
 
 // `keep_alive` is what the request and the server allow (http::may_keep_alive); the
 // response may still close the connection (http::plan_response). Each write may wait up to
-// send_timeout for the client to take bytes.
+// send_timeout for the client to take bytes. `shut_down_after`: the caller shuts the
+// connection down right after a response that ends it (the blocking session does; an app
+// worker leaves the connection to its io worker), so that response's bytes may wait for the
+// FIN in the kernel and leave in one segment with it (os::write_all).
 SendResult send_response(int fd, const Request& request, Response& response, bool keep_alive,
-                         const Options& options);
+                         const Options& options, bool shut_down_after = false);
 
 }  // namespace forkd::session

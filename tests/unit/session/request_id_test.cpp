@@ -34,7 +34,7 @@ TEST(RequestId, KeepsTheProcessPrefixAndCountsAfterIt) {
 // Ids are counted up digit by digit: every carry (0x...f to 0x...10, up to 0xffff to
 // 0x10000) gives the next number.
 TEST(RequestId, CountsUpThroughEveryCarry) {
-    start_request_ids(child_request_id_part(0));  // the counter from zero
+    start_request_ids(0x0123456789abcdefULL);  // any part; the counter from zero
     std::string previous = next_request_id();
     for (int i = 0; i < 70000; ++i) {
         std::string id = next_request_id();
