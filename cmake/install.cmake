@@ -32,15 +32,11 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/forkdConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/forkdConfig.cmake ${PROJECT_BINARY_DIR}/forkdConfigVersion.cmake
         DESTINATION ${FORKD_CMAKE_DIR})
 
-# pkg-config: relative to the .pc file's own directory, for the same reason. A static
-# libforkd.a lists what it needs in Libs.private (pkg-config --static); glibc 2.34 and later
-# have dlopen in libc, so `pkg-config --libs forkd` alone links there.
+# pkg-config: relative to the .pc file's own directory, for the same reason. libforkd needs
+# nothing but the C library, so Libs.private is empty.
 file(RELATIVE_PATH FORKD_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" FORKD_PC_TO_PREFIX "${FORKD_PC_TO_PREFIX}")
 set(FORKD_PC_LIBS_PRIVATE "")
-foreach(library ${CMAKE_DL_LIBS})
-  string(APPEND FORKD_PC_LIBS_PRIVATE " -l${library}")
-endforeach()
 configure_file(${CMAKE_CURRENT_LIST_DIR}/forkd.pc.in ${PROJECT_BINARY_DIR}/forkd.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/forkd.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

@@ -1,6 +1,7 @@
 // Identity: the user and groups a process runs as. The master looks the names of `user`
-// and `group` up once (the user and group databases, through NSS); each child drops root
-// for good right after fork, before it serves anything, as nginx's workers do.
+// and `group` up once (the user and group databases, through NSS, by getent(1) in a process
+// of its own); each child drops root for good right after fork, before it serves anything,
+// as nginx's workers do.
 //
 // Only the master calls the lookups (never a child: NSS may open files or sockets, and a
 // large group database should not be read once per fork); only a freshly forked child calls
@@ -26,11 +27,12 @@ struct UserEntry {
     uid_t uid = 0;
     gid_t gid = 0;  // the user's primary group
 };
-// The user named `name` (getpwnam_r), or nullopt when there is none.
+// The user named `name` (`getent passwd`), or nullopt when there is none. Throws
+// std::runtime_error when getent cannot be run.
 std::optional<UserEntry> find_user(const std::string& name);
-// The group named `name` (getgrnam_r), or nullopt when there is none.
+// The group named `name` (`getent group`), or nullopt when there is none.
 std::optional<gid_t> find_group(const std::string& name);
-// `user`'s supplementary groups, `gid` included (getgrouplist).
+// `user`'s supplementary groups, `gid` first (`getent initgroups`, as getgrouplist(3)).
 std::vector<gid_t> supplementary_groups(const std::string& user, gid_t gid);
 
 uid_t effective_uid();

@@ -1,42 +1,54 @@
 #include "os/systemd.hpp"
 
-#include <dlfcn.h>
 #include <fcntl.h>
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <charconv>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <string_view>
+
+#include "base/fd.hpp"
 
 namespace forkd::os {
 namespace {
 
-// libsystemd is loaded only when systemd is talking to us ($NOTIFY_SOCKET or $LISTEN_FDS
-// set), as systemd itself loads its optional libraries. Linked in, it and the six libraries
-// it pulls (gcrypt, lz4, zstd, lzma, cap, gpg-error) add some forty mappings to every
-// process: fork mode copies, faults in and tears down those mappings once per connection.
-struct Libsystemd {
-    decltype(&::sd_notify) notify = nullptr;
-    decltype(&::sd_listen_fds) listen_fds = nullptr;
-};
+constexpr int kListenFdsStart = 3;  // SD_LISTEN_FDS_START
 
-const Libsystemd& libsystemd() {
-    static const Libsystemd loaded = [] {
-        Libsystemd lib;
-        if (std::getenv("NOTIFY_SOCKET") == nullptr && std::getenv("LISTEN_FDS") == nullptr) {
-            return lib;
-        }
-        void* handle = ::dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) return lib;
-        lib.notify = reinterpret_cast<decltype(&::sd_notify)>(::dlsym(handle, "sd_notify"));
-        lib.listen_fds =
-            reinterpret_cast<decltype(&::sd_listen_fds)>(::dlsym(handle, "sd_listen_fds"));
-        return lib;
-    }();
-    return loaded;
+// Sends `state` to $NOTIFY_SOCKET: a path, or an abstract name written with a leading '@'.
+// Failures are ignored, as sd_notify's callers do: systemd's own timeout reports them.
+void notify(std::string_view state) {
+    const char* socket_name = std::getenv("NOTIFY_SOCKET");
+    if (socket_name == nullptr) return;
+    std::string_view name = socket_name;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (name.empty() || (name[0] != '/' && name[0] != '@') ||
+        name.size() >= sizeof address.sun_path) {
+        return;  // none we can reach (systemd also knows vsock: addresses, for VMs)
+    }
+    std::memcpy(address.sun_path, name.data(), name.size());
+    if (name[0] == '@') address.sun_path[0] = '\0';
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+    Fd socket(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!socket) return;
+    ::sendto(socket.get(), state.data(), state.size(), MSG_NOSIGNAL,
+             reinterpret_cast<const sockaddr*>(&address), length);
 }
 
-void notify(const char* state) {
-    if (libsystemd().notify != nullptr) libsystemd().notify(0, state);
+// A positive decimal number from the environment; 0 when unset or anything else.
+long environment_number(const char* name) {
+    const char* text = std::getenv(name);
+    if (text == nullptr) return 0;
+    std::string_view digits = text;
+    long number = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+    if (error != std::errc() || end != digits.data() + digits.size() || number < 0) return 0;
+    return number;
 }
 
 }  // namespace
@@ -51,16 +63,18 @@ void notify_systemd_stopping() {
     notify("STOPPING=1");
 }
 void notify_systemd_main_pid(pid_t pid) {
-    std::string state = "MAINPID=" + std::to_string(pid) + "\nREADY=1";
-    notify(state.c_str());
+    notify("MAINPID=" + std::to_string(pid) + "\nREADY=1");
 }
 
 std::vector<int> systemd_listen_fds() {
     std::vector<int> fds;
-    if (libsystemd().listen_fds == nullptr) return fds;
-    int count = libsystemd().listen_fds(1);  // 1: unset LISTEN_* so children do not see them
-    for (int i = 0; i < count; ++i) {
-        int fd = SD_LISTEN_FDS_START + i;
+    long count =
+        environment_number("LISTEN_PID") == ::getpid() ? environment_number("LISTEN_FDS") : 0;
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    for (long i = 0; i < count; ++i) {
+        int fd = kListenFdsStart + static_cast<int>(i);
         ::fcntl(fd, F_SETFD, FD_CLOEXEC);
         fds.push_back(fd);
     }

@@ -14,6 +14,7 @@
 #include "base/fd.hpp"
 #include "config/config.hpp"
 #include "session/connection.hpp"
+#include "socket_pair_client.hpp"
 
 namespace forkd::session {
 namespace {
@@ -56,24 +57,12 @@ class ConnectionBodyTest : public testing::Test {
         config.max_body_size = 1024 * 1024;
         config.lingering_timeout = config::Duration(100ms);
         Options options = Options::from(config);
-        int pair[2];
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-        Fd client(pair[0]);
-        Fd served(pair[1]);
-        // MSG_DONTWAIT: a request larger than the socket's buffer fails here, never hangs.
-        EXPECT_EQ(::send(client.get(), raw.data(), raw.size(), MSG_DONTWAIT),
-                  static_cast<ssize_t>(raw.size()));
-        ::shutdown(client.get(), SHUT_WR);
+        test_client::SocketPair sockets = test_client::sent_request(raw);
         AccessLog access_log;
         Observer observer;
-        serve_connection(std::move(served), "unix", {options, router, access_log, observer});
-        std::string answer;
-        char chunk[4096];
-        while (ssize_t got = ::read(client.get(), chunk, sizeof chunk)) {
-            if (got < 0) break;
-            answer.append(chunk, static_cast<std::size_t>(got));
-        }
-        return answer;
+        serve_connection(std::move(sockets.served), "unix",
+                         {options, router, access_log, observer});
+        return test_client::answer_to(sockets.client);
     }
 
     static std::string post(const std::string& body) {

@@ -18,6 +18,7 @@
 #include "handlers/demo.hpp"
 #include "session/connection.hpp"
 #include "session/kept_storage.hpp"
+#include "socket_pair_client.hpp"
 
 namespace {
 
@@ -63,27 +64,15 @@ class KeptStorageTest : public testing::Test {
     // server answered. `count` counts the allocations made while serving.
     std::string serve(const std::string& raw, bool count = false) {
         Options options = Options::from(config);
-        int pair[2];
-        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
-        Fd client(pair[0]);
-        Fd served(pair[1]);
-        EXPECT_EQ(::send(client.get(), raw.data(), raw.size(), MSG_DONTWAIT),
-                  static_cast<ssize_t>(raw.size()));
-        ::shutdown(client.get(), SHUT_WR);
+        test_client::SocketPair sockets = test_client::sent_request(raw);
         AccessLog access_log;
         Observer observer;
         const std::string peer = "unix";
         allocations = 0;
         counting = count;
-        serve_connection(std::move(served), peer, {options, router, access_log, observer});
+        serve_connection(std::move(sockets.served), peer, {options, router, access_log, observer});
         counting = false;
-        std::string answer;
-        char chunk[4096];
-        while (ssize_t got = ::read(client.get(), chunk, sizeof chunk)) {
-            if (got < 0) break;
-            answer.append(chunk, static_cast<std::size_t>(got));
-        }
-        return answer;
+        return test_client::answer_to(sockets.client);
     }
 
     static std::size_t open_descriptors() {
