@@ -5,9 +5,9 @@
 // SYSLOG_IDENTIFIER=forkd, SYSLOG_PID, FORKD_ROLE ("master", "io 1", "app 2"); the journal
 // adds the trusted ones (_PID, _SYSTEMD_UNIT, ...) itself.
 //
-// Written here rather than through libsystemd's sd_journal_send: libsystemd is dlopen()ed
-// only under systemd (os/systemd.cpp), to keep every fork's map small, and the protocol is a
-// few lines. A test binds its own datagram socket at `journal_socket` and reads the fields.
+// Written here rather than through libsystemd's sd_journal_send: forkd's program is linked
+// statically and loads no libsystemd (os/systemd.hpp), and the protocol is a few lines. A
+// test binds its own datagram socket at `journal_socket` and reads the fields.
 //
 // The socket is non-blocking: a journal that cannot keep up loses lines rather than
 // stopping an io worker's loop. Lines past kMaxMessage bytes are cut there.

@@ -3,7 +3,7 @@
 //
 // Both are systemd's documented, stable protocols (sd_notify(3), sd_listen_fds(3)), spoken
 // here directly rather than through libsystemd: forkd's program is linked statically, and a
-// static program cannot load libsystemd (docs/architecture.md, "The program's map"). A
+// static program cannot load libsystemd (docs/architecture.md, "Fewer mappings, cheaper forks"). A
 // notification is one datagram to the socket named in $NOTIFY_SOCKET; the passed sockets are
 // fds 3 to 3 + $LISTEN_FDS - 1 when $LISTEN_PID names this process.
 #pragma once
