@@ -345,15 +345,6 @@ std::string RequestParser::take_held_body() {
 
 // In place: a keep-alive connection reads many requests, and a new State per request was an
 // allocation and a deallocation of a few hundred bytes each time.
-void RequestParser::set_limits(const Limits& limits) {
-    state_->limits = limits;
-    state_->scanner.set_limits(limits);
-}
-
-const Limits& RequestParser::limits() const {
-    return state_->limits;
-}
-
 void RequestParser::reset() {
     State& state = *state_;
     state.scanner.restart();
@@ -363,6 +354,15 @@ void RequestParser::reset() {
     state.phase = Phase::head;
     state.failure = ParseStep{};
     state.expects_continue = false;
+}
+
+void RequestParser::set_limits(const Limits& limits) {
+    state_->limits = limits;
+    state_->scanner.set_limits(limits);
+}
+
+const Limits& RequestParser::limits() const {
+    return state_->limits;
 }
 
 // RFC 9112 §9.3: 1.1 stays open unless a Connection field lists "close"; 1.0 closes unless

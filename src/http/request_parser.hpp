@@ -21,6 +21,8 @@ struct Limits {
     std::size_t max_request_line = 8 * 1024;
     std::size_t max_header_size = 32 * 1024;  // all header fields, request line excluded
     std::size_t max_body_size = 1024 * 1024;
+
+    bool operator==(const Limits&) const = default;
 };
 
 enum class Progress {

@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
 
+#include "base/decimal.hpp"
 #include "base/fd.hpp"
 
 namespace forkd::os {
@@ -77,17 +77,6 @@ std::vector<std::string_view> fields_of(std::string_view entry) {
     }
 }
 
-// A decimal id field; nullopt when it is not one.
-template <class Id>
-std::optional<Id> id_of(std::string_view field) {
-    Id id{};
-    auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), id);
-    if (error != std::errc() || end != field.data() + field.size() || field.empty()) {
-        return std::nullopt;
-    }
-    return id;
-}
-
 // getent also looks a number up as an id ("0" is root): only an entry of that very name
 // counts, as getpwnam(3) and getgrnam(3) find.
 bool names(const std::vector<std::string_view>& fields, const std::string& name) {
@@ -102,8 +91,8 @@ std::optional<UserEntry> find_user(const std::string& name) {
     if (!entry) return std::nullopt;
     std::vector<std::string_view> fields = fields_of(*entry);  // name:x:uid:gid:gecos:home:shell
     if (!names(fields, name)) return std::nullopt;
-    std::optional<uid_t> uid = fields.size() > 3 ? id_of<uid_t>(fields[2]) : std::nullopt;
-    std::optional<gid_t> gid = fields.size() > 3 ? id_of<gid_t>(fields[3]) : std::nullopt;
+    std::optional<uid_t> uid = fields.size() > 3 ? whole_decimal<uid_t>(fields[2]) : std::nullopt;
+    std::optional<gid_t> gid = fields.size() > 3 ? whole_decimal<gid_t>(fields[3]) : std::nullopt;
     if (!uid || !gid) throw std::runtime_error("getent passwd \"" + name + "\": not an entry");
     return UserEntry{*uid, *gid};
 }
@@ -114,7 +103,7 @@ std::optional<gid_t> find_group(const std::string& name) {
     if (!entry) return std::nullopt;
     std::vector<std::string_view> fields = fields_of(*entry);  // name:x:gid:members
     if (!names(fields, name)) return std::nullopt;
-    std::optional<gid_t> gid = fields.size() > 2 ? id_of<gid_t>(fields[2]) : std::nullopt;
+    std::optional<gid_t> gid = fields.size() > 2 ? whole_decimal<gid_t>(fields[2]) : std::nullopt;
     if (!gid) throw std::runtime_error("getent group \"" + name + "\": not an entry");
     return *gid;
 }
@@ -130,7 +119,7 @@ std::vector<gid_t> supplementary_groups(const std::string& user, gid_t gid) {
     for (std::size_t start = 0; start < rest.size();) {
         std::size_t end = rest.find(' ', start);
         if (end == std::string_view::npos) end = rest.size();
-        std::optional<gid_t> group = id_of<gid_t>(rest.substr(start, end - start));
+        std::optional<gid_t> group = whole_decimal<gid_t>(rest.substr(start, end - start));
         if (group && std::ranges::find(groups, *group) == groups.end()) groups.push_back(*group);
         start = end + 1;
     }

@@ -5,13 +5,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "base/decimal.hpp"
 #include "base/fd.hpp"
 
 namespace forkd::os {
@@ -40,15 +40,10 @@ void notify(std::string_view state) {
              reinterpret_cast<const sockaddr*>(&address), length);
 }
 
-// A positive decimal number from the environment; 0 when unset or anything else.
+// A decimal number from the environment; 0 when unset or anything else.
 long environment_number(const char* name) {
     const char* text = std::getenv(name);
-    if (text == nullptr) return 0;
-    std::string_view digits = text;
-    long number = 0;
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
-    if (error != std::errc() || end != digits.data() + digits.size() || number < 0) return 0;
-    return number;
+    return text == nullptr ? 0 : whole_decimal<unsigned>(text).value_or(0);
 }
 
 }  // namespace

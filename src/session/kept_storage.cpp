@@ -14,16 +14,11 @@ constexpr std::size_t kFieldsRoom = 16;
 constexpr std::size_t kRequestIdRoom = 32;
 constexpr std::size_t kHeadRoom = 1024;
 
-bool same(const http::Limits& a, const http::Limits& b) {
-    return a.max_request_line == b.max_request_line && a.max_header_size == b.max_header_size &&
-           a.max_body_size == b.max_body_size;
-}
-
 }  // namespace
 
 ConnectionStorage& kept_connection_storage(const http::Limits& limits) {
     if (kept_connection == nullptr) kept_connection = new ConnectionStorage(limits);
-    if (!same(kept_connection->parser.limits(), limits)) kept_connection->parser.set_limits(limits);
+    if (kept_connection->parser.limits() != limits) kept_connection->parser.set_limits(limits);
     return *kept_connection;
 }
 

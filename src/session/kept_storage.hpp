@@ -9,7 +9,7 @@
 // while the heap is young and its pieces land next to each other on a few pages
 // (prepare_kept_storage, in forkd::run), and the master gives it room for a common exchange
 // before it forks: a child then reads, parses and answers a common request without a single
-// allocation or free, writing to three or four pages of heap.
+// allocation or free, writing to two or three pages of heap.
 #pragma once
 
 #include <string>

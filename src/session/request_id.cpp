@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 namespace forkd::session {
 namespace {
@@ -36,20 +37,8 @@ std::uint64_t random_bits() {
            static_cast<std::uint64_t>(now.tv_nsec) ^ reinterpret_cast<std::uintptr_t>(&now);
 }
 
-// Ids from now on: `part` as the random part, the counter at zero.
-void start_ids(std::uint64_t part) {
-    for (std::size_t i = kPrefixDigits; i-- > 0; part >>= 4)
-        g_last.text[i] = kHex[part & 0xf];
-    std::fill_n(g_last.text.begin() + kPrefixDigits, kMinCounterDigits, '0');
-    g_last.length = kPrefixDigits + kMinCounterDigits;
-}
-
 // What this process's children's parts are made from: one draw, made at the first.
-struct ChildDraw {
-    std::uint64_t bits = 0;
-    bool drawn = false;
-};
-ChildDraw g_child_draw;
+std::optional<std::uint64_t> g_child_draw;
 
 // SplitMix64's finaliser: a bijection of 64-bit words that spreads every input bit over the
 // whole output, so that consecutive children get unrelated-looking parts.
@@ -61,7 +50,7 @@ std::uint64_t mixed(std::uint64_t bits) {
 
 // The next id; valid until the next call.
 std::string_view next_id() {
-    if (g_last.length == 0) start_ids(random_bits());
+    if (g_last.length == 0) start_request_ids(random_bits());
     char* text = g_last.text.data();
     std::size_t digit = g_last.length;
     while (digit > kPrefixDigits && text[digit - 1] == 'f')
@@ -111,13 +100,17 @@ void assign_request_id(Request& request, const TrustedProxies& trusted) {
 }
 
 std::uint64_t child_request_id_part(std::uint64_t serial) {
-    if (!g_child_draw.drawn) g_child_draw = {random_bits(), true};
+    if (!g_child_draw) g_child_draw = random_bits();
     // An odd step: each serial gives another word, and mixed() keeps them apart.
-    return mixed(g_child_draw.bits + serial * 0x9e3779b97f4a7c15ULL);
+    return mixed(*g_child_draw + serial * 0x9e3779b97f4a7c15ULL);
 }
 
+// The random part as 16 hex digits, then the counter at zero.
 void start_request_ids(std::uint64_t part) {
-    start_ids(part);
+    for (std::size_t i = kPrefixDigits; i-- > 0; part >>= 4)
+        g_last.text[i] = kHex[part & 0xf];
+    std::fill_n(g_last.text.begin() + kPrefixDigits, kMinCounterDigits, '0');
+    g_last.length = kPrefixDigits + kMinCounterDigits;
 }
 
 }  // namespace forkd::session
